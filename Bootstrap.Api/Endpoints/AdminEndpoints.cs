@@ -1,0 +1,64 @@
+using Bootstrap.Api.Http;
+using Bootstrap.Builder.Kernels;
+using Bootstrap.Builder.Requests;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Net.Http.Headers;
+
+namespace Bootstrap.Api.Endpoints;
+
+/// <summary>
+/// <c>POST /api/kernel</c> (multipart field <c>kernel</c>) and <c>/api/symlink/{link}/{target}</c>,
+/// behind the bearer token.
+/// </summary>
+public static class AdminEndpoints
+{
+    public static void MapAdmin(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api").AddEndpointFilter<AdminToken>();
+        api.MapPost("/kernel", UploadKernel).DisableAntiforgery();
+        // GET is kept because 0-bootstrap's operators switch links with a plain curl.
+        api.MapMethods("/symlink/{link}/{target}", ["POST", "GET"], SwitchLink);
+    }
+
+    /// <summary>Streams the part named <c>kernel</c> straight to the kernel store (no buffering of the whole file).</summary>
+    private static async Task<IResult> UploadKernel(HttpContext http, KernelStore kernels, ILoggerFactory logs)
+    {
+        var boundary = MediaTypeHeaderValue.TryParse(http.Request.ContentType, out var type) ? HeaderUtilities.RemoveQuotes(type.Boundary).Value : null;
+        if (string.IsNullOrEmpty(boundary) || !type!.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+            return PlainText.Error(StatusCodes.Status400BadRequest, "send the kernel as multipart/form-data in a field named 'kernel' (curl -F kernel=@FILE)");
+        var reader = new MultipartReader(boundary, http.Request.Body);
+        for (var section = await reader.ReadNextSectionAsync(http.RequestAborted); section != null;
+             section = await reader.ReadNextSectionAsync(http.RequestAborted))
+        {
+            var disposition = section.GetContentDispositionHeader();
+            if (disposition == null || !disposition.IsFileDisposition() || disposition.Name.Value != "kernel")
+                continue;
+            var name = http.Request.Query["name"].FirstOrDefault() ?? Path.GetFileName(disposition.FileName.Value ?? disposition.FileNameStar.Value ?? "");
+            var problem = KernelNames.Check(name, "kernel");
+            if (problem != null)
+                return PlainText.Error(StatusCodes.Status400BadRequest, problem);
+            var size = await kernels.StoreAsync(name, section.Body, http.RequestAborted);
+            logs.CreateLogger("Bootstrap.Admin").LogInformation("kernel {Name} stored ({Size} bytes)", name, size);
+            return TypedResults.Created($"/kernel/{name}", new { name, size });
+        }
+        return PlainText.Error(StatusCodes.Status400BadRequest, "no file field named 'kernel' in the form (curl -F kernel=@FILE)");
+    }
+
+    private static IResult SwitchLink(KernelStore kernels, ILoggerFactory logs, string link, string target)
+    {
+        try
+        {
+            kernels.Link(link, target);
+        }
+        catch (ArgumentException e)
+        {
+            return PlainText.Error(StatusCodes.Status400BadRequest, e.Message);
+        }
+        catch (FileNotFoundException e)
+        {
+            return PlainText.Error(StatusCodes.Status404NotFound, e.Message);
+        }
+        logs.CreateLogger("Bootstrap.Admin").LogInformation("runmode link {Link} now points at {Target}", link, target);
+        return PlainText.Ok($"net/{link} -> {target}");
+    }
+}

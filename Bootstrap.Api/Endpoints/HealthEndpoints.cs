@@ -1,0 +1,37 @@
+using Bootstrap.Builder.Configuration;
+using Bootstrap.Builder.Provisioning;
+
+namespace Bootstrap.Api.Endpoints;
+
+/// <summary><c>/healthz</c>: 200 when the config, the kernels folder and the database are usable, else 503.</summary>
+public static class HealthEndpoints
+{
+    public static void MapHealth(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/healthz", async (BootstrapConfig config, ProvisionStore store) =>
+        {
+            var checks = new Dictionary<string, string>
+            {
+                ["config"] = config.SourceFile,
+                ["kernels"] = KernelsReadable(config.KernelPath) ? "ok" : $"cannot read {config.KernelPath}",
+                ["database"] = await store.IsUsableAsync() ? "ok" : $"cannot query {config.BootstrapDb}",
+            };
+            var healthy = checks["kernels"] == "ok" && checks["database"] == "ok";
+            return TypedResults.Json(new { status = healthy ? "ok" : "unhealthy", checks },
+                statusCode: healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+        });
+    }
+
+    private static bool KernelsReadable(string path)
+    {
+        try
+        {
+            _ = Directory.EnumerateFileSystemEntries(path).FirstOrDefault();
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+}

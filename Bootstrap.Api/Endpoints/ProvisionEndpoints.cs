@@ -1,0 +1,34 @@
+using Bootstrap.Api.Http;
+using Bootstrap.Builder.Configuration;
+using Bootstrap.Builder.Kernels;
+using Bootstrap.Builder.Provisioning;
+using Bootstrap.Builder.Scripts;
+
+namespace Bootstrap.Api.Endpoints;
+
+/// <summary><c>/provision/{mac}</c>: the quick boot script of a registered machine.</summary>
+public static class ProvisionEndpoints
+{
+    public static void MapProvisioning(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/provision/{mac}", QuickScript);
+    }
+
+    private static async Task<IResult> QuickScript(HttpContext http, BootstrapConfig config, KernelStore kernels,
+        BootScripts scripts, ProvisionStore store, string mac)
+    {
+        var normalized = MacAddress.Normalize(mac);
+        if (normalized == null)
+            return PlainText.Error(StatusCodes.Status400BadRequest, "mac: expected 12 hex digits, e.g. 52:54:00:12:34:56");
+        var entry = await store.FindAsync(normalized);
+        if (entry == null)
+        {
+            await store.RecordUnknownAsync(normalized, http.Connection.RemoteIpAddress?.ToString(), DateTimeOffset.UtcNow);
+            return PlainText.Error(StatusCodes.Status404NotFound, $"machine {normalized} is not provisioned (recorded as pending)");
+        }
+        var (bound, error) = BootRequestBinding.Bind(http, config, kernels, entry.Network, entry.Farmer, entry.Args, kernel: null);
+        if (error != null)
+            return error;
+        return PlainText.Script(scripts.Quick(bound!.Request, bound.BaseUrl));
+    }
+}

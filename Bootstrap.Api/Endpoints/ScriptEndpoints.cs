@@ -1,0 +1,22 @@
+using Bootstrap.Api.Http;
+using Bootstrap.Builder.Configuration;
+using Bootstrap.Builder.Kernels;
+using Bootstrap.Builder.Scripts;
+
+namespace Bootstrap.Api.Endpoints;
+
+/// <summary><c>/ipxe/{network}[/{farmer}[/{args}[/{kernel}]]]</c>: the plain-text boot script.</summary>
+public static class ScriptEndpoints
+{
+    public static void MapScripts(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/ipxe/" + BootRequestBinding.Segments, BootScript).WithName("BootScript");
+    }
+
+    private static IResult BootScript(HttpContext http, BootstrapConfig config, KernelStore kernels, BootScripts scripts,
+        string network, string? farmer, string? args, string? kernel)
+    {
+        var (bound, error) = BootRequestBinding.Bind(http, config, kernels, network, farmer, args, kernel);
+        return error ?? PlainText.Script(scripts.Boot(bound!.Request, bound.BaseUrl));
+    }
+}

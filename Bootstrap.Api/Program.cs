@@ -1,0 +1,37 @@
+using Bootstrap.Api;
+using Bootstrap.Api.Cli;
+using Bootstrap.Api.Endpoints;
+using Bootstrap.Builder.Configuration;
+
+if (args.FirstOrDefault() == "provision")
+    return await ProvisionCli.RunAsync(args[1..], Console.Out, Console.Error);
+
+var builder = WebApplication.CreateBuilder(args);
+BootstrapConfig config;
+try
+{
+    config = ConfigLoader.Load(ConfigLoader.Locate(builder.Configuration["config"]));
+}
+catch (ConfigException e)
+{
+    await Console.Error.WriteLineAsync($"bootstrap: cannot start: {e.Message}");
+    return 1;
+}
+
+// --urls (or ASPNETCORE_URLS) wins; otherwise every interface on the configured port.
+if (string.IsNullOrEmpty(builder.Configuration["urls"]))
+    builder.WebHost.UseUrls($"http://0.0.0.0:{config.HttpPort}");
+builder.Services.AddBootstrap(config);
+
+var app = builder.Build();
+app.Services.StartBootstrap();
+app.MapScripts();
+app.MapKernels();
+app.MapAdmin();
+app.MapProvisioning();
+app.MapHealth();
+app.Run();
+return 0;
+
+/// <summary>Entry point, public so the HTTP tests can host it (WebApplicationFactory).</summary>
+public partial class Program;

@@ -1,0 +1,58 @@
+using System.Text.Json.Serialization;
+
+namespace Bootstrap.Builder.Configuration;
+
+/// <summary>
+/// The service's settings as written in <c>config.json</c>. Key names keep those of 0-bootstrap's
+/// <c>config.py</c> so an existing configuration ports by hand. Paths are already resolved
+/// against the config file's folder when <see cref="ConfigLoader"/> hands this out.
+/// </summary>
+public sealed record BootstrapConfig
+{
+    /// <summary>Public base URL (scheme, host, optional path) that replaces the request's host in kernel URLs.</summary>
+    [JsonPropertyName("base-host")] public string BaseHost { get; init; } = "";
+
+    [JsonPropertyName("ipxe-template")] public string IpxeTemplate { get; init; } = "ipxe-template";
+
+    [JsonPropertyName("kernel-path")] public string KernelPath { get; init; } = "kernels";
+
+    [JsonPropertyName("kernel-net-path")] public string KernelNetPath { get; init; } = "kernels/net";
+
+    [JsonPropertyName("http-port")] public int HttpPort { get; init; } = 5555;
+
+    /// <summary>Bearer token of the admin API; empty turns the admin API off.</summary>
+    [JsonPropertyName("api-token")] public string ApiToken { get; init; } = "";
+
+    [JsonPropertyName("bootstrap-db")] public string BootstrapDb { get; init; } = "db/bootstrap.sqlite3";
+
+    /// <summary>Network key (the runmode on the kernel command line) → display name.</summary>
+    [JsonPropertyName("runmodes")]
+    public Dictionary<string, string> Runmodes { get; init; } = new()
+    {
+        ["prod"] = "Production",
+        ["test"] = "Testing",
+        ["dev"] = "Development",
+        ["qa"] = "Quality Assurance",
+    };
+
+    /// <summary>Addresses of reverse proxies whose X-Forwarded-Proto/Host headers are believed.</summary>
+    [JsonPropertyName("trusted-proxies")] public List<string> TrustedProxies { get; init; } = [];
+
+    /// <summary>NTP server the boot script syncs the clock with; empty leaves the step out.</summary>
+    [JsonPropertyName("ntp-server")] public string NtpServer { get; init; } = "pool.ntp.org";
+
+    /// <summary>Folder of built images kept between restarts.</summary>
+    [JsonPropertyName("cache-path")] public string CachePath { get; init; } = "cache";
+
+    /// <summary>Bytes of built images kept in memory before older ones are dropped (disk copy stays).</summary>
+    [JsonPropertyName("cache-memory-bytes")] public long CacheMemoryBytes { get; init; } = 256L * 1024 * 1024;
+
+    /// <summary>Cold image builds running at once; 0 means one per core.</summary>
+    [JsonPropertyName("max-concurrent-builds")] public int MaxConcurrentBuilds { get; init; }
+
+    /// <summary>Cold builds allowed to wait for a slot; past it a request gets 503 with Retry-After.</summary>
+    [JsonPropertyName("build-queue-limit")] public int BuildQueueLimit { get; init; } = 64;
+
+    /// <summary>Path of the config file these settings came from (not a key of the file).</summary>
+    [JsonIgnore] public string SourceFile { get; init; } = "";
+}

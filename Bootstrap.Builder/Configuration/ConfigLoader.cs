@@ -1,0 +1,132 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
+
+namespace Bootstrap.Builder.Configuration;
+
+/// <summary>A configuration the service must not start with; the message names the key.</summary>
+public sealed class ConfigException(string message) : Exception(message);
+
+/// <summary>Reads <c>config.json</c>, resolves its relative paths against the file's folder and validates it.</summary>
+public static partial class ConfigLoader
+{
+    /// <summary>Keys of 0-bootstrap's config.py that mean nothing here; accepted so an old file loads.</summary>
+    private static readonly HashSet<string> LegacyKeys = ["ipxe-template-uefi", "debug"];
+
+    private static readonly HashSet<string> KnownKeys = typeof(BootstrapConfig).GetProperties()
+        .Select(p => p.GetCustomAttributes(typeof(JsonPropertyNameAttribute), false).Cast<JsonPropertyNameAttribute>().FirstOrDefault()?.Name)
+        .OfType<string>().ToHashSet();
+
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+    };
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,31}$")]
+    internal static partial Regex RunmodeKey();
+
+    /// <summary>Display names are echoed by the boot script: no character iPXE would interpret.</summary>
+    [GeneratedRegex(@"^[A-Za-z0-9 ()._,:/+-]{1,64}$")]
+    private static partial Regex DisplayName();
+
+    [GeneratedRegex(@"^[A-Za-z0-9.-]{1,253}$")]
+    private static partial Regex HostName();
+
+    [GeneratedRegex(@"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$")]
+    private static partial Regex BaseUrl();
+
+    /// <summary>
+    /// Finds the config file: <paramref name="explicitPath"/> when given, else <c>config.json</c> in
+    /// the working folder or the nearest parent that has one.
+    /// </summary>
+    public static string Locate(string? explicitPath)
+    {
+        if (!string.IsNullOrEmpty(explicitPath))
+            return Path.GetFullPath(explicitPath);
+        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir != null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "config.json");
+            if (File.Exists(candidate))
+                return candidate;
+        }
+        throw new ConfigException("no config.json in the working folder or its parents; pass --config FILE");
+    }
+
+    public static BootstrapConfig Load(string path)
+    {
+        if (!File.Exists(path))
+            throw new ConfigException($"config file '{path}' does not exist");
+        BootstrapConfig raw;
+        try
+        {
+            var text = File.ReadAllText(path);
+            using (var doc = JsonDocument.Parse(text, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }))
+            {
+                if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                    throw new ConfigException($"{path}: the file must hold one JSON object");
+                var unknown = doc.RootElement.EnumerateObject().Select(p => p.Name)
+                    .FirstOrDefault(k => !KnownKeys.Contains(k) && !LegacyKeys.Contains(k));
+                if (unknown != null)
+                    throw new ConfigException($"{path}: unknown key '{unknown}'");
+            }
+            raw = JsonSerializer.Deserialize<BootstrapConfig>(text, JsonOptions)!;
+        }
+        catch (JsonException e)
+        {
+            var key = e.Path is { Length: > 2 } p ? $" (key '{p.TrimStart('$', '.').Trim('[', ']', '\'')}')" : "";
+            throw new ConfigException($"{path}: not valid JSON{key}: {e.Message}");
+        }
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        string Resolve(string p) => Path.GetFullPath(Path.Combine(folder, p));
+        var config = raw with
+        {
+            IpxeTemplate = Resolve(raw.IpxeTemplate),
+            KernelPath = Resolve(raw.KernelPath),
+            KernelNetPath = Resolve(raw.KernelNetPath),
+            BootstrapDb = Resolve(raw.BootstrapDb),
+            CachePath = Resolve(raw.CachePath),
+            SourceFile = Path.GetFullPath(path),
+        };
+        Validate(config);
+        return config;
+    }
+
+    /// <summary>Throws a <see cref="ConfigException"/> naming the first key whose value cannot work.</summary>
+    public static void Validate(BootstrapConfig c)
+    {
+        void Fail(string key, string why) => throw new ConfigException($"config key '{key}': {why}");
+
+        if (c.HttpPort is < 1 or > 65535)
+            Fail("http-port", $"{c.HttpPort} is not a TCP port (1-65535)");
+        if (!Directory.Exists(c.KernelPath))
+            Fail("kernel-path", $"folder '{c.KernelPath}' does not exist");
+        if (!Directory.Exists(c.KernelNetPath))
+            Fail("kernel-net-path", $"folder '{c.KernelNetPath}' does not exist");
+        if (!Directory.Exists(Path.GetDirectoryName(c.BootstrapDb)))
+            Fail("bootstrap-db", $"folder of '{c.BootstrapDb}' does not exist");
+        if (c.Runmodes.Count == 0)
+            Fail("runmodes", "at least one network is needed");
+        foreach (var (key, name) in c.Runmodes)
+        {
+            if (!RunmodeKey().IsMatch(key))
+                Fail("runmodes", $"network '{key}' must be 1-32 of a-z, 0-9, '_', '-', starting with a letter or digit");
+            if (!DisplayName().IsMatch(name))
+                Fail("runmodes", $"display name of '{key}' must be 1-64 of letters, digits, space and ()._,:/+-");
+        }
+        if (c.BaseHost.Length > 0 && !BaseUrl().IsMatch(c.BaseHost))
+            Fail("base-host", $"'{c.BaseHost}' is not an http(s) URL of the form http[s]://host[:port][/path]");
+        if (c.NtpServer.Length > 0 && !HostName().IsMatch(c.NtpServer))
+            Fail("ntp-server", $"'{c.NtpServer}' is not a host name");
+        foreach (var proxy in c.TrustedProxies)
+            if (!IPAddress.TryParse(proxy, out _))
+                Fail("trusted-proxies", $"'{proxy}' is not an IP address");
+        if (c.CacheMemoryBytes < 0)
+            Fail("cache-memory-bytes", "must not be negative");
+        if (c.MaxConcurrentBuilds < 0)
+            Fail("max-concurrent-builds", "must not be negative (0 = one per core)");
+        if (c.BuildQueueLimit < 0)
+            Fail("build-queue-limit", "must not be negative");
+    }
+}

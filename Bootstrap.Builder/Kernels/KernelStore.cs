@@ -1,0 +1,157 @@
+using Bootstrap.Builder.Requests;
+
+namespace Bootstrap.Builder.Kernels;
+
+/// <summary>A kernel file opened for serving: the stream is positioned at 0 and owned by the caller.</summary>
+public sealed record OpenedKernel(FileStream Stream, long Length, DateTimeOffset LastModified, string ETag);
+
+/// <summary>A kernel as listed on <c>/images</c>.</summary>
+public sealed record KernelInfo(string Name, long Size, DateTimeOffset Updated, IReadOnlyList<string> Runmodes);
+
+/// <summary>
+/// The kernels folder: files in <c>kernel-path</c>, runmode links in <c>kernel-net-path</c>.
+/// Only regular files whose real path lies directly in the kernels folder are ever opened, whatever
+/// symlinks point where. Uploads and link switches are atomic renames, so a machine downloading
+/// during a change sees the whole old file or the whole new one.
+/// </summary>
+public sealed class KernelStore
+{
+    private readonly string _kernelDir;
+    private readonly string _netDir;
+
+    public KernelStore(string kernelPath, string kernelNetPath)
+    {
+        _kernelDir = Path.GetFullPath(kernelPath);
+        _netDir = Path.GetFullPath(kernelNetPath);
+    }
+
+    public string KernelDirectory => _kernelDir;
+
+    /// <summary>
+    /// Resolves <c>NAME</c> (a kernel) or <c>net/NAME</c> (a runmode link) to the real file path,
+    /// or null when there is no such file inside the kernels folder.
+    /// </summary>
+    public string? Resolve(string kernelPath)
+    {
+        var isLink = kernelPath.StartsWith("net/", StringComparison.Ordinal);
+        var name = isLink ? kernelPath[4..] : kernelPath;
+        if (KernelNames.Check(name, "kernel") != null)
+            return null;
+        var real = RealPath.Of(Path.Combine(isLink ? _netDir : _kernelDir, name));
+        var root = RealPath.Of(_kernelDir);
+        if (real == null || root == null || Path.GetDirectoryName(real) != root || !File.Exists(real))
+            return null;
+        return real;
+    }
+
+    /// <summary>Opens a kernel for reading; null when <see cref="Resolve"/> finds nothing.</summary>
+    public OpenedKernel? Open(string kernelPath)
+    {
+        var real = Resolve(kernelPath);
+        if (real == null)
+            return null;
+        FileStream stream;
+        try
+        {
+            // FileShare.Delete: an upload may rename a new file over this one while it is served.
+            stream = new FileStream(real, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1, FileOptions.Asynchronous);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+        // Length and time come from the open handle, so they describe the bytes that will be sent.
+        var length = stream.Length;
+        var modified = new DateTimeOffset(File.GetLastWriteTimeUtc(stream.SafeFileHandle));
+        var etag = $"\"{length:x}-{modified.ToUnixTimeMilliseconds():x}\"";
+        return new OpenedKernel(stream, length, modified, etag);
+    }
+
+    /// <summary>Kernel files, newest first, with the runmode links that point at each.</summary>
+    public IReadOnlyList<KernelInfo> List()
+    {
+        var root = RealPath.Of(_kernelDir) ?? throw new DirectoryNotFoundException(_kernelDir);
+        var runmodes = new Dictionary<string, List<string>>();
+        if (Directory.Exists(_netDir))
+        {
+            foreach (var link in Directory.EnumerateFileSystemEntries(_netDir).Order(StringComparer.Ordinal))
+            {
+                var linkName = Path.GetFileName(link);
+                var real = linkName.StartsWith('.') ? null : RealPath.Of(link);
+                if (real != null && Path.GetDirectoryName(real) == root)
+                {
+                    var kernel = Path.GetFileName(real);
+                    if (!runmodes.TryGetValue(kernel, out var names))
+                        runmodes[kernel] = names = [];
+                    names.Add(Path.GetFileNameWithoutExtension(linkName));
+                }
+            }
+        }
+        return new DirectoryInfo(root).EnumerateFiles()
+            .Where(f => !f.Name.StartsWith('.') && f.LinkTarget == null && KernelNames.Check(f.Name, "kernel") == null)
+            .Select(f => new KernelInfo(f.Name, f.Length, new DateTimeOffset(f.LastWriteTimeUtc),
+                runmodes.TryGetValue(f.Name, out var names) ? names : []))
+            .OrderByDescending(k => k.Updated).ThenBy(k => k.Name, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    /// <summary>
+    /// Stores <paramref name="content"/> as kernel <paramref name="name"/>: written to a hidden temp
+    /// file in the same folder, flushed to disk, then renamed over any previous file of that name.
+    /// On any failure (a cancelled upload included) the temp file is removed and nothing changes.
+    /// </summary>
+    public async Task<long> StoreAsync(string name, Stream content, CancellationToken cancel)
+    {
+        ThrowIfBadName(name, "kernel");
+        var temp = Path.Combine(_kernelDir, $".upload-{Guid.NewGuid():N}.tmp");
+        try
+        {
+            long length;
+            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous))
+            {
+                await content.CopyToAsync(file, cancel);
+                file.Flush(flushToDisk: true);
+                length = file.Length;
+            }
+            File.Move(temp, Path.Combine(_kernelDir, name), overwrite: true);
+            return length;
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Points runmode link <paramref name="link"/> at kernel <paramref name="target"/>: a new symlink
+    /// is made under a temp name and renamed over the old one (rename(2) is atomic), so the link is
+    /// never missing.
+    /// </summary>
+    public void Link(string link, string target)
+    {
+        ThrowIfBadName(link, "link");
+        ThrowIfBadName(target, "target");
+        var targetPath = Path.Combine(_kernelDir, target);
+        if (!File.Exists(targetPath) || new FileInfo(targetPath).LinkTarget != null)
+            throw new FileNotFoundException($"target: no kernel file '{target}' in the kernels folder");
+        var temp = Path.Combine(_netDir, $".link-{Guid.NewGuid():N}");
+        File.CreateSymbolicLink(temp, Path.GetRelativePath(_netDir, targetPath));
+        try
+        {
+            File.Move(temp, Path.Combine(_netDir, link), overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+
+    private static void ThrowIfBadName(string name, string what)
+    {
+        var problem = KernelNames.Check(name, what);
+        if (problem != null)
+            throw new ArgumentException(problem);
+    }
+}

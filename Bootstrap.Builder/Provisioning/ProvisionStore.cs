@@ -1,0 +1,111 @@
+using System.Reflection;
+using Dapper;
+using Microsoft.Data.Sqlite;
+
+namespace Bootstrap.Builder.Provisioning;
+
+/// <summary>A registered machine: which network, farm and kernel arguments its MAC boots with.</summary>
+public sealed record ProvisionEntry(string Mac, string Network, string Farmer, string Args);
+
+/// <summary>A machine that asked for its boot script but is not registered yet.</summary>
+public sealed record PendingMachine(string Mac, DateTimeOffset FirstSeen, DateTimeOffset LastSeen, string? RemoteAddress, long Count);
+
+public sealed class DuplicateMacException(string mac) : Exception($"MAC {mac} is already registered; delete it first");
+
+/// <summary>
+/// The provisioning database (SQLite): the table <c>provision</c> of 0-bootstrap plus the machines
+/// waiting to be registered. The schema of <c>db/schema.sql</c> is applied when the store opens.
+/// </summary>
+public sealed class ProvisionStore
+{
+    private readonly string _connectionString;
+
+    public ProvisionStore(string databasePath)
+    {
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = databasePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = 5,
+        }.ToString();
+    }
+
+    /// <summary>Creates missing tables and indexes; safe to run on every start.</summary>
+    public void ApplySchema()
+    {
+        using var schema = Assembly.GetExecutingAssembly().GetManifestResourceStream("Bootstrap.schema.sql")!;
+        using var reader = new StreamReader(schema);
+        using var db = Open();
+        db.Execute(reader.ReadToEnd());
+    }
+
+    public async Task<ProvisionEntry?> FindAsync(string mac) =>
+        await Query(db => db.QuerySingleOrDefaultAsync<ProvisionEntry>(
+            "SELECT client AS Mac, branch AS Network, zerotier AS Farmer, coalesce(kargs, '') AS Args " +
+            "FROM provision WHERE client = @mac COLLATE NOCASE LIMIT 1", new { mac }));
+
+    public async Task<IReadOnlyList<ProvisionEntry>> ListAsync() =>
+        (await Query(db => db.QueryAsync<ProvisionEntry>(
+            "SELECT client AS Mac, branch AS Network, zerotier AS Farmer, coalesce(kargs, '') AS Args FROM provision ORDER BY client"))).ToList();
+
+    /// <summary>Registers a machine and drops it from the pending list; a MAC registered already is refused.</summary>
+    public async Task AddAsync(ProvisionEntry entry)
+    {
+        await using var db = Open();
+        await using var tx = await db.BeginTransactionAsync();
+        var exists = await db.ExecuteScalarAsync<long>(
+            "SELECT count(*) FROM provision WHERE client = @Mac COLLATE NOCASE", entry, tx);
+        if (exists > 0)
+            throw new DuplicateMacException(entry.Mac);
+        await db.ExecuteAsync("INSERT INTO provision (client, branch, zerotier, kargs) VALUES (@Mac, @Network, @Farmer, @Args)", entry, tx);
+        await db.ExecuteAsync("DELETE FROM provision_pending WHERE mac = @Mac", entry, tx);
+        await tx.CommitAsync();
+    }
+
+    /// <summary>Removes a registration; false when the MAC was not registered.</summary>
+    public async Task<bool> DeleteAsync(string mac) =>
+        await Query(db => db.ExecuteAsync("DELETE FROM provision WHERE client = @mac COLLATE NOCASE", new { mac })) > 0;
+
+    /// <summary>Notes that an unregistered MAC asked: first/last time, address, how often.</summary>
+    public Task RecordUnknownAsync(string mac, string? remoteAddress, DateTimeOffset now) =>
+        Query(db => db.ExecuteAsync(
+            """
+            INSERT INTO provision_pending (mac, first_seen, last_seen, remote_address, count)
+            VALUES (@mac, @now, @now, @remoteAddress, 1)
+            ON CONFLICT (mac) DO UPDATE SET last_seen = @now, remote_address = @remoteAddress, count = count + 1
+            """, new { mac, now = now.ToString("O"), remoteAddress }));
+
+    public async Task<IReadOnlyList<PendingMachine>> PendingAsync() =>
+        (await Query(db => db.QueryAsync<(string Mac, string FirstSeen, string LastSeen, string? RemoteAddress, long Count)>(
+            "SELECT mac, first_seen, last_seen, remote_address, count FROM provision_pending ORDER BY last_seen DESC")))
+        .Select(r => new PendingMachine(r.Mac, DateTimeOffset.Parse(r.FirstSeen), DateTimeOffset.Parse(r.LastSeen), r.RemoteAddress, r.Count))
+        .ToList();
+
+    /// <summary>True when the database opens and answers a query.</summary>
+    public async Task<bool> IsUsableAsync()
+    {
+        try
+        {
+            await Query(db => db.ExecuteScalarAsync<long>("SELECT count(*) FROM provision"));
+            return true;
+        }
+        catch (SqliteException)
+        {
+            return false;
+        }
+    }
+
+    private SqliteConnection Open()
+    {
+        var db = new SqliteConnection(_connectionString);
+        db.Open();
+        return db;
+    }
+
+    private async Task<T> Query<T>(Func<SqliteConnection, Task<T>> action)
+    {
+        await using var db = Open();
+        return await action(db);
+    }
+}

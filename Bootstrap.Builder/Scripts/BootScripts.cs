@@ -1,0 +1,42 @@
+using Bootstrap.Builder.Configuration;
+using Bootstrap.Builder.Requests;
+
+namespace Bootstrap.Builder.Scripts;
+
+/// <summary>
+/// Renders the service's iPXE scripts. The templates are parsed once, at construction; a render
+/// only fills values that <see cref="BootRequestParser"/> and <see cref="PublicUrl"/> validated.
+/// </summary>
+public sealed class BootScripts(BootstrapConfig config)
+{
+    private readonly ScriptTemplate _boot = ScriptTemplate.FromResource("boot");
+    private readonly ScriptTemplate _quick = ScriptTemplate.FromResource("quick");
+    private readonly ScriptTemplate _provision = ScriptTemplate.FromResource("provision");
+
+    /// <summary>The full boot script: banner, DHCP over every NIC, clock sync, kernel download, boot.</summary>
+    public string Boot(BootRequest request, string baseUrl) => _boot.Render(Values(request, baseUrl));
+
+    /// <summary>The answer of <c>/provision/&lt;mac&gt;</c>: download and boot, the network being up already.</summary>
+    public string Quick(BootRequest request, string baseUrl) => _quick.Render(Values(request, baseUrl));
+
+    /// <summary>The generic script: each NIC asks <c>/provision/&lt;its MAC&gt;</c> for its boot script.</summary>
+    public string Provision(string baseUrl) =>
+        _provision.Render(new Dictionary<string, string> { ["provision_url"] = $"{baseUrl}/provision" });
+
+    private Dictionary<string, string> Values(BootRequest request, string baseUrl)
+    {
+        var kernelUrl = $"{baseUrl}/kernel/{request.KernelPath}";
+        return new Dictionary<string, string>
+        {
+            ["display"] = config.Runmodes[request.Network],
+            ["network"] = request.Network,
+            ["farmer_display"] = request.Farmer ?? "(none)",
+            ["kernel_url"] = kernelUrl,
+            ["kernel_host"] = PublicUrl.HostOf(kernelUrl),
+            ["cmdline"] = request.CommandLine,
+            ["ntp_step"] = config.NtpServer.Length == 0
+                ? "# clock sync left out: no ntp-server configured"
+                : $"ntp {config.NtpServer} || echo Clock sync with {config.NtpServer} failed, continuing",
+        };
+    }
+}

@@ -33,7 +33,7 @@ public static class AdminEndpoints
             var disposition = section.GetContentDispositionHeader();
             if (disposition == null || !disposition.IsFileDisposition() || disposition.Name.Value != "kernel")
                 continue;
-            var name = http.Request.Query["name"].FirstOrDefault() ?? Path.GetFileName(disposition.FileName.Value ?? disposition.FileNameStar.Value ?? "");
+            var name = http.Request.Query["name"].FirstOrDefault() ?? disposition.FileName.Value ?? disposition.FileNameStar.Value ?? "";
             var problem = KernelNames.Check(name, "kernel");
             if (problem != null)
                 return PlainText.Error(StatusCodes.Status400BadRequest, problem);

@@ -1,4 +1,7 @@
+using System.Net;
 using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 
@@ -52,7 +55,22 @@ public sealed class TestSite : IDisposable
         File.CreateSymbolicLink(Path.Combine(NetLinks, link), target.StartsWith('/') ? target : Path.Combine("..", target));
 
     public WebApplicationFactory<Program> Factory => _factory ??= new WebApplicationFactory<Program>()
-        .WithWebHostBuilder(b => b.UseSetting("config", ConfigFile));
+        .WithWebHostBuilder(b => b.UseSetting("config", ConfigFile)
+            .ConfigureServices(s => s.AddSingleton<IStartupFilter, LoopbackPeer>()));
+
+    /// <summary>TestServer leaves the peer address empty; Kestrel on loopback would report 127.0.0.1.</summary>
+    private sealed class LoopbackPeer : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use((http, nextMiddleware) =>
+            {
+                http.Connection.RemoteIpAddress ??= IPAddress.Loopback;
+                return nextMiddleware(http);
+            });
+            next(app);
+        };
+    }
 
     public HttpClient Client(string host = "bootstrap.test")
     {

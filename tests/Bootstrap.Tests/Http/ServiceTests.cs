@@ -1,0 +1,86 @@
+using System.Net;
+using Bootstrap.Tests.Support;
+
+namespace Bootstrap.Tests.Http;
+
+public sealed class ServiceTests
+{
+    [Fact]
+    public async Task Healthz_is_200_when_config_kernels_and_database_work()
+    {
+        using var site = new TestSite();
+
+        var response = await site.Client().GetAsync("/healthz");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal($$$"""{"status":"ok","checks":{"config":"{{{site.ConfigFile}}}","kernels":"ok","database":"ok"}}""",
+            await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Healthz_is_503_when_the_database_is_unusable()
+    {
+        using var site = new TestSite();
+        var client = site.Client();
+        await client.GetAsync("/healthz");
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        File.WriteAllText(site.Database, "this is not a database, it is a text file of some length........................................");
+
+        var response = await client.GetAsync("/healthz");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Contains($"\"database\":\"cannot query {site.Database}\"", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Base_host_replaces_scheme_and_host()
+    {
+        using var site = new TestSite(c => c["base-host"] = "http://10.0.2.100/boot/");
+        site.AddKernel("zos.efi");
+        site.AddLink("prod.efi", "zos.efi");
+
+        var lines = Scripts.Lines(await site.Client("anything.test").GetStringAsync("/ipxe/prod/1"));
+
+        Assert.Contains("echo Kernel: http://10.0.2.100/boot/kernel/net/prod.efi", lines);
+    }
+
+    [Fact]
+    public async Task Forwarded_headers_count_only_from_trusted_proxies()
+    {
+        using var trusting = new TestSite(c => c["trusted-proxies"] = new[] { "127.0.0.1", "::1" });
+        using var untrusting = new TestSite();
+        foreach (var site in new[] { trusting, untrusting })
+        {
+            site.AddKernel("zos.efi");
+            site.AddLink("prod.efi", "zos.efi");
+        }
+
+        string KernelLine(string script) => Scripts.Lines(script).Single(l => l.StartsWith("echo Kernel: "));
+        async Task<string> Ask(TestSite site)
+        {
+            var client = site.Client("internal.test:5555");
+            client.DefaultRequestHeaders.Add("X-Forwarded-Host", "spoofed.test, boot.public.test");
+            client.DefaultRequestHeaders.Add("X-Forwarded-Proto", "http");
+            return KernelLine(await client.GetStringAsync("/ipxe/prod"));
+        }
+
+        // TestServer's peer address is loopback, so only the first site trusts it.
+        Assert.Equal("echo Kernel: http://boot.public.test/kernel/net/prod.efi", await Ask(trusting));
+        Assert.Equal("echo Kernel: https://internal.test:5555/kernel/net/prod.efi", await Ask(untrusting));
+    }
+
+    [Fact]
+    public async Task Hostile_host_header_is_refused_rather_than_written_into_the_script()
+    {
+        using var site = new TestSite(c => c["trusted-proxies"] = new[] { "127.0.0.1", "::1" });
+        site.AddKernel("zos.efi");
+        site.AddLink("prod.efi", "zos.efi");
+        var client = site.Client();
+        client.DefaultRequestHeaders.Add("X-Forwarded-Host", "evil.test/${net0/mac}");
+
+        var response = await client.GetAsync("/ipxe/prod");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("the Host header is missing or is not a host name; set base-host in config.json\n", await response.Content.ReadAsStringAsync());
+    }
+}

@@ -1,0 +1,35 @@
+# Shared helpers of the setup scripts (sourced, not run).
+
+# Installs the Debian packages that are not installed yet; apt-get update runs once, only if needed.
+need_packages() {
+    local missing=()
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "setup: installing ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Downloads Debian package $2 of suite $1 into folder $3 and unpacks it to $3/root, without touching
+# the system's apt sources: a private sources list points at the mirror this machine already uses.
+fetch_debian_package() {
+    local suite=$1 package=$2 dir=$3
+    local uri
+    uri=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+    [ -n "$uri" ] || uri=$(awk '/^deb /{print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
+    [ -n "$uri" ] || { echo "setup: no Debian mirror found in the apt configuration" >&2; return 1; }
+    mkdir -p "$dir/lists/partial"
+    printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n' "$uri" "$suite" > "$dir/sources.list"
+    local o=(-o "Dir::Etc::SourceList=$dir/sources.list" -o Dir::Etc::SourceParts=/dev/null -o "Dir::State::Lists=$dir/lists"
+             -o Debug::NoLocking=1 -o APT::Sandbox::User=root)
+    apt-get "${o[@]}" update -qq
+    rm -f "$dir"/"${package}"_*.deb
+    (cd "$dir" && apt-get "${o[@]}" download "$package" >/dev/null)
+    rm -rf "$dir/root"
+    dpkg -x "$dir"/"${package}"_*.deb "$dir/root"
+    dpkg-deb -f "$dir"/"${package}"_*.deb Version > "$dir/version"
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Sets up everything the tests need and runs all of them:
+#   Debian packages (QEMU, OVMF, socat, and the oracles xorriso, isoinfo, mtools, fsck.fat, fdisk),
+#   the iPXE template (setup/template.sh), a real Debian kernel for the boot tests (.cache/vmlinuz),
+#   then the whole xunit suite. Extra arguments go to dotnet test (e.g. --filter Boot).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$here")
+. "$here/lib.sh"
+
+need_packages qemu-system-x86 ovmf socat xorriso genisoimage mtools dosfstools fdisk python3 ca-certificates
+"$here/template.sh"
+
+# The boot tests boot a real kernel: Debian's, unpacked from its package (no system install).
+if [ ! -s "$repo/.cache/vmlinuz" ]; then
+    dir="$repo/.cache/test-kernel"
+    echo "test: fetching a Debian kernel for the boot tests"
+    fetch_debian_package bookworm linux-image-amd64 "$dir"
+    versioned=$(dpkg-deb -f "$dir"/linux-image-amd64_*.deb Depends | grep -o 'linux-image-[0-9][^ ,]*-amd64' | head -n 1)
+    fetch_debian_package bookworm "$versioned" "$dir"
+    cp "$dir"/root/boot/vmlinuz-* "$repo/.cache/vmlinuz.tmp"
+    mv "$repo/.cache/vmlinuz.tmp" "$repo/.cache/vmlinuz"
+    rm -rf "$dir"
+fi
+
+cd "$repo"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+BOOTSTRAP_TEST_KERNEL="$repo/.cache/vmlinuz" dotnet test tests/Bootstrap.Tests -c Release -nologo "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One closing line in the plain form CI reads: "N passed, N failed, N skipped".
+summary=$(grep -Eo 'Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+' "$log" | tail -n 1 || true)
+if [ -n "$summary" ]; then
+    read -r failed passed skipped <<<"$(echo "$summary" | grep -Eo '[0-9]+' | tr '\n' ' ')"
+    echo "tests: $passed passed, $failed failed, $skipped skipped"
+fi
+exit "$status"

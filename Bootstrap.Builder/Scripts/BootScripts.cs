@@ -12,9 +12,13 @@ public sealed class BootScripts(BootstrapConfig config)
     private readonly ScriptTemplate _boot = ScriptTemplate.FromResource("boot");
     private readonly ScriptTemplate _quick = ScriptTemplate.FromResource("quick");
     private readonly ScriptTemplate _provision = ScriptTemplate.FromResource("provision");
+    private readonly ScriptTemplate _debug = ScriptTemplate.FromResource("debug");
 
     /// <summary>The full boot script: banner, DHCP over every NIC, clock sync, kernel download, boot.</summary>
     public string Boot(BootRequest request, string baseUrl) => _boot.Render(Values(request, baseUrl));
+
+    /// <summary>The boot script with <c>ifstat</c>, <c>route</c> and a pause before the download, for /debug images.</summary>
+    public string Debug(BootRequest request, string baseUrl) => _debug.Render(Values(request, baseUrl));
 
     /// <summary>The answer of <c>/provision/&lt;mac&gt;</c>: download and boot, the network being up already.</summary>
     public string Quick(BootRequest request, string baseUrl) => _quick.Render(Values(request, baseUrl));

@@ -1,0 +1,58 @@
+using System.Text;
+using Bootstrap.Builder.Images;
+using Bootstrap.Builder.Images.Iso;
+using Bootstrap.Builder.Images.Mbr;
+
+namespace Bootstrap.Builder.Targets;
+
+/// <summary>
+/// One hybrid image that boots as a CD, a hard disk or a USB stick, under BIOS and UEFI:
+/// <list type="bullet">
+/// <item>BIOS CD: El Torito no-emulation entry → isolinux → <c>/ipxe.lkrn</c> with <c>initrd=/boot.ipxe</c>.</item>
+/// <item>BIOS disk: isohdpfx MBR code → the same isolinux.bin, found through MBR bytes 432–439.</item>
+/// <item>UEFI CD: El Torito EFI entry → the appended FAT volume (BOOTX64.EFI + autoexec.ipxe).</item>
+/// <item>UEFI disk: MBR partition 2 (type 0xEF) → the same FAT volume.</item>
+/// </list>
+/// </summary>
+public sealed class HybridIsoPacker : IImagePacker
+{
+    public string Id => "hybrid-iso";
+
+    internal const string IsolinuxConfig = """
+        DEFAULT ipxe
+        PROMPT 0
+        TIMEOUT 0
+        LABEL ipxe
+          LINUX /ipxe.lkrn
+          APPEND initrd=/boot.ipxe
+
+        """;
+
+    public async Task<byte[]> PackAsync(PackInput input, CancellationToken cancel)
+    {
+        var t = input.Template;
+        var fat = (await EfiFat.CreateAsync(input, hiddenSectors: 0, cancel)).Build();
+
+        var iso = new IsoImageBuilder { VolumeIdentifier = "IPXE", UpdateIsolinuxBootTable = true };
+        iso.AddFile("isolinux/isolinux.bin", await t.FileAsync("isolinux.bin", input.Script, cancel));
+        iso.AddFile("isolinux/ldlinux.c32", await t.FileAsync("ldlinux.c32", input.Script, cancel));
+        iso.AddFile("isolinux/isolinux.cfg", Encoding.ASCII.GetBytes(IsolinuxConfig.Replace("\r\n", "\n")));
+        iso.AddFile("ipxe.lkrn", await t.FileAsync("ipxe.lkrn", input.Script, cancel));
+        iso.AddFile("boot.ipxe", input.ScriptBytes);
+        iso.SetBootImage("isolinux/isolinux.bin", loadSectors: 4);
+        iso.SetEfiBootImage(fat);
+
+        var layout = iso.Plan();
+        const int blocksToSectors = IsoImageBuilder.BlockSize / 512;
+        // isohdpfx.bin's code (0-431) loads isolinux.bin from the 64-bit LBA (512-byte units) at 432.
+        var bootCode = new byte[440];
+        (await t.FileAsync("isohdpfx.bin", input.Script, cancel)).AsSpan(0, 432).CopyTo(bootCode);
+        Fields.U64(bootCode, 432, layout.BiosBootFileLba * blocksToSectors);
+        iso.SystemArea = MbrBuilder.Build(bootCode, input.Serial,
+        [
+            new MbrPartition(true, MbrPartition.IsoHybrid, 0, layout.VolumeBlocks * blocksToSectors),
+            new MbrPartition(false, MbrPartition.EfiSystem, layout.EfiImageLba * blocksToSectors, fat.Length / 512),
+        ]);
+        return iso.Build();
+    }
+}

@@ -1,0 +1,21 @@
+using Bootstrap.Builder.Templates;
+
+namespace Bootstrap.Builder.Targets;
+
+/// <summary>What a packer turns into an image: the template, the rendered script and a content hash for serials.</summary>
+public sealed record PackInput(IIpxeTemplate Template, string Script, byte[] ContentHash)
+{
+    public byte[] ScriptBytes => System.Text.Encoding.UTF8.GetBytes(Script);
+
+    /// <summary>A 32-bit serial (FAT volume id, MBR disk signature) derived from the content: same input, same image.</summary>
+    public uint Serial => BitConverter.ToUInt32(ContentHash, 0);
+}
+
+/// <summary>Turns a script into one downloadable file. Pure: the same input gives the same bytes.</summary>
+public interface IImagePacker
+{
+    /// <summary>Names the packer in cache keys; two routes sharing a packer share cached images.</summary>
+    string Id { get; }
+
+    Task<byte[]> PackAsync(PackInput input, CancellationToken cancel);
+}

@@ -1,0 +1,113 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+
+namespace Bootstrap.Builder.Templates;
+
+/// <summary>The template could not be used; the message says what to run or which file is wrong.</summary>
+public sealed class TemplateUnavailableException(string message) : Exception(message);
+
+/// <summary>
+/// What the image packers take their boot files from. A binary template hands out prebuilt files
+/// whatever the script; a source template (later) compiles the script into iPXE.
+/// </summary>
+public interface IIpxeTemplate
+{
+    /// <summary>"binary" or "source".</summary>
+    string Kind { get; }
+
+    string IpxeVersion { get; }
+
+    /// <summary>Changes whenever any file of the template changes: part of every cache key.</summary>
+    string Hash { get; }
+
+    /// <summary>The file <paramref name="name"/> (e.g. <c>ipxe.lkrn</c>), for a build whose script is <paramref name="script"/>.</summary>
+    Task<byte[]> FileAsync(string name, string script, CancellationToken cancel);
+}
+
+/// <summary>
+/// The binary template that <c>setup/template.sh</c> writes: prebuilt iPXE and syslinux files
+/// with a <c>manifest.json</c> of their versions and sha256. Every file is checked against the
+/// manifest when loaded and then kept in memory.
+/// </summary>
+public sealed class BinaryTemplate : IIpxeTemplate
+{
+    private readonly Dictionary<string, byte[]> _files;
+
+    private BinaryTemplate(string ipxeVersion, string hash, Dictionary<string, byte[]> files)
+    {
+        IpxeVersion = ipxeVersion;
+        Hash = hash;
+        _files = files;
+    }
+
+    public string Kind => "binary";
+    public string IpxeVersion { get; }
+    public string Hash { get; }
+
+    public Task<byte[]> FileAsync(string name, string script, CancellationToken cancel) =>
+        _files.TryGetValue(name, out var bytes)
+            ? Task.FromResult(bytes)
+            : throw new TemplateUnavailableException($"the iPXE template has no file '{name}': run setup/template.sh");
+
+    public static BinaryTemplate Load(string folder)
+    {
+        var manifestPath = Path.Combine(folder, "manifest.json");
+        if (!File.Exists(manifestPath))
+            throw new TemplateUnavailableException($"no iPXE template in {folder}: run setup/template.sh");
+        var manifestBytes = File.ReadAllBytes(manifestPath);
+        Manifest manifest;
+        try
+        {
+            manifest = JsonSerializer.Deserialize<Manifest>(manifestBytes)!;
+        }
+        catch (JsonException e)
+        {
+            throw new TemplateUnavailableException($"{manifestPath} is not a template manifest ({e.Message}): run setup/template.sh");
+        }
+        var files = new Dictionary<string, byte[]>();
+        foreach (var (name, entry) in manifest.Files)
+        {
+            var path = Path.Combine(folder, name);
+            if (!File.Exists(path))
+                throw new TemplateUnavailableException($"template file {path} is missing: run setup/template.sh");
+            var bytes = File.ReadAllBytes(path);
+            if (Convert.ToHexStringLower(SHA256.HashData(bytes)) != entry.Sha256)
+                throw new TemplateUnavailableException($"template file {path} does not match its sha256 in the manifest: run setup/template.sh");
+            files[name] = bytes;
+        }
+        return new BinaryTemplate(manifest.IpxeVersion, Convert.ToHexStringLower(SHA256.HashData(manifestBytes)), files);
+    }
+
+    private sealed record Manifest(
+        [property: System.Text.Json.Serialization.JsonPropertyName("ipxe-version")] string IpxeVersion,
+        [property: System.Text.Json.Serialization.JsonPropertyName("files")] Dictionary<string, ManifestFile> Files);
+
+    private sealed record ManifestFile([property: System.Text.Json.Serialization.JsonPropertyName("sha256")] string Sha256);
+}
+
+/// <summary>
+/// Hands out the current template, loading it again when its manifest changes, so running
+/// <c>setup/template.sh</c> while the service runs takes effect without a restart.
+/// </summary>
+public sealed class TemplateStore(string folder)
+{
+    private readonly Lock _lock = new();
+    private (DateTime Stamp, IIpxeTemplate Template)? _current;
+
+    public string Folder => folder;
+
+    /// <summary>The template, or <see cref="TemplateUnavailableException"/> saying what is wrong.</summary>
+    public IIpxeTemplate Get()
+    {
+        var manifest = Path.Combine(folder, "manifest.json");
+        var stamp = File.Exists(manifest) ? File.GetLastWriteTimeUtc(manifest) : DateTime.MinValue;
+        lock (_lock)
+        {
+            if (_current is { } c && c.Stamp == stamp)
+                return c.Template;
+            var template = BinaryTemplate.Load(folder);
+            _current = (stamp, template);
+            return template;
+        }
+    }
+}

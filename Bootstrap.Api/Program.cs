@@ -26,6 +26,7 @@ builder.Services.AddBootstrap(config);
 var app = builder.Build();
 app.Services.StartBootstrap();
 app.MapScripts();
+app.MapImages();
 app.MapKernels();
 app.MapAdmin();
 app.MapProvisioning();

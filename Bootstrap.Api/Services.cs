@@ -1,7 +1,10 @@
+using Bootstrap.Builder.Caching;
 using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Kernels;
 using Bootstrap.Builder.Provisioning;
 using Bootstrap.Builder.Scripts;
+using Bootstrap.Builder.Targets;
+using Bootstrap.Builder.Templates;
 
 namespace Bootstrap.Api;
 
@@ -14,6 +17,14 @@ public static class Services
         services.AddSingleton(new BootScripts(config));
         services.AddSingleton(new KernelStore(config.KernelPath, config.KernelNetPath));
         services.AddSingleton(new ProvisionStore(config.BootstrapDb));
+        services.AddSingleton(new TemplateStore(config.IpxeTemplate));
+        services.AddSingleton(sp => new ArtifactCache(
+            config.CacheMemoryBytes,
+            config.CachePath,
+            config.MaxConcurrentBuilds > 0 ? config.MaxConcurrentBuilds : Environment.ProcessorCount,
+            config.BuildQueueLimit,
+            warning => sp.GetRequiredService<ILoggerFactory>().CreateLogger("Bootstrap.Cache").LogWarning("{Warning}", warning)));
+        services.AddSingleton<ImageService>();
         return services;
     }
 
@@ -25,5 +36,14 @@ public static class Services
         services.GetRequiredService<ProvisionStore>().ApplySchema();
         log.LogInformation("config {File}: networks {Networks}, kernels {Kernels}, database {Db}",
             config.SourceFile, string.Join(",", config.Runmodes.Keys), config.KernelPath, config.BootstrapDb);
+        try
+        {
+            var template = services.GetRequiredService<TemplateStore>().Get();
+            log.LogInformation("iPXE template: {Kind}, iPXE {Version}, in {Folder}", template.Kind, template.IpxeVersion, config.IpxeTemplate);
+        }
+        catch (TemplateUnavailableException e)
+        {
+            log.LogWarning("images are unavailable until the template is fixed: {Problem}", e.Message);
+        }
     }
 }

@@ -1,0 +1,87 @@
+using Bootstrap.Api.Http;
+using Bootstrap.Builder.Caching;
+using Bootstrap.Builder.Configuration;
+using Bootstrap.Builder.Kernels;
+using Bootstrap.Builder.Requests;
+using Bootstrap.Builder.Targets;
+using Bootstrap.Builder.Templates;
+using Microsoft.Net.Http.Headers;
+
+namespace Bootstrap.Api.Endpoints;
+
+/// <summary>Every image route, made from <see cref="TargetTable"/>: one handler, one row per target.</summary>
+public static class ImageEndpoints
+{
+    public static void MapImages(this IEndpointRouteBuilder app)
+    {
+        foreach (var target in TargetTable.All)
+        {
+            var pattern = target.Shape switch
+            {
+                RouteShape.Request => $"/{target.Route}/{BootRequestBinding.Segments}",
+                RouteShape.NetworkAndFarmer => $"/{target.Route}/{{network}}/{{farmer}}",
+                _ => $"/{target.Route}",
+            };
+            app.MapMethods(pattern, ["GET", "HEAD"], (HttpContext http, BootstrapConfig config, KernelStore kernels, ImageService images,
+                    string? network, string? farmer, string? args, string? kernel) =>
+                    Serve(http, config, kernels, images, target, network, farmer, args, kernel))
+                .WithName("Image-" + target.Route);
+        }
+    }
+
+    private static async Task<IResult> Serve(HttpContext http, BootstrapConfig config, KernelStore kernels, ImageService images,
+        Target target, string? network, string? farmer, string? args, string? kernel)
+    {
+        if (target.Unavailable != null)
+            return PlainText.Error(StatusCodes.Status501NotImplemented, $"/{target.Route}: {target.Unavailable}");
+
+        BootRequest? request = null;
+        string baseUrl;
+        if (target.Shape == RouteShape.Static)
+        {
+            var (url, problem) = http.PublicBaseUrl(config);
+            if (problem != null)
+                return PlainText.Error(StatusCodes.Status400BadRequest, problem);
+            baseUrl = url!;
+        }
+        else
+        {
+            var (bound, error) = BootRequestBinding.Bind(http, config, kernels, network!, farmer, args, kernel);
+            if (error != null)
+                return error;
+            (request, baseUrl) = (bound!.Request, bound.BaseUrl);
+        }
+
+        PreparedImage image;
+        try
+        {
+            image = images.Prepare(target, request, baseUrl);
+        }
+        catch (TemplateUnavailableException e)
+        {
+            return PlainText.Error(StatusCodes.Status503ServiceUnavailable, $"images are unavailable: {e.Message}");
+        }
+
+        // The key names the exact bytes, so a client holding them needs no build at all.
+        var etag = new EntityTagHeaderValue($"\"{image.Key}\"");
+        if (http.Request.GetTypedHeaders().IfNoneMatch.Any(t => t.Compare(etag, useStrongComparison: false)))
+        {
+            http.Response.Headers.ETag = etag.ToString();
+            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+        }
+
+        Artifact artifact;
+        try
+        {
+            artifact = await images.BuildAsync(image, http.RequestAborted);
+        }
+        catch (BuildQueueFullException e)
+        {
+            http.Response.Headers.RetryAfter = "5";
+            return PlainText.Error(StatusCodes.Status503ServiceUnavailable, e.Message);
+        }
+        http.Response.Headers["X-Build"] = artifact.Built ? "built" : "cached";
+        return TypedResults.File(artifact.Bytes, "application/octet-stream", target.FileNameFor(request?.Network),
+            entityTag: etag, enableRangeProcessing: true);
+    }
+}

@@ -1,0 +1,191 @@
+using System.Collections.Concurrent;
+
+namespace Bootstrap.Builder.Caching;
+
+/// <summary>Too many cold builds are waiting already; the caller should come back later.</summary>
+public sealed class BuildQueueFullException(int limit) : Exception($"{limit} image builds are already waiting; try again shortly");
+
+/// <summary>A built image and whether this request had to wait for its build.</summary>
+public sealed record Artifact(string Key, byte[] Bytes, bool Built);
+
+/// <summary>
+/// Content-addressed store of built images: the key is a hash of everything the image depends on,
+/// so an entry never goes stale. Entries live in memory up to a byte budget (least recently used
+/// dropped first) and on disk under <c>cache-path</c>, written to a temp file and renamed so no
+/// reader sees half an entry. Concurrent requests for one key share one build; at most
+/// <c>maxConcurrentBuilds</c> builds run at once and at most <c>queueLimit</c> wait.
+/// </summary>
+public sealed class ArtifactCache
+{
+    private readonly long _memoryBudget;
+    private readonly string? _diskPath;
+    private readonly int _queueLimit;
+    private readonly SemaphoreSlim _slots;
+    private readonly Action<string> _warn;
+    private readonly ConcurrentDictionary<string, Lazy<Task<Artifact>>> _inFlight = new();
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, LinkedListNode<(string Key, byte[] Bytes)>> _memory = new();
+    private readonly LinkedList<(string Key, byte[] Bytes)> _recency = new();
+    private long _memoryBytes;
+    private int _waiting;
+
+    public ArtifactCache(long memoryBudget, string? diskPath, int maxConcurrentBuilds, int queueLimit, Action<string>? warn = null)
+    {
+        _memoryBudget = memoryBudget;
+        _diskPath = diskPath;
+        _queueLimit = queueLimit;
+        _slots = new SemaphoreSlim(maxConcurrentBuilds, maxConcurrentBuilds);
+        _warn = warn ?? (_ => { });
+    }
+
+    /// <summary>Builds actually run (not answered from memory or disk).</summary>
+    public long Builds => Interlocked.Read(ref _builds);
+    private long _builds;
+
+    public long MemoryHits => Interlocked.Read(ref _memoryHits);
+    private long _memoryHits;
+
+    public long DiskHits => Interlocked.Read(ref _diskHits);
+    private long _diskHits;
+
+    public long Evictions => Interlocked.Read(ref _evictions);
+    private long _evictions;
+
+    /// <summary>Builds waiting for a slot right now.</summary>
+    public int QueueDepth => Volatile.Read(ref _waiting);
+
+    public long MemoryBytes
+    {
+        get { lock (_lock) return _memoryBytes; }
+    }
+
+    /// <summary>
+    /// The artifact for <paramref name="key"/>: from memory, from disk, from a build already
+    /// running, or from a new build. <paramref name="cancel"/> only stops this caller's wait: the
+    /// build itself goes on for the others and for the cache.
+    /// </summary>
+    public async Task<Artifact> GetOrBuildAsync(string key, Func<CancellationToken, Task<byte[]>> build, CancellationToken cancel)
+    {
+        if (FromMemory(key) is { } bytes)
+            return new Artifact(key, bytes, Built: false);
+        var shared = _inFlight.GetOrAdd(key, k => new Lazy<Task<Artifact>>(() => Task.Run(() => LoadOrBuild(k, build))));
+        return await shared.Value.WaitAsync(cancel);
+    }
+
+    private async Task<Artifact> LoadOrBuild(string key, Func<CancellationToken, Task<byte[]>> build)
+    {
+        try
+        {
+            // Another caller may have finished this key between our memory check and joining.
+            if (FromMemory(key) is { } hot)
+                return new Artifact(key, hot, Built: false);
+            if (FromDisk(key) is { } stored)
+            {
+                Interlocked.Increment(ref _diskHits);
+                Remember(key, stored);
+                return new Artifact(key, stored, Built: false);
+            }
+            if (Interlocked.Increment(ref _waiting) > _queueLimit)
+            {
+                Interlocked.Decrement(ref _waiting);
+                throw new BuildQueueFullException(_queueLimit);
+            }
+            await _slots.WaitAsync();
+            Interlocked.Decrement(ref _waiting);
+            byte[] bytes;
+            try
+            {
+                Interlocked.Increment(ref _builds);
+                bytes = await build(CancellationToken.None);
+            }
+            finally
+            {
+                _slots.Release();
+            }
+            Remember(key, bytes);
+            ToDisk(key, bytes);
+            return new Artifact(key, bytes, Built: true);
+        }
+        finally
+        {
+            _inFlight.TryRemove(key, out _);
+        }
+    }
+
+    private byte[]? FromMemory(string key)
+    {
+        lock (_lock)
+        {
+            if (!_memory.TryGetValue(key, out var node))
+                return null;
+            _recency.Remove(node);
+            _recency.AddFirst(node);
+            Interlocked.Increment(ref _memoryHits);
+            return node.Value.Bytes;
+        }
+    }
+
+    private void Remember(string key, byte[] bytes)
+    {
+        if (bytes.Length > _memoryBudget)
+            return;
+        lock (_lock)
+        {
+            if (_memory.ContainsKey(key))
+                return;
+            _memory[key] = _recency.AddFirst((key, bytes));
+            _memoryBytes += bytes.Length;
+            while (_memoryBytes > _memoryBudget && _recency.Last is { } oldest)
+            {
+                _recency.RemoveLast();
+                _memory.Remove(oldest.Value.Key);
+                _memoryBytes -= oldest.Value.Bytes.Length;
+                Interlocked.Increment(ref _evictions);
+            }
+        }
+    }
+
+    private string? DiskFile(string key) => _diskPath == null ? null : Path.Combine(_diskPath, key[..2], key);
+
+    private byte[]? FromDisk(string key)
+    {
+        var path = DiskFile(key);
+        try
+        {
+            return path != null && File.Exists(path) ? File.ReadAllBytes(path) : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _warn($"cache entry {path} is unreadable ({e.Message}); building again");
+            return null;
+        }
+    }
+
+    /// <summary>Writes an entry as a temp file renamed into place; a failure (read-only, full disk) only costs the disk copy.</summary>
+    private void ToDisk(string key, byte[] bytes)
+    {
+        var path = DiskFile(key);
+        if (path == null)
+            return;
+        var temp = Path.Combine(Path.GetDirectoryName(path)!, $".{key}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+                file.Write(bytes);
+            File.Move(temp, path, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _warn($"cache folder {_diskPath} is not writable ({e.Message}); serving {key} from memory only");
+            try
+            {
+                File.Delete(temp);
+            }
+            catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException)
+            {
+                // Nothing was created, or the folder refuses even that: either way no entry is left.
+            }
+        }
+    }
+}

@@ -1,0 +1,59 @@
+namespace Bootstrap.Builder.Targets;
+
+/// <summary>Which script an image carries.</summary>
+public enum ScriptKind
+{
+    /// <summary>The boot script of the request (network, farm, args, kernel).</summary>
+    Boot,
+    /// <summary>The boot script with network diagnostics and a pause before the download.</summary>
+    Debug,
+    /// <summary>The generic script: each NIC asks /provision/&lt;mac&gt;.</summary>
+    Provision,
+}
+
+/// <summary>The URL segments a target's route takes after its prefix.</summary>
+public enum RouteShape
+{
+    /// <summary><c>{network}[/{farmer}[/{args}[/{kernel}]]]</c></summary>
+    Request,
+    /// <summary><c>{network}/{farmer}</c></summary>
+    NetworkAndFarmer,
+    /// <summary>No segments: the image does not depend on a request.</summary>
+    Static,
+}
+
+/// <summary>
+/// One downloadable image: its route prefix, the script it carries, the packer that makes it and
+/// the file name it is saved as (<c>{network}</c> is replaced). <see cref="Unavailable"/> holds the
+/// reason when this template cannot make it (answered 501).
+/// </summary>
+public sealed record Target(string Route, RouteShape Shape, ScriptKind Script, IImagePacker? Packer, string FileName, string? Unavailable = null)
+{
+    public string FileNameFor(string? network) => FileName.Replace("{network}", network ?? "generic");
+}
+
+/// <summary>The one table every image route is made from (0-bootstrap's file names kept).</summary>
+public static class TargetTable
+{
+    private const string SingleFile =
+        "single-file images that carry the script need the EFI wrapper or a source template; not built yet. " +
+        "Use /iso, /usb or /uefimg meanwhile";
+
+    public static readonly HybridIsoPacker HybridIso = new();
+    public static readonly UefiUsbPacker UefiUsb = new();
+
+    public static IReadOnlyList<Target> All { get; } =
+    [
+        new("iso", RouteShape.Request, ScriptKind.Boot, HybridIso, "ipxe-{network}.iso"),
+        new("usb", RouteShape.Request, ScriptKind.Boot, HybridIso, "ipxe-{network}.img"),
+        new("uefimg", RouteShape.Request, ScriptKind.Boot, UefiUsb, "uefiusb-{network}.img"),
+        new("debug", RouteShape.NetworkAndFarmer, ScriptKind.Debug, UefiUsb, "uefiusb-debug-{network}.img"),
+        new("uefi", RouteShape.Request, ScriptKind.Boot, null, "ipxe-{network}.efi", SingleFile),
+        new("snponly", RouteShape.Request, ScriptKind.Boot, null, "ipxe-snp-{network}.efi", SingleFile),
+        new("krn", RouteShape.Request, ScriptKind.Boot, null, "ipxe-{network}.lkrn", SingleFile),
+        new("krn-generic", RouteShape.Static, ScriptKind.Provision, null, "ipxe-generic.lkrn", SingleFile),
+        new("uefi-generic", RouteShape.Static, ScriptKind.Provision, null, "ipxe-generic.efi", SingleFile),
+        new("krn-provision", RouteShape.Static, ScriptKind.Provision, null, "ipxe-provision.lkrn", SingleFile),
+        new("uefi-provision", RouteShape.Static, ScriptKind.Provision, null, "ipxe-provision.efi", SingleFile),
+    ];
+}

@@ -113,7 +113,8 @@ public sealed class FatImageBuilder
         const int rootSectors = RootEntries * DirEntrySize / SectorSize;
         foreach (var fat16 in new[] { false, true })
         {
-            for (var spc = 1; spc <= 64; spc *= 2)
+            // FAT12 only up to 4 KiB clusters (16 MiB): past that FAT16's smaller clusters waste less.
+            for (var spc = 1; spc <= (fat16 ? 64 : 8); spc *= 2)
             {
                 var clusterBytes = spc * SectorSize;
                 long needed = Items(_root).Sum(i => i is FileItem { Content.Length: 0 } ? 0 : Math.Max(1, (i.Length(this) + clusterBytes - 1) / clusterBytes));

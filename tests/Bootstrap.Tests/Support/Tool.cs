@@ -1,0 +1,37 @@
+using System.Diagnostics;
+
+namespace Bootstrap.Tests.Support;
+
+/// <summary>Runs a command-line tool (the oracles: xorriso, isoinfo, mtools, fsck.fat, fdisk) and returns what it printed.</summary>
+public static class Tool
+{
+    public static (int Code, string Out, string Err) Run(string file, params string[] args)
+    {
+        var start = new ProcessStartInfo(file, args)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            Environment = { ["LC_ALL"] = "C", ["MTOOLS_SKIP_CHECK"] = "1" },
+        };
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{file} did not start");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>Runs the tool and fails the test with its output unless it exits 0.</summary>
+    public static string Ok(string file, params string[] args)
+    {
+        var (code, stdout, stderr) = Run(file, args);
+        Assert.True(code == 0, $"{file} {string.Join(' ', args)} exited {code}:\n{stdout}\n{stderr}");
+        return stdout;
+    }
+
+    public static string TempFile(byte[] bytes, string extension = ".img")
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"bootstrap-test-{Guid.NewGuid():N}{extension}");
+        File.WriteAllBytes(path, bytes);
+        return path;
+    }
+}

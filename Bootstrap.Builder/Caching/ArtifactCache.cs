@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace Bootstrap.Builder.Caching;
 
 /// <summary>Too many cold builds are waiting already; the caller should come back later.</summary>
-public sealed class BuildQueueFullException(int limit) : Exception($"{limit} image builds are already waiting; try again shortly");
+public sealed class BuildQueueFullException(int limit) : Exception($"the build queue is full ({limit} image builds waiting); try again in a few seconds");
 
 /// <summary>A built image and whether this request had to wait for its build.</summary>
 public sealed record Artifact(string Key, byte[] Bytes, bool Built);
@@ -85,13 +85,17 @@ public sealed class ArtifactCache
                 Remember(key, stored);
                 return new Artifact(key, stored, Built: false);
             }
-            if (Interlocked.Increment(ref _waiting) > _queueLimit)
+            if (!_slots.Wait(0))
             {
+                // No free slot: wait in the queue, if it has room.
+                if (Interlocked.Increment(ref _waiting) > _queueLimit)
+                {
+                    Interlocked.Decrement(ref _waiting);
+                    throw new BuildQueueFullException(_queueLimit);
+                }
+                await _slots.WaitAsync();
                 Interlocked.Decrement(ref _waiting);
-                throw new BuildQueueFullException(_queueLimit);
             }
-            await _slots.WaitAsync();
-            Interlocked.Decrement(ref _waiting);
             byte[] bytes;
             try
             {

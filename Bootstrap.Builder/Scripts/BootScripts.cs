@@ -25,7 +25,17 @@ public sealed class BootScripts(BootstrapConfig config)
 
     /// <summary>The generic script: each NIC asks <c>/provision/&lt;its MAC&gt;</c> for its boot script.</summary>
     public string Provision(string baseUrl) =>
-        _provision.Render(new Dictionary<string, string> { ["provision_url"] = $"{baseUrl}/provision" });
+        _provision.Render(new Dictionary<string, string>
+        {
+            ["provision_url"] = $"{baseUrl}/provision",
+            ["dns_check"] = DnsCheck(baseUrl),
+        });
+
+    /// <summary>A DNS server counts only when the service is reached by name; an IP address needs none.</summary>
+    private static string DnsCheck(string url) =>
+        System.Net.IPAddress.TryParse(new Uri(url).Host.Trim('[', ']'), out _)
+            ? "# the service is addressed by IP: no DNS server needed"
+            : "isset ${net${nic}/dns} || goto incomplete";
 
     private Dictionary<string, string> Values(BootRequest request, string baseUrl)
     {
@@ -38,6 +48,7 @@ public sealed class BootScripts(BootstrapConfig config)
             ["kernel_url"] = kernelUrl,
             ["kernel_host"] = PublicUrl.HostOf(kernelUrl),
             ["cmdline"] = request.CommandLine,
+            ["dns_check"] = DnsCheck(baseUrl),
             ["ntp_step"] = config.NtpServer.Length == 0
                 ? "# clock sync left out: no ntp-server configured"
                 : $"ntp {config.NtpServer} || echo Clock sync with {config.NtpServer} failed, continuing",

@@ -42,6 +42,9 @@ public sealed class ServiceTests
         var lines = Scripts.Lines(await site.Client("anything.test").GetStringAsync("/ipxe/prod/1"));
 
         Assert.Contains("echo Kernel: http://10.0.2.100/boot/kernel/net/prod.efi", lines);
+        // Reached by IP address: no DNS server is required of the DHCP answer.
+        Assert.Contains("# the service is addressed by IP: no DNS server needed", lines);
+        Assert.DoesNotContain("isset ${net${nic}/dns} || goto incomplete", lines);
     }
 
     [Fact]

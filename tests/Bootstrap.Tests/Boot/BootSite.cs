@@ -1,0 +1,42 @@
+using Bootstrap.Tests.Support;
+
+namespace Bootstrap.Tests.Boot;
+
+/// <summary>
+/// A live service whose scripts point at <see cref="Qemu.ServiceAddress"/> and whose prod kernel
+/// is a real Debian kernel (setup/test.sh puts it in .cache/vmlinuz).
+/// </summary>
+public sealed class BootSite : IDisposable
+{
+    public TestSite Site { get; }
+    public LiveService Service { get; }
+
+    public BootSite()
+    {
+        var kernel = Environment.GetEnvironmentVariable("BOOTSTRAP_TEST_KERNEL") is { Length: > 0 } k ? k : Path.Combine(RepoRoot.Path, ".cache", "vmlinuz");
+        if (!File.Exists(kernel))
+            throw new InvalidOperationException($"the boot tests need a real kernel at {kernel}: run setup/test.sh");
+        Site = new TestSite(c =>
+        {
+            c["base-host"] = $"http://{Qemu.ServiceAddress}";
+            c["ipxe-template"] = RepoTemplate.Folder;
+        });
+        File.Copy(kernel, Path.Combine(Site.Kernels, "vmlinuz-debian.efi"));
+        Site.AddLink("prod.efi", "vmlinuz-debian.efi");
+        Service = new LiveService(Site.ConfigFile);
+    }
+
+    /// <summary>Downloads <paramref name="path"/> from the service into a temp file.</summary>
+    public async Task<string> DownloadAsync(string path)
+    {
+        using var client = Service.Client();
+        var bytes = await client.GetByteArrayAsync(path);
+        return Tool.TempFile(bytes, Path.GetExtension(path.Split('/')[1]) is var e && e.Length > 0 ? e : ".img");
+    }
+
+    public void Dispose()
+    {
+        Service.Dispose();
+        Site.Dispose();
+    }
+}

@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
+namespace Bootstrap.Tests.Support;
+
+/// <summary>
+/// The real service as a separate process on 127.0.0.1 (a random free port), for clients that
+/// need a TCP socket: QEMU guests reach it through a guestfwd, load tools connect to it.
+/// </summary>
+public sealed partial class LiveService : IDisposable
+{
+    private readonly Process _process;
+    private readonly List<string> _output = [];
+
+    public Uri BaseAddress { get; }
+    public int Port => BaseAddress.Port;
+
+    public LiveService(string configFile)
+    {
+        var api = Path.Combine(AppContext.BaseDirectory, "Bootstrap.Api.dll");
+        var start = new ProcessStartInfo("dotnet", [api, "--config", configFile, "--urls", "http://127.0.0.1:0"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            Environment = { ["Logging__Console__FormatterName"] = "simple", ["DOTNET_gcServer"] = "0" },
+        };
+        _process = Process.Start(start)!;
+        var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Collect(object _, DataReceivedEventArgs e)
+        {
+            if (e.Data == null)
+                return;
+            lock (_output)
+                _output.Add(e.Data);
+            if (Listening().Match(e.Data) is { Success: true } m)
+                listening.TrySetResult(new Uri(m.Groups[1].Value));
+        }
+        _process.OutputDataReceived += Collect;
+        _process.ErrorDataReceived += Collect;
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        if (!listening.Task.Wait(TimeSpan.FromSeconds(60)))
+            throw new InvalidOperationException("the service did not start:\n" + Log);
+        BaseAddress = listening.Task.Result;
+    }
+
+    [GeneratedRegex(@"Now listening on: (http://127\.0\.0\.1:\d+)")]
+    private static partial Regex Listening();
+
+    public string Log
+    {
+        get
+        {
+            lock (_output)
+                return string.Join('\n', _output);
+        }
+    }
+
+    public HttpClient Client() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+        _process.Dispose();
+    }
+}

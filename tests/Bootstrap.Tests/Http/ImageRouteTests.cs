@@ -13,8 +13,7 @@ public sealed class ImageRouteTests : IDisposable
     public ImageRouteTests()
     {
         _site = new TestSite(c => c["ipxe-template"] = RepoTemplate.Folder);
-        _site.AddKernel("zos.efi");
-        _site.AddLink("prod.efi", "zos.efi");
+        _site.AddProdKernel();
     }
 
     public void Dispose() => _site.Dispose();
@@ -157,8 +156,7 @@ public sealed class ImageRouteTests : IDisposable
     public async Task Without_a_template_images_are_503_and_scripts_still_work()
     {
         using var site = new TestSite(c => c["ipxe-template"] = "no-template-here");
-        site.AddKernel("zos.efi");
-        site.AddLink("prod.efi", "zos.efi");
+        site.AddProdKernel();
         var client = site.Client();
 
         var image = await client.GetAsync("/iso/prod/1");
@@ -177,8 +175,7 @@ public sealed class ImageRouteTests : IDisposable
         RepoTemplate.CopyTo(copy);
         File.AppendAllText(Path.Combine(copy, "ipxe.lkrn"), "tampered");
         using var site = new TestSite(c => c["ipxe-template"] = copy);
-        site.AddKernel("zos.efi");
-        site.AddLink("prod.efi", "zos.efi");
+        site.AddProdKernel();
 
         var response = await site.Client().GetAsync("/iso/prod/1");
 
@@ -196,8 +193,7 @@ public sealed class ImageRouteTests : IDisposable
             c["max-concurrent-builds"] = 1;
             c["build-queue-limit"] = 0;
         });
-        site.AddKernel("zos.efi");
-        site.AddLink("prod.efi", "zos.efi");
+        site.AddProdKernel();
         var client = site.Client();
         var cache = site.Factory.Services.GetRequiredService<ArtifactCache>();
         var release = new TaskCompletionSource();

@@ -10,8 +10,7 @@ public sealed class ProvisionRouteTests : IDisposable
 
     public ProvisionRouteTests()
     {
-        _site.AddKernel("zos.efi");
-        _site.AddLink("prod.efi", "zos.efi");
+        _site.AddProdKernel();
         _site.AddLink("test.efi", "zos.efi");
     }
 

@@ -28,8 +28,7 @@ public sealed class ScriptFuzzTests : IDisposable
 
     public ScriptFuzzTests()
     {
-        _site.AddKernel("zos.efi");
-        _site.AddLink("prod.efi", "zos.efi");
+        _site.AddProdKernel();
     }
 
     public void Dispose() => _site.Dispose();

@@ -36,8 +36,7 @@ public sealed class ServiceTests
     public async Task Base_host_replaces_scheme_and_host()
     {
         using var site = new TestSite(c => c["base-host"] = "http://10.0.2.100/boot/");
-        site.AddKernel("zos.efi");
-        site.AddLink("prod.efi", "zos.efi");
+        site.AddProdKernel();
 
         var lines = Scripts.Lines(await site.Client("anything.test").GetStringAsync("/ipxe/prod/1"));
 
@@ -54,8 +53,7 @@ public sealed class ServiceTests
         using var untrusting = new TestSite();
         foreach (var site in new[] { trusting, untrusting })
         {
-            site.AddKernel("zos.efi");
-            site.AddLink("prod.efi", "zos.efi");
+            site.AddProdKernel();
         }
 
         string KernelLine(string script) => Scripts.Lines(script).Single(l => l.StartsWith("echo Kernel: "));
@@ -76,8 +74,7 @@ public sealed class ServiceTests
     public async Task Hostile_host_header_is_refused_rather_than_written_into_the_script()
     {
         using var site = new TestSite(c => c["trusted-proxies"] = new[] { "127.0.0.1", "::1" });
-        site.AddKernel("zos.efi");
-        site.AddLink("prod.efi", "zos.efi");
+        site.AddProdKernel();
         var client = site.Client();
         client.DefaultRequestHeaders.Add("X-Forwarded-Host", "evil.test/${net0/mac}");
 

@@ -50,6 +50,13 @@ public sealed class TestSite : IDisposable
         return bytes;
     }
 
+    /// <summary>A kernel zos.efi that the prod runmode boots: what most route tests need.</summary>
+    public void AddProdKernel()
+    {
+        AddKernel("zos.efi");
+        AddLink("prod.efi", "zos.efi");
+    }
+
     /// <summary>Points kernels/net/LINK at TARGET (relative, as the admin API does).</summary>
     public void AddLink(string link, string target) =>
         File.CreateSymbolicLink(Path.Combine(NetLinks, link), target.StartsWith('/') ? target : Path.Combine("..", target));

@@ -2,6 +2,7 @@
 # Fills ipxe-template/ with the binary template the image builders pack:
 #   iPXE (Debian trixie's prebuilt ipxe.lkrn, ipxe-amd64.efi, snponly.efi, undionly.kpxe),
 #   isolinux.bin, ldlinux.c32 and isohdpfx.bin (this machine's isolinux/syslinux-common),
+#   ipxe-wrapper.efi (our setup/efi-wrapper, built here with Debian's gnu-efi),
 #   manifest.json (versions and sha256 of every file).
 # Idempotent: when the manifest matches the files, it returns at once.
 set -euo pipefail
@@ -10,13 +11,16 @@ repo=$(dirname "$here")
 dest=${IPXE_TEMPLATE_DIR:-$repo/ipxe-template}
 . "$here/lib.sh"
 
-files=(ipxe.lkrn ipxe-amd64.efi snponly.efi undionly.kpxe isolinux.bin ldlinux.c32 isohdpfx.bin)
+files=(ipxe.lkrn ipxe-amd64.efi snponly.efi undionly.kpxe isolinux.bin ldlinux.c32 isohdpfx.bin ipxe-wrapper.efi)
+wrapper_source=$(cat "$here/efi-wrapper/wrapper.c" "$here/efi-wrapper/Makefile" | sha256sum | cut -d' ' -f1)
 
 if [ -f "$dest/manifest.json" ] && command -v sha256sum >/dev/null &&
-   (cd "$dest" && python3 - "${files[@]}" <<'PY'
+   (cd "$dest" && python3 - "$wrapper_source" "${files[@]}" <<'PY'
 import hashlib, json, sys
 m = json.load(open("manifest.json"))
-for name in sys.argv[1:]:
+if m.get("wrapper-source-sha256") != sys.argv[1]:
+    sys.exit(1)
+for name in sys.argv[2:]:
     if hashlib.sha256(open(name, "rb").read()).hexdigest() != m["files"][name]["sha256"]:
         sys.exit(1)
 PY
@@ -25,7 +29,7 @@ PY
     exit 0
 fi
 
-need_packages isolinux syslinux-common ca-certificates python3
+need_packages isolinux syslinux-common ca-certificates python3 gnu-efi gcc make binutils
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 echo "template: fetching iPXE from Debian trixie"
@@ -39,15 +43,21 @@ install -m 0644 /usr/lib/ISOLINUX/isolinux.bin "$work/isolinux.bin"
 install -m 0644 /usr/lib/ISOLINUX/isohdpfx.bin "$work/isohdpfx.bin"
 install -m 0644 /usr/lib/syslinux/modules/bios/ldlinux.c32 "$work/ldlinux.c32"
 
+echo "template: building the EFI wrapper"
+make -s -C "$here/efi-wrapper" OUT="$work" >/dev/null
+
 ipxe_version=$(cat "$work/ipxe/version")
 syslinux_version=$(dpkg-query -W -f='${Version}' isolinux)
-(cd "$work" && python3 - "$ipxe_version" "$syslinux_version" "${files[@]}" > manifest.json <<'PY'
+gnu_efi_version=$(dpkg-query -W -f='${Version}' gnu-efi)
+(cd "$work" && python3 - "$ipxe_version" "$syslinux_version" "$gnu_efi_version" "$wrapper_source" "${files[@]}" > manifest.json <<'PY'
 import hashlib, json, os, sys
-ipxe, syslinux, names = sys.argv[1], sys.argv[2], sys.argv[3:]
+ipxe, syslinux, gnu_efi, wrapper_source, names = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
 print(json.dumps({
     "kind": "binary",
     "ipxe-version": ipxe,
     "syslinux-version": syslinux,
+    "gnu-efi-version": gnu_efi,
+    "wrapper-source-sha256": wrapper_source,
     "files": {n: {"sha256": hashlib.sha256(open(n, "rb").read()).hexdigest(), "size": os.path.getsize(n)} for n in names},
 }, indent=2))
 PY

@@ -37,7 +37,7 @@ public static class ImageEndpoints
 
         BootRequest? request = null;
         string baseUrl;
-        if (target.Shape == RouteShape.Static)
+        if (target.Script == ScriptKind.Provision)
         {
             var (url, problem) = http.PublicBaseUrl(config);
             if (problem != null)
@@ -46,7 +46,9 @@ public static class ImageEndpoints
         }
         else
         {
-            var (bound, error) = BootRequestBinding.Bind(http, config, kernels, network!, farmer, args, kernel);
+            // Static boot images (the -provision ones) boot the default network, the first in config, with no farm.
+            var (bound, error) = BootRequestBinding.Bind(http, config, kernels,
+                target.Shape == RouteShape.Static ? config.Runmodes.Keys.First() : network!, farmer, args, kernel);
             if (error != null)
                 return error;
             (request, baseUrl) = (bound!.Request, bound.BaseUrl);

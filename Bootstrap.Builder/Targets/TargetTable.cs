@@ -18,7 +18,7 @@ public enum RouteShape
     Request,
     /// <summary><c>{network}/{farmer}</c></summary>
     NetworkAndFarmer,
-    /// <summary>No segments: the image does not depend on a request.</summary>
+    /// <summary>No segments: a provisioning script, or the boot script of the default network without a farm.</summary>
     Static,
 }
 
@@ -35,12 +35,16 @@ public sealed record Target(string Route, RouteShape Shape, ScriptKind Script, I
 /// <summary>The one table every image route is made from (0-bootstrap's file names kept).</summary>
 public static class TargetTable
 {
-    private const string SingleFile =
-        "single-file images that carry the script need the EFI wrapper or a source template; not built yet. " +
-        "Use /iso, /usb or /uefimg meanwhile";
+    /// <summary>Why the binary template makes no .lkrn: the prebuilt BIOS iPXE has no room for a script.</summary>
+    public const string NoLinuxKernel =
+        "a BIOS .lkrn that carries its script needs iPXE built from source with the script embedded " +
+        "(a source template: setup/template.sh --source); this service has the binary template. " +
+        "For BIOS machines use /iso/... (CD or virtual media) or /usb/... (USB stick), which run the same script";
 
     public static readonly HybridIsoPacker HybridIso = new();
     public static readonly UefiUsbPacker UefiUsb = new();
+    public static readonly EfiWrapperPacker UefiFull = new("ipxe-amd64.efi", WrapperDevice.Self);
+    public static readonly EfiWrapperPacker UefiSnpOnly = new("snponly.efi", WrapperDevice.Network);
 
     public static IReadOnlyList<Target> All { get; } =
     [
@@ -48,12 +52,12 @@ public static class TargetTable
         new("usb", RouteShape.Request, ScriptKind.Boot, HybridIso, "ipxe-{network}.img"),
         new("uefimg", RouteShape.Request, ScriptKind.Boot, UefiUsb, "uefiusb-{network}.img"),
         new("debug", RouteShape.NetworkAndFarmer, ScriptKind.Debug, UefiUsb, "uefiusb-debug-{network}.img"),
-        new("uefi", RouteShape.Request, ScriptKind.Boot, null, "ipxe-{network}.efi", SingleFile),
-        new("snponly", RouteShape.Request, ScriptKind.Boot, null, "ipxe-snp-{network}.efi", SingleFile),
-        new("krn", RouteShape.Request, ScriptKind.Boot, null, "ipxe-{network}.lkrn", SingleFile),
-        new("krn-generic", RouteShape.Static, ScriptKind.Provision, null, "ipxe-generic.lkrn", SingleFile),
-        new("uefi-generic", RouteShape.Static, ScriptKind.Provision, null, "ipxe-generic.efi", SingleFile),
-        new("krn-provision", RouteShape.Static, ScriptKind.Provision, null, "ipxe-provision.lkrn", SingleFile),
-        new("uefi-provision", RouteShape.Static, ScriptKind.Provision, null, "ipxe-provision.efi", SingleFile),
+        new("uefi", RouteShape.Request, ScriptKind.Boot, UefiFull, "ipxe-{network}.efi"),
+        new("snponly", RouteShape.Request, ScriptKind.Boot, UefiSnpOnly, "ipxe-snp-{network}.efi"),
+        new("uefi-generic", RouteShape.Static, ScriptKind.Provision, UefiFull, "ipxe-generic.efi"),
+        new("uefi-provision", RouteShape.Static, ScriptKind.Boot, UefiFull, "ipxe-provision.efi"),
+        new("krn", RouteShape.Request, ScriptKind.Boot, null, "ipxe-{network}.lkrn", NoLinuxKernel),
+        new("krn-generic", RouteShape.Static, ScriptKind.Provision, null, "ipxe-generic.lkrn", NoLinuxKernel),
+        new("krn-provision", RouteShape.Static, ScriptKind.Boot, null, "ipxe-provision.lkrn", NoLinuxKernel),
     ];
 }

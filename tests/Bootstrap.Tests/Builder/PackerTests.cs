@@ -78,8 +78,8 @@ public sealed class PackerTests
         Assert.All(TargetTable.All, t => Assert.True(t.Packer != null ^ t.Unavailable != null, t.Route));
         Assert.Equal(
             ["iso:ipxe-prod.iso", "usb:ipxe-prod.img", "uefimg:uefiusb-prod.img", "debug:uefiusb-debug-prod.img", "uefi:ipxe-prod.efi",
-             "snponly:ipxe-snp-prod.efi", "krn:ipxe-prod.lkrn", "krn-generic:ipxe-generic.lkrn", "uefi-generic:ipxe-generic.efi",
-             "krn-provision:ipxe-provision.lkrn", "uefi-provision:ipxe-provision.efi"],
+             "snponly:ipxe-snp-prod.efi", "uefi-generic:ipxe-generic.efi", "uefi-provision:ipxe-provision.efi",
+             "krn:ipxe-prod.lkrn", "krn-generic:ipxe-generic.lkrn", "krn-provision:ipxe-provision.lkrn"],
             TargetTable.All.Select(t => $"{t.Route}:{t.FileNameFor("prod")}"));
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text;
 using Bootstrap.Builder.Caching;
 using Bootstrap.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
@@ -136,20 +137,43 @@ public sealed class ImageRouteTests : IDisposable
     }
 
     [Theory]
-    [InlineData("/uefi/prod/1")]
-    [InlineData("/snponly/prod/1/x")]
     [InlineData("/krn/prod/1")]
     [InlineData("/krn-generic")]
-    [InlineData("/uefi-generic")]
     [InlineData("/krn-provision")]
-    [InlineData("/uefi-provision")]
-    public async Task Single_file_targets_answer_501_until_they_exist(string path)
+    public async Task Bios_kernel_targets_answer_501_with_the_alternatives(string path)
     {
         var response = await _site.Client().GetAsync(path);
 
         Assert.Equal(HttpStatusCode.NotImplemented, response.StatusCode);
-        Assert.Equal($"/{path.Split('/')[1]}: single-file images that carry the script need the EFI wrapper or a source template; not built yet. " +
-                     "Use /iso, /usb or /uefimg meanwhile\n", await response.Content.ReadAsStringAsync());
+        Assert.Equal($"/{path.Split('/')[1]}: a BIOS .lkrn that carries its script needs iPXE built from source with the script embedded " +
+                     "(a source template: setup/template.sh --source); this service has the binary template. " +
+                     "For BIOS machines use /iso/... (CD or virtual media) or /usb/... (USB stick), which run the same script\n",
+            await response.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
+    [InlineData("/uefi/prod/1234/console=ttyS0", "ipxe-prod.efi", "ipxe-amd64.efi", "Farm: 1234")]
+    [InlineData("/snponly/prod/1234/console=ttyS0", "ipxe-snp-prod.efi", "snponly.efi", "Farm: 1234")]
+    [InlineData("/uefi-provision", "ipxe-provision.efi", "ipxe-amd64.efi", "Farm: (none)")]
+    [InlineData("/uefi-generic", "ipxe-generic.efi", "ipxe-amd64.efi", "chain https://bootstrap.test/provision/${net${nic}/mac} || goto next_nic")]
+    public async Task Single_efi_file_carries_ipxe_and_the_script(string path, string fileName, string ipxe, string scriptLine)
+    {
+        var response = await _site.Client().GetAsync(path);
+        var efi = Tool.TempFile(await response.Content.ReadAsByteArrayAsync(), ".efi");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(fileName, response.Content.Headers.ContentDisposition!.FileName);
+        var script = Encoding.UTF8.GetString(Extract(efi, ".script")).TrimEnd('\0');
+        Assert.StartsWith("#!ipxe\n", script);
+        Assert.Contains("\n" + (scriptLine.StartsWith("chain") ? "" : "echo ") + scriptLine + "\n", script);
+        Assert.Equal(RepoTemplate.File(ipxe), Extract(efi, ".ipxe")[..RepoTemplate.File(ipxe).Length]);
+    }
+
+    private static byte[] Extract(string pe, string section)
+    {
+        var output = Path.GetTempFileName();
+        Tool.Ok("objcopy", "-O", "binary", "--only-section=" + section, pe, output);
+        return File.ReadAllBytes(output);
     }
 
     [Fact]

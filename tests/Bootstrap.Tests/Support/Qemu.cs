@@ -38,7 +38,7 @@ public static class Qemu
         }
         args.AddRange(media.AsCdrom
             ? ["-cdrom", media.Path]
-            : ["-drive", $"file={media.Path},format=raw,snapshot=on"]);
+            : ["-drive", media.Path.StartsWith("fat:") ? $"file={media.Path},format=raw" : $"file={media.Path},format=raw,snapshot=on"]);
 
         using var qemu = Process.Start(new ProcessStartInfo("qemu-system-x86_64", args)
         {

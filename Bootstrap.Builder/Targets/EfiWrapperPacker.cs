@@ -1,0 +1,32 @@
+using Bootstrap.Builder.Images.Pe;
+
+namespace Bootstrap.Builder.Targets;
+
+/// <summary>Which device the wrapper tells iPXE it was loaded from.</summary>
+public enum WrapperDevice
+{
+    /// <summary>The device the .efi file itself was loaded from (full iPXE brings its own drivers).</summary>
+    Self,
+    /// <summary>The first network device the firmware drives: snponly.efi only uses the device it was loaded from.</summary>
+    Network,
+}
+
+/// <summary>
+/// One .efi file that boots straight into the script: our wrapper (setup/efi-wrapper) with iPXE in
+/// a <c>.ipxe</c> section, the script in a <c>.script</c> section and the device choice in a
+/// <c>.device</c> section. The wrapper starts that iPXE with the script as its EFI command line,
+/// which iPXE runs. Copy it to a stick as <c>EFI/BOOT/BOOTX64.EFI</c>, or chainload it.
+/// </summary>
+public sealed class EfiWrapperPacker(string ipxeBinary, WrapperDevice device) : IImagePacker
+{
+    public const string Wrapper = "ipxe-wrapper.efi";
+
+    public string Id => $"efi-wrapper:{ipxeBinary}:{device}";
+
+    public async Task<byte[]> PackAsync(PackInput input, CancellationToken cancel) =>
+        PeSectionAppender.Append(
+            await input.Template.FileAsync(Wrapper, input.Script, cancel),
+            new PeSection(".ipxe", await input.Template.FileAsync(ipxeBinary, input.Script, cancel)),
+            new PeSection(".script", input.ScriptBytes),
+            new PeSection(".device", device == WrapperDevice.Network ? "network"u8.ToArray() : "self"u8.ToArray()));
+}

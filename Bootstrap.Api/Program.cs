@@ -1,6 +1,7 @@
 using Bootstrap.Api;
 using Bootstrap.Api.Cli;
 using Bootstrap.Api.Endpoints;
+using Bootstrap.Api.Http;
 using Bootstrap.Builder.Configuration;
 
 if (args.FirstOrDefault() == "provision")
@@ -25,12 +26,14 @@ builder.Services.AddBootstrap(config);
 
 var app = builder.Build();
 app.Services.StartBootstrap();
+app.UseRequestLog();
 app.MapScripts();
 app.MapImages();
 app.MapKernels();
 app.MapAdmin();
 app.MapProvisioning();
 app.MapHealth();
+app.MapMetrics();
 app.Run();
 return 0;
 

@@ -1,6 +1,8 @@
+using Bootstrap.Api.Observability;
 using Bootstrap.Builder.Caching;
 using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Kernels;
+using Bootstrap.Builder.Observability;
 using Bootstrap.Builder.Provisioning;
 using Bootstrap.Builder.Scripts;
 using Bootstrap.Builder.Targets;
@@ -25,6 +27,8 @@ public static class Services
             config.BuildQueueLimit,
             warning => sp.GetRequiredService<ILoggerFactory>().CreateLogger("Bootstrap.Cache").LogWarning("{Warning}", warning)));
         services.AddSingleton<ImageService>();
+        services.AddSingleton<BootstrapMetrics>();
+        services.AddSingleton<PrometheusExporter>();
         return services;
     }
 
@@ -34,6 +38,8 @@ public static class Services
         var log = services.GetRequiredService<ILoggerFactory>().CreateLogger("Bootstrap");
         var config = services.GetRequiredService<BootstrapConfig>();
         services.GetRequiredService<ProvisionStore>().ApplySchema();
+        services.GetRequiredService<PrometheusExporter>();
+        services.GetRequiredService<BootstrapMetrics>().Observe(services.GetRequiredService<ArtifactCache>());
         log.LogInformation("config {File}: networks {Networks}, kernels {Kernels}, database {Db}",
             config.SourceFile, string.Join(",", config.Runmodes.Keys), config.KernelPath, config.BootstrapDb);
         try

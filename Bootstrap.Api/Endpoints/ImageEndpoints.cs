@@ -32,6 +32,7 @@ public static class ImageEndpoints
     private static async Task<IResult> Serve(HttpContext http, BootstrapConfig config, KernelStore kernels, ImageService images,
         Target target, string? network, string? farmer, string? args, string? kernel)
     {
+        http.Items[RequestLog.Target] = target.Route;
         if (target.Unavailable != null)
             return PlainText.Error(StatusCodes.Status501NotImplemented, $"/{target.Route}: {target.Unavailable}");
 
@@ -69,6 +70,7 @@ public static class ImageEndpoints
         if (http.Request.GetTypedHeaders().IfNoneMatch.Any(t => t.Compare(etag, useStrongComparison: false)))
         {
             http.Response.Headers.ETag = etag.ToString();
+            http.Items[RequestLog.Cache] = "not-modified";
             return TypedResults.StatusCode(StatusCodes.Status304NotModified);
         }
 
@@ -83,6 +85,9 @@ public static class ImageEndpoints
             return PlainText.Error(StatusCodes.Status503ServiceUnavailable, e.Message);
         }
         http.Response.Headers["X-Build"] = artifact.Built ? "built" : "cached";
+        http.Items[RequestLog.Cache] = artifact.Built ? "miss" : "hit";
+        if (artifact.BuildMilliseconds is { } ms)
+            http.Items[RequestLog.BuildMs] = ms;
         return TypedResults.File(artifact.Bytes, "application/octet-stream", target.FileNameFor(request?.Network),
             entityTag: etag, enableRangeProcessing: true);
     }

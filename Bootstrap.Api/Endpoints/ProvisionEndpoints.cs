@@ -1,6 +1,7 @@
 using Bootstrap.Api.Http;
 using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Kernels;
+using Bootstrap.Builder.Observability;
 using Bootstrap.Builder.Provisioning;
 using Bootstrap.Builder.Scripts;
 
@@ -15,7 +16,7 @@ public static class ProvisionEndpoints
     }
 
     private static async Task<IResult> QuickScript(HttpContext http, BootstrapConfig config, KernelStore kernels,
-        BootScripts scripts, ProvisionStore store, string mac)
+        BootScripts scripts, ProvisionStore store, BootstrapMetrics metrics, string mac)
     {
         var normalized = MacAddress.Normalize(mac);
         if (normalized == null)
@@ -23,6 +24,7 @@ public static class ProvisionEndpoints
         var entry = await store.FindAsync(normalized);
         if (entry == null)
         {
+            metrics.UnknownMacs.Add(1);
             await store.RecordUnknownAsync(normalized, http.Connection.RemoteIpAddress?.ToString(), DateTimeOffset.UtcNow);
             return PlainText.Error(StatusCodes.Status404NotFound, $"machine {normalized} is not provisioned (recorded as pending)");
         }

@@ -5,8 +5,8 @@ namespace Bootstrap.Builder.Caching;
 /// <summary>Too many cold builds are waiting already; the caller should come back later.</summary>
 public sealed class BuildQueueFullException(int limit) : Exception($"the build queue is full ({limit} image builds waiting); try again in a few seconds");
 
-/// <summary>A built image and whether this request had to wait for its build.</summary>
-public sealed record Artifact(string Key, byte[] Bytes, bool Built);
+/// <summary>A built image, whether this request had to wait for its build, and how long the build took.</summary>
+public sealed record Artifact(string Key, byte[] Bytes, bool Built, double? BuildMilliseconds = null);
 
 /// <summary>
 /// Content-addressed store of built images: the key is a hash of everything the image depends on,
@@ -97,6 +97,7 @@ public sealed class ArtifactCache
                 Interlocked.Decrement(ref _waiting);
             }
             byte[] bytes;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             try
             {
                 Interlocked.Increment(ref _builds);
@@ -108,7 +109,7 @@ public sealed class ArtifactCache
             }
             Remember(key, bytes);
             ToDisk(key, bytes);
-            return new Artifact(key, bytes, Built: true);
+            return new Artifact(key, bytes, Built: true, Math.Round(clock.Elapsed.TotalMilliseconds, 1));
         }
         finally
         {

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using Bootstrap.Builder.Caching;
+using Bootstrap.Builder.Observability;
 using Bootstrap.Builder.Requests;
 using Bootstrap.Builder.Scripts;
 using Bootstrap.Builder.Templates;
@@ -14,7 +16,7 @@ public sealed record PreparedImage(Target Target, string Script, IIpxeTemplate T
 /// The build pipeline behind every image route: render the script, pick the template, derive the
 /// content key, then build through the cache (one build per key, however many ask).
 /// </summary>
-public sealed class ImageService(BootScripts scripts, TemplateStore templates, ArtifactCache cache)
+public sealed class ImageService(BootScripts scripts, TemplateStore templates, ArtifactCache cache, BootstrapMetrics metrics)
 {
     public ArtifactCache Cache => cache;
 
@@ -32,9 +34,14 @@ public sealed class ImageService(BootScripts scripts, TemplateStore templates, A
     }
 
     public Task<Artifact> BuildAsync(PreparedImage image, CancellationToken cancel) =>
-        cache.GetOrBuildAsync(image.Key,
-            ct => image.Target.Packer!.PackAsync(new PackInput(image.Template, image.Script, Convert.FromHexString(image.Key)), ct),
-            cancel);
+        cache.GetOrBuildAsync(image.Key, async ct =>
+        {
+            var clock = Stopwatch.StartNew();
+            var bytes = await image.Target.Packer!.PackAsync(new PackInput(image.Template, image.Script, Convert.FromHexString(image.Key)), ct);
+            metrics.Builds.Add(1, new("target", image.Target.Route), new("template", image.Template.Kind));
+            metrics.BuildSeconds.Record(clock.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("target", image.Target.Route));
+            return bytes;
+        }, cancel);
 
     /// <summary>Everything the bytes depend on: the template's files, the packer, the script.</summary>
     public static string Key(IIpxeTemplate template, IImagePacker packer, string script) =>

@@ -1,0 +1,131 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Text;
+using Bootstrap.Builder.Observability;
+
+namespace Bootstrap.Api.Observability;
+
+/// <summary>
+/// Listens to the <c>Bootstrap</c> meter and writes its instruments in the Prometheus text
+/// exposition format 0.0.4 (counters, gauges, histograms with <c>_bucket</c>/<c>_sum</c>/<c>_count</c>).
+/// No exporter package is available here, so this small one is ours.
+/// </summary>
+public sealed class PrometheusExporter : IDisposable
+{
+    private readonly MeterListener _listener = new();
+    private readonly ConcurrentDictionary<(Instrument Instrument, string Labels), Series> _series = new();
+    private readonly Lock _scrape = new();
+
+    private sealed class Series
+    {
+        public double Value;                 // counter sum or last gauge value
+        public long[]? Buckets;              // histogram: counts per upper bound, plus +Inf
+        public double Sum;
+        public long Count;
+    }
+
+    public PrometheusExporter()
+    {
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == BootstrapMetrics.MeterName)
+                listener.EnableMeasurementEvents(instrument);
+        };
+        _listener.SetMeasurementEventCallback<long>((i, v, tags, _) => Record(i, v, tags));
+        _listener.SetMeasurementEventCallback<int>((i, v, tags, _) => Record(i, v, tags));
+        _listener.SetMeasurementEventCallback<double>((i, v, tags, _) => Record(i, v, tags));
+        _listener.Start();
+    }
+
+    private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        var series = _series.GetOrAdd((instrument, Labels(tags)), _ => new Series());
+        lock (series)
+        {
+            switch (instrument)
+            {
+                case Histogram<double>:
+                    series.Buckets ??= new long[BootstrapMetrics.BuildSecondsBuckets.Length + 1];
+                    var bucket = Array.FindIndex(BootstrapMetrics.BuildSecondsBuckets, b => value <= b);
+                    series.Buckets[bucket < 0 ? ^1 : bucket]++;
+                    series.Sum += value;
+                    series.Count++;
+                    break;
+                case Counter<long> or Counter<int> or Counter<double>:
+                    series.Value += value;
+                    break;
+                default:                     // observable counters and gauges report their current value
+                    series.Value = value;
+                    break;
+            }
+        }
+    }
+
+    /// <summary>The exposition text: observable instruments are read now, then every series is written.</summary>
+    public string Scrape()
+    {
+        lock (_scrape)
+        {
+            _listener.RecordObservableInstruments();
+            var text = new StringBuilder();
+            foreach (var group in _series.GroupBy(s => s.Key.Instrument).OrderBy(g => g.Key.Name, StringComparer.Ordinal))
+            {
+                var instrument = group.Key;
+                var type = instrument switch
+                {
+                    Histogram<double> => "histogram",
+                    ObservableGauge<long> or ObservableGauge<int> or ObservableGauge<double> => "gauge",
+                    _ => "counter",
+                };
+                text.Append("# HELP ").Append(instrument.Name).Append(' ').Append(instrument.Description).Append('\n');
+                text.Append("# TYPE ").Append(instrument.Name).Append(' ').Append(type).Append('\n');
+                foreach (var (key, series) in group.OrderBy(s => s.Key.Labels, StringComparer.Ordinal))
+                {
+                    lock (series)
+                    {
+                        if (series.Buckets is { } buckets)
+                        {
+                            long cumulative = 0;
+                            for (var i = 0; i < buckets.Length; i++)
+                            {
+                                cumulative += buckets[i];
+                                var le = i < BootstrapMetrics.BuildSecondsBuckets.Length ? Number(BootstrapMetrics.BuildSecondsBuckets[i]) : "+Inf";
+                                Line(text, instrument.Name + "_bucket", Join(key.Labels, $"le=\"{le}\""), cumulative);
+                            }
+                            Line(text, instrument.Name + "_sum", key.Labels, series.Sum);
+                            Line(text, instrument.Name + "_count", key.Labels, series.Count);
+                        }
+                        else
+                        {
+                            Line(text, instrument.Name, key.Labels, series.Value);
+                        }
+                    }
+                }
+            }
+            return text.ToString();
+        }
+    }
+
+    private static void Line(StringBuilder text, string name, string labels, double value) =>
+        text.Append(name).Append(labels.Length == 0 ? "" : "{" + labels + "}").Append(' ').Append(Number(value)).Append('\n');
+
+    private static string Join(string labels, string extra) => labels.Length == 0 ? extra : labels + "," + extra;
+
+    private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+    /// <summary>Label pairs sorted by name, values escaped as the format requires (backslash, quote, newline).</summary>
+    private static string Labels(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        var pairs = new List<string>(tags.Length);
+        foreach (var (name, value) in tags)
+        {
+            var escaped = Convert.ToString(value, CultureInfo.InvariantCulture)!.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n");
+            pairs.Add($"{name}=\"{escaped}\"");
+        }
+        pairs.Sort(StringComparer.Ordinal);
+        return string.Join(',', pairs);
+    }
+
+    public void Dispose() => _listener.Dispose();
+}

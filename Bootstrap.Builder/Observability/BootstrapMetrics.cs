@@ -1,0 +1,49 @@
+using System.Diagnostics.Metrics;
+
+namespace Bootstrap.Builder.Observability;
+
+/// <summary>
+/// The service's instruments, on one <see cref="Meter"/> named <c>Bootstrap</c>. Names follow
+/// Prometheus conventions already, so the exposition writer prints them as they are.
+/// </summary>
+public sealed class BootstrapMetrics : IDisposable
+{
+    public const string MeterName = "Bootstrap";
+
+    /// <summary>Upper bounds (seconds) of the build duration histogram.</summary>
+    public static readonly double[] BuildSecondsBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+    public Meter Meter { get; } = new(MeterName);
+
+    public Counter<long> Requests { get; }
+    public Counter<long> Builds { get; }
+    public Histogram<double> BuildSeconds { get; }
+    public Counter<long> KernelBytes { get; }
+    public Counter<long> UnknownMacs { get; }
+
+    public BootstrapMetrics()
+    {
+        Requests = Meter.CreateCounter<long>("bootstrap_requests_total", description: "HTTP requests by route family and status");
+        Builds = Meter.CreateCounter<long>("bootstrap_builds_total", description: "Image builds run, by target and template kind");
+        BuildSeconds = Meter.CreateHistogram<double>("bootstrap_build_duration_seconds", "s", "Time of one image build",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = BuildSecondsBuckets });
+        KernelBytes = Meter.CreateCounter<long>("bootstrap_kernel_bytes_served_total", "By", "Kernel bytes sent (as declared by Content-Length)");
+        UnknownMacs = Meter.CreateCounter<long>("bootstrap_provision_unknown_total", description: "Provisioning requests from unregistered MACs");
+    }
+
+    /// <summary>Observable instruments over the cache's own counters (read at each scrape).</summary>
+    public void Observe(Caching.ArtifactCache cache)
+    {
+        Meter.CreateObservableCounter("bootstrap_cache_hits_total", () => new[]
+        {
+            new Measurement<long>(cache.MemoryHits, new KeyValuePair<string, object?>("tier", "memory")),
+            new Measurement<long>(cache.DiskHits, new KeyValuePair<string, object?>("tier", "disk")),
+        }, description: "Images answered from the cache");
+        Meter.CreateObservableCounter("bootstrap_cache_misses_total", () => cache.Builds, description: "Images that had to be built");
+        Meter.CreateObservableCounter("bootstrap_cache_evictions_total", () => cache.Evictions, description: "Images dropped from memory for the byte budget");
+        Meter.CreateObservableGauge("bootstrap_cache_memory_bytes", () => cache.MemoryBytes, "By", "Bytes of images held in memory");
+        Meter.CreateObservableGauge("bootstrap_build_queue_depth", () => cache.QueueDepth, description: "Builds waiting for a build slot");
+    }
+
+    public void Dispose() => Meter.Dispose();
+}

@@ -23,10 +23,20 @@ catch (ConfigException e)
 if (string.IsNullOrEmpty(builder.Configuration["urls"]))
     builder.WebHost.UseUrls($"http://0.0.0.0:{config.HttpPort}");
 builder.Services.AddBootstrap(config);
+builder.WebHost.ConfigureKestrel(kestrel =>
+{
+    // Boot scripts and images need short URLs; anything far longer is not a farmer's request.
+    kestrel.Limits.MaxRequestLineSize = 8 * 1024;
+    kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
+    kestrel.Limits.MaxRequestHeaderCount = 64;
+    kestrel.Limits.MaxRequestBodySize = 64 * 1024;   // the kernel upload raises its own limit to max-upload-bytes
+});
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(config.ShutdownTimeoutSeconds));
 
 var app = builder.Build();
 app.Services.StartBootstrap();
 app.UseRequestLog();
+app.UseSecurityHeaders();
 app.MapScripts();
 app.MapImages();
 app.MapKernels();

@@ -1,3 +1,4 @@
+using Bootstrap.Api.Http;
 using Bootstrap.Api.Observability;
 using Bootstrap.Builder.Caching;
 using Bootstrap.Builder.Configuration;
@@ -29,6 +30,7 @@ public static class Services
         services.AddSingleton<ImageService>();
         services.AddSingleton<BootstrapMetrics>();
         services.AddSingleton<PrometheusExporter>();
+        services.AddSingleton<ClientBudgets>();
         return services;
     }
 

@@ -1,5 +1,7 @@
 using Bootstrap.Api.Http;
+using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Kernels;
+using Microsoft.AspNetCore.Http.Features;
 using Bootstrap.Builder.Requests;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
@@ -21,7 +23,24 @@ public static class AdminEndpoints
     }
 
     /// <summary>Streams the part named <c>kernel</c> straight to the kernel store (no buffering of the whole file).</summary>
-    private static async Task<IResult> UploadKernel(HttpContext http, KernelStore kernels, ILoggerFactory logs)
+    private static async Task<IResult> UploadKernel(HttpContext http, KernelStore kernels, BootstrapConfig config, ILoggerFactory logs)
+    {
+        var tooLarge = $"the upload is larger than max-upload-bytes ({config.MaxUploadBytes} bytes)";
+        if (http.Request.ContentLength > config.MaxUploadBytes)
+            return PlainText.Error(StatusCodes.Status413PayloadTooLarge, tooLarge);
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            limit.MaxRequestBodySize = config.MaxUploadBytes;
+        try
+        {
+            return await ReadUpload(http, kernels, logs);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return PlainText.Error(StatusCodes.Status413PayloadTooLarge, tooLarge);
+        }
+    }
+
+    private static async Task<IResult> ReadUpload(HttpContext http, KernelStore kernels, ILoggerFactory logs)
     {
         var boundary = MediaTypeHeaderValue.TryParse(http.Request.ContentType, out var type) ? HeaderUtilities.RemoveQuotes(type.Boundary).Value : null;
         if (string.IsNullOrEmpty(boundary) || !type!.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))

@@ -23,14 +23,15 @@ public static class ImageEndpoints
                 _ => $"/{target.Route}",
             };
             app.MapMethods(pattern, ["GET", "HEAD"], (HttpContext http, BootstrapConfig config, KernelStore kernels, ImageService images,
-                    string? network, string? farmer, string? args, string? kernel) =>
-                    Serve(http, config, kernels, images, target, network, farmer, args, kernel))
-                .WithName("Image-" + target.Route);
+                    ClientBudgets budgets, string? network, string? farmer, string? args, string? kernel) =>
+                    Serve(http, config, kernels, images, budgets, target, network, farmer, args, kernel))
+                .WithName("Image-" + target.Route)
+                .AddEndpointFilter<Unavailable>();
         }
     }
 
     private static async Task<IResult> Serve(HttpContext http, BootstrapConfig config, KernelStore kernels, ImageService images,
-        Target target, string? network, string? farmer, string? args, string? kernel)
+        ClientBudgets budgets, Target target, string? network, string? farmer, string? args, string? kernel)
     {
         http.Items[RequestLog.Target] = target.Route;
         if (target.Unavailable != null)
@@ -74,6 +75,8 @@ public static class ImageEndpoints
             return TypedResults.StatusCode(StatusCodes.Status304NotModified);
         }
 
+        if (!images.Cache.Contains(image.Key) && budgets.ColdBuild(http) is { } tooMany)
+            return tooMany;
         Artifact artifact;
         try
         {

@@ -9,9 +9,10 @@ public static class KernelEndpoints
 {
     public static void MapKernels(this IEndpointRouteBuilder app)
     {
-        app.MapMethods("/kernel/{name}", ["GET", "HEAD"], (KernelStore kernels, string name) => Serve(kernels, name));
-        app.MapMethods("/kernel/net/{name}", ["GET", "HEAD"], (KernelStore kernels, string name) => Serve(kernels, "net/" + name));
-        app.MapGet("/images", (KernelStore kernels) => TypedResults.Ok(kernels.List()));
+        var group = app.MapGroup("").AddEndpointFilter<Unavailable>();
+        group.MapMethods("/kernel/{name}", ["GET", "HEAD"], (KernelStore kernels, string name) => Serve(kernels, name));
+        group.MapMethods("/kernel/net/{name}", ["GET", "HEAD"], (KernelStore kernels, string name) => Serve(kernels, "net/" + name));
+        group.MapGet("/images", (KernelStore kernels) => TypedResults.Ok(kernels.List()));
     }
 
     private static IResult Serve(KernelStore kernels, string path)

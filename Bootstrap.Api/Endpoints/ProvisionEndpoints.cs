@@ -12,7 +12,7 @@ public static class ProvisionEndpoints
 {
     public static void MapProvisioning(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/provision/{mac}", QuickScript);
+        app.MapGet("/provision/{mac}", QuickScript).AddEndpointFilter<Unavailable>();
     }
 
     private static async Task<IResult> QuickScript(HttpContext http, BootstrapConfig config, KernelStore kernels,

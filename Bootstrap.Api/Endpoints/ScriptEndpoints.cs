@@ -10,7 +10,7 @@ public static class ScriptEndpoints
 {
     public static void MapScripts(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/ipxe/" + BootRequestBinding.Segments, BootScript).WithName("BootScript");
+        app.MapGet("/ipxe/" + BootRequestBinding.Segments, BootScript).WithName("BootScript").AddEndpointFilter<Unavailable>();
     }
 
     private static IResult BootScript(HttpContext http, BootstrapConfig config, KernelStore kernels, BootScripts scripts,

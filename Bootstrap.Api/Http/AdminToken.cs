@@ -8,12 +8,14 @@ namespace Bootstrap.Api.Http;
 /// Guards the admin API with <c>Authorization: Bearer &lt;api-token&gt;</c>. No token configured
 /// means the admin API is off (403); a missing or wrong token is 401.
 /// </summary>
-public sealed class AdminToken(BootstrapConfig config) : IEndpointFilter
+public sealed class AdminToken(BootstrapConfig config, ClientBudgets budgets) : IEndpointFilter
 {
     private readonly byte[]? _expectedHash = config.ApiToken.Length == 0 ? null : SHA256.HashData(Encoding.UTF8.GetBytes(config.ApiToken));
 
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
+        if (budgets.Admin(context.HttpContext) is { } tooMany)
+            return tooMany;
         if (_expectedHash == null)
             return PlainText.Error(StatusCodes.Status403Forbidden, "the admin API is off: set api-token in config.json to turn it on");
         string header = context.HttpContext.Request.Headers.Authorization.ToString();

@@ -59,6 +59,17 @@ public sealed class ArtifactCache
         get { lock (_lock) return _memoryBytes; }
     }
 
+    /// <summary>True when <paramref name="key"/> is ready without a build (in memory or on disk).</summary>
+    public bool Contains(string key)
+    {
+        lock (_lock)
+        {
+            if (_memory.ContainsKey(key))
+                return true;
+        }
+        return DiskFile(key) is { } path && File.Exists(path);
+    }
+
     /// <summary>
     /// The artifact for <paramref name="key"/>: from memory, from disk, from a build already
     /// running, or from a new build. <paramref name="cancel"/> only stops this caller's wait: the

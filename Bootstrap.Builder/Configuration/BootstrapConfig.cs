@@ -53,6 +53,18 @@ public sealed record BootstrapConfig
     /// <summary>Cold builds allowed to wait for a slot; past it a request gets 503 with Retry-After.</summary>
     [JsonPropertyName("build-queue-limit")] public int BuildQueueLimit { get; init; } = 64;
 
+    /// <summary>Largest kernel upload accepted (bytes); a larger one gets 413.</summary>
+    [JsonPropertyName("max-upload-bytes")] public long MaxUploadBytes { get; init; } = 512L * 1024 * 1024;
+
+    /// <summary>Admin API requests allowed per client address and minute; past it 429.</summary>
+    [JsonPropertyName("admin-requests-per-minute")] public int AdminRequestsPerMinute { get; init; } = 60;
+
+    /// <summary>Cold image builds a client address may start per minute (cached images are not counted); past it 429.</summary>
+    [JsonPropertyName("cold-builds-per-minute")] public int ColdBuildsPerMinute { get; init; } = 60;
+
+    /// <summary>How long a stopping service lets running downloads finish.</summary>
+    [JsonPropertyName("shutdown-timeout-seconds")] public int ShutdownTimeoutSeconds { get; init; } = 30;
+
     /// <summary>Path of the config file these settings came from (not a key of the file).</summary>
     [JsonIgnore] public string SourceFile { get; init; } = "";
 }

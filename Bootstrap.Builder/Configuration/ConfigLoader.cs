@@ -128,5 +128,13 @@ public static partial class ConfigLoader
             Fail("max-concurrent-builds", "must not be negative (0 = one per core)");
         if (c.BuildQueueLimit < 0)
             Fail("build-queue-limit", "must not be negative");
+        if (c.MaxUploadBytes < 1)
+            Fail("max-upload-bytes", "must be at least 1");
+        if (c.AdminRequestsPerMinute < 1)
+            Fail("admin-requests-per-minute", "must be at least 1");
+        if (c.ColdBuildsPerMinute < 1)
+            Fail("cold-builds-per-minute", "must be at least 1");
+        if (c.ShutdownTimeoutSeconds is < 0 or > 3600)
+            Fail("shutdown-timeout-seconds", "must be 0 to 3600");
     }
 }

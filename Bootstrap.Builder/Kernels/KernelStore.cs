@@ -2,6 +2,10 @@ using Bootstrap.Builder.Requests;
 
 namespace Bootstrap.Builder.Kernels;
 
+/// <summary>The kernels folder itself is missing or unreadable: nothing can be served (HTTP 503).</summary>
+public sealed class KernelsUnavailableException(string folder)
+    : Exception($"the kernels folder {folder} is missing or unreadable");
+
 /// <summary>A kernel file opened for serving: the stream is positioned at 0 and owned by the caller.</summary>
 public sealed record OpenedKernel(FileStream Stream, long Length, DateTimeOffset LastModified, string ETag);
 
@@ -37,9 +41,9 @@ public sealed class KernelStore
         var name = isLink ? kernelPath[4..] : kernelPath;
         if (KernelNames.Check(name, "kernel") != null)
             return null;
+        var root = RealPath.Of(_kernelDir) ?? throw new KernelsUnavailableException(_kernelDir);
         var real = RealPath.Of(Path.Combine(isLink ? _netDir : _kernelDir, name));
-        var root = RealPath.Of(_kernelDir);
-        if (real == null || root == null || Path.GetDirectoryName(real) != root || !File.Exists(real))
+        if (real == null || Path.GetDirectoryName(real) != root || !File.Exists(real))
             return null;
         return real;
     }
@@ -60,6 +64,10 @@ public sealed class KernelStore
         {
             return null;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new KernelsUnavailableException(_kernelDir);
+        }
         // Length and time come from the open handle, so they describe the bytes that will be sent.
         var length = stream.Length;
         var modified = new DateTimeOffset(File.GetLastWriteTimeUtc(stream.SafeFileHandle));
@@ -70,7 +78,7 @@ public sealed class KernelStore
     /// <summary>Kernel files, newest first, with the runmode links that point at each.</summary>
     public IReadOnlyList<KernelInfo> List()
     {
-        var root = RealPath.Of(_kernelDir) ?? throw new DirectoryNotFoundException(_kernelDir);
+        var root = RealPath.Of(_kernelDir) ?? throw new KernelsUnavailableException(_kernelDir);
         var runmodes = new Dictionary<string, List<string>>();
         if (Directory.Exists(_netDir))
         {

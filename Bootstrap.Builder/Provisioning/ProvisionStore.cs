@@ -27,7 +27,8 @@ public sealed class ProvisionStore
             DataSource = databasePath,
             Mode = SqliteOpenMode.ReadWriteCreate,
             Pooling = true,
-            DefaultTimeout = 5,
+            // A locked database answers within 2 s; the booting machine retries, the request does not hang.
+            DefaultTimeout = 2,
         }.ToString();
     }
 

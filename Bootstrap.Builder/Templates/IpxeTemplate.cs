@@ -92,22 +92,35 @@ public sealed class BinaryTemplate : IIpxeTemplate
 public sealed class TemplateStore(string folder)
 {
     private readonly Lock _lock = new();
-    private (DateTime Stamp, IIpxeTemplate Template)? _current;
+    private (string Stamp, IIpxeTemplate Template)? _current;
 
     public string Folder => folder;
 
-    /// <summary>The template, or <see cref="TemplateUnavailableException"/> saying what is wrong.</summary>
+    /// <summary>
+    /// The template, or <see cref="TemplateUnavailableException"/> naming what is wrong. Every call
+    /// compares the size and time of the manifest and of each file with what was loaded (a few
+    /// stat calls); on any change the template is loaded and checked against its sha256 again, so a
+    /// file deleted or damaged under a running service is reported, not silently served from memory.
+    /// </summary>
     public IIpxeTemplate Get()
     {
-        var manifest = Path.Combine(folder, "manifest.json");
-        var stamp = File.Exists(manifest) ? File.GetLastWriteTimeUtc(manifest) : DateTime.MinValue;
+        var stamp = Stamp();
         lock (_lock)
         {
             if (_current is { } c && c.Stamp == stamp)
                 return c.Template;
+            _current = null;
             var template = BinaryTemplate.Load(folder);
             _current = (stamp, template);
             return template;
         }
+    }
+
+    private string Stamp()
+    {
+        if (!Directory.Exists(folder))
+            return "";
+        return string.Join('|', new DirectoryInfo(folder).EnumerateFiles().OrderBy(f => f.Name, StringComparer.Ordinal)
+            .Select(f => $"{f.Name}:{f.Length}:{f.LastWriteTimeUtc.Ticks}"));
     }
 }

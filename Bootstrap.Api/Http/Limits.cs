@@ -1,0 +1,74 @@
+using System.Globalization;
+using System.Threading.RateLimiting;
+using Bootstrap.Builder.Configuration;
+
+namespace Bootstrap.Api.Http;
+
+/// <summary>
+/// Per-client-address budgets (System.Threading.RateLimiting): admin API calls, and cold image
+/// builds (an image already cached costs nothing and is not counted). Past a budget: 429 with
+/// Retry-After.
+/// </summary>
+public sealed class ClientBudgets(BootstrapConfig config) : IDisposable
+{
+    private readonly PartitionedRateLimiter<string> _admin = PerMinute(config.AdminRequestsPerMinute);
+    private readonly PartitionedRateLimiter<string> _coldBuilds = PerMinute(config.ColdBuildsPerMinute);
+
+    private static PartitionedRateLimiter<string> PerMinute(int permits) =>
+        PartitionedRateLimiter.Create<string, string>(client => RateLimitPartition.GetTokenBucketLimiter(client, _ =>
+            new TokenBucketRateLimiterOptions
+            {
+                TokenLimit = permits,
+                TokensPerPeriod = permits,
+                ReplenishmentPeriod = TimeSpan.FromMinutes(1),
+                QueueLimit = 0,
+                AutoReplenishment = true,
+            }));
+
+    /// <summary>Null when the admin call may go on, else the 429 answer.</summary>
+    public IResult? Admin(HttpContext http) => Take(_admin, http, "admin API requests");
+
+    /// <summary>Null when the cold build may go on, else the 429 answer.</summary>
+    public IResult? ColdBuild(HttpContext http) => Take(_coldBuilds, http, "cold image builds");
+
+    private static IResult? Take(PartitionedRateLimiter<string> limiter, HttpContext http, string what)
+    {
+        using var lease = limiter.AttemptAcquire(http.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+        if (lease.IsAcquired)
+            return null;
+        var retry = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)) : 60;
+        http.Response.Headers.RetryAfter = retry.ToString(CultureInfo.InvariantCulture);
+        return PlainText.Error(StatusCodes.Status429TooManyRequests, $"too many {what} from {http.Connection.RemoteIpAddress}; retry in {retry} s");
+    }
+
+    public void Dispose()
+    {
+        _admin.Dispose();
+        _coldBuilds.Dispose();
+    }
+}
+
+public static class SecurityHeaders
+{
+    /// <summary>
+    /// nosniff everywhere; on HTML pages also a strict Content-Security-Policy (only our own
+    /// scripts and styles), no framing and no referrer leaking farm ids.
+    /// </summary>
+    public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app) =>
+        app.Use((http, next) =>
+        {
+            http.Response.OnStarting(() =>
+            {
+                var headers = http.Response.Headers;
+                headers.XContentTypeOptions = "nosniff";
+                if (http.Response.ContentType?.StartsWith("text/html", StringComparison.OrdinalIgnoreCase) == true)
+                {
+                    headers.ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+                    headers.XFrameOptions = "DENY";
+                    headers["Referrer-Policy"] = "no-referrer";
+                }
+                return Task.CompletedTask;
+            });
+            return next(http);
+        });
+}

@@ -14,6 +14,7 @@ public sealed partial class LiveService : IDisposable
 
     public Uri BaseAddress { get; }
     public int Port => BaseAddress.Port;
+    public Process Process => _process;
 
     public LiveService(string configFile)
     {

@@ -44,6 +44,7 @@ app.MapAdmin();
 app.MapProvisioning();
 app.MapHealth();
 app.MapMetrics();
+app.MapPages();
 app.Run();
 return 0;
 

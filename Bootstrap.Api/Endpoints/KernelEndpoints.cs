@@ -12,7 +12,6 @@ public static class KernelEndpoints
         var group = app.MapGroup("").AddEndpointFilter<Unavailable>();
         group.MapMethods("/kernel/{name}", ["GET", "HEAD"], (KernelStore kernels, string name) => Serve(kernels, name));
         group.MapMethods("/kernel/net/{name}", ["GET", "HEAD"], (KernelStore kernels, string name) => Serve(kernels, "net/" + name));
-        group.MapGet("/images", (KernelStore kernels) => TypedResults.Ok(kernels.List()));
     }
 
     private static IResult Serve(KernelStore kernels, string path)

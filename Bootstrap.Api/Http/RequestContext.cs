@@ -24,6 +24,18 @@ public static class RequestContext
         return PublicUrl.Resolve(config.BaseHost, host, proto);
     }
 
+    /// <summary>
+    /// The base URL to show a person on a page: <c>base-host</c> if configured, else the scheme and
+    /// host their browser used (through a trusted proxy: the forwarded ones).
+    /// </summary>
+    public static (string? Url, string? Problem) PageBaseUrl(this HttpContext http, BootstrapConfig config)
+    {
+        var forwarded = IsTrustedProxy(http.Connection.RemoteIpAddress, config);
+        var proto = (forwarded ? LastValue(http.Request.Headers["X-Forwarded-Proto"]) : null) ?? http.Request.Scheme;
+        var host = (forwarded ? LastValue(http.Request.Headers["X-Forwarded-Host"]) : null) ?? http.Request.Host.Value;
+        return PublicUrl.Resolve(config.BaseHost, host, proto);
+    }
+
     private static bool IsTrustedProxy(IPAddress? remote, BootstrapConfig config)
     {
         if (remote == null || config.TrustedProxies.Count == 0)

@@ -1,0 +1,60 @@
+using System.Reflection;
+using Bootstrap.Api.Http;
+using Bootstrap.Api.Pages;
+using Bootstrap.Builder.Configuration;
+using Bootstrap.Builder.Kernels;
+using Microsoft.Net.Http.Headers;
+
+namespace Bootstrap.Api.Endpoints;
+
+/// <summary>The pages for people: generator, expert form, kernel list, and their CSS/JS.</summary>
+public static class PageEndpoints
+{
+    public static void MapPages(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/", Generator(expert: false)).ExcludeFromDescription();
+        app.MapGet("/generate", Generator(expert: false)).WithSummary("Image generator page (HTML)").Produces(200, contentType: "text/html");
+        app.MapGet("/expert", Generator(expert: true)).WithSummary("Image generator with a kernel choice (HTML)").Produces(200, contentType: "text/html");
+        app.MapGet("/images", (HttpContext http, KernelStore kernels) =>
+                WantsHtml(http) ? KernelsPage.Render(kernels.List()) : TypedResults.Ok(kernels.List()))
+            .WithSummary("Kernels, newest first, with the networks that boot each (HTML for browsers, JSON otherwise)")
+            .Produces<IReadOnlyList<KernelInfo>>(200, "application/json", "text/html")
+            .AddEndpointFilter<Unavailable>();
+        app.MapGet("/static/{name}", Asset).ExcludeFromDescription();
+    }
+
+    private static Func<HttpContext, BootstrapConfig, KernelStore, string?, string?, string?, string?, string?, IResult> Generator(bool expert) =>
+        (http, config, kernels, network, farmer, args, format, kernel) =>
+        {
+            var (baseUrl, _) = http.PageBaseUrl(config);
+            return GeneratorPage.Render(config, expert ? kernels.List() : [], new GeneratorInput(network, farmer, args, format, kernel),
+                baseUrl ?? "", expert);
+        };
+
+    private static bool WantsHtml(HttpContext http) =>
+        http.Request.GetTypedHeaders().Accept.OrderByDescending(a => a.Quality ?? 1)
+            .FirstOrDefault(a => a.MediaType.Value is "text/html" or "application/json" or "*/*")?.MediaType.Value == "text/html";
+
+    private static readonly Dictionary<string, (byte[] Bytes, string Type, string ETag)> Assets = LoadAssets();
+
+    private static Dictionary<string, (byte[], string, string)> LoadAssets()
+    {
+        var assembly = Assembly.GetExecutingAssembly();
+        var assets = new Dictionary<string, (byte[], string, string)>();
+        foreach (var name in new[] { "app.css", "app.js" })
+        {
+            using var stream = assembly.GetManifestResourceStream("Bootstrap.Pages." + name)!;
+            using var copy = new MemoryStream();
+            stream.CopyTo(copy);
+            var bytes = copy.ToArray();
+            var type = name.EndsWith(".css") ? "text/css; charset=utf-8" : "text/javascript; charset=utf-8";
+            assets[name] = (bytes, type, $"\"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes))[..16]}\"");
+        }
+        return assets;
+    }
+
+    private static IResult Asset(string name) =>
+        Assets.TryGetValue(name, out var asset)
+            ? TypedResults.Bytes(asset.Bytes, asset.Type, entityTag: EntityTagHeaderValue.Parse(asset.ETag))
+            : PlainText.Error(StatusCodes.Status404NotFound, $"no asset '{name}'");
+}

@@ -1,0 +1,141 @@
+using Bootstrap.Builder.Configuration;
+using Bootstrap.Builder.Kernels;
+using Bootstrap.Builder.Requests;
+using static Bootstrap.Api.Pages.Html;
+
+namespace Bootstrap.Api.Pages;
+
+/// <summary>What the generator form sent (query string); all fields optional until submitted.</summary>
+public sealed record GeneratorInput(string? Network, string? Farmer, string? Args, string? Format, string? Kernel)
+{
+    public bool Submitted => Farmer != null || Format != null;
+}
+
+/// <summary>
+/// The image generator (<c>/</c>, <c>/generate</c>, and with a kernel choice <c>/expert</c>). The
+/// server validates with the same rules as the image routes and renders the result, so the page
+/// works without JavaScript; app.js repeats the rules in the browser to answer as one types.
+/// </summary>
+public static class GeneratorPage
+{
+    public static IResult Render(BootstrapConfig config, IReadOnlyList<KernelInfo> kernels, GeneratorInput input, string baseUrl, bool expert)
+    {
+        var network = input.Network ?? config.Runmodes.Keys.First();
+        var format = Formats.All.FirstOrDefault(f => f.Route == input.Format && f.Unavailable == null) ?? Formats.All[0];
+        var errors = new Dictionary<string, string>();
+        string? path = null;
+        if (input.Submitted)
+        {
+            if (string.IsNullOrEmpty(input.Farmer))
+                errors["farmer"] = "Enter your farm id (digits only).";
+            var (request, problem) = BootRequestParser.Parse(config.Runmodes, network, input.Farmer ?? "", input.Args ?? "",
+                string.IsNullOrEmpty(input.Kernel) ? null : input.Kernel);
+            if (problem != null && !errors.ContainsKey("farmer"))
+                errors[problem.Message.Split(':')[0] is var field && field is "farmer" or "args" or "kernel" ? field : "network"] = Sentence(problem.Message);
+            if (input.Format != null && Formats.All.FirstOrDefault(f => f.Route == input.Format) is { Unavailable: { } why })
+                errors["format"] = why;
+            if (errors.Count == 0)
+                path = PathFor(format.Route, request!);
+        }
+
+        var page = $$"""
+            <h1>{{(expert ? "Boot image, expert" : "Boot image for your farm")}}</h1>
+            <p class="lead">Pick your network, type your farm id, choose how the machine will boot. The machine then
+            downloads its OS from this service and joins your farm.</p>
+            <form id="generator" method="get" action="{{(expert ? "/expert" : "/generate")}}" novalidate
+                  data-base="{{E(baseUrl)}}" data-args-chars="{{E(BootRequestParser.ArgsPunctuation)}}"
+                  data-max-args="{{BootRequestParser.MaxArgsLength}}" data-max-farmer="{{BootRequestParser.MaxFarmerLength}}">
+            <div class="field">
+              <label for="network">Network</label>
+              <select id="network" name="network">
+              {{string.Concat(config.Runmodes.Select(r => $"""<option value="{E(r.Key)}"{(r.Key == network ? " selected" : "")}>{E(r.Value)} ({E(r.Key)})</option>"""))}}
+              </select>
+              {{Error("network", errors)}}
+            </div>
+            <div class="field">
+              <label for="farmer">Farm id</label>
+              <input id="farmer" name="farmer" inputmode="numeric" autocomplete="off" required maxlength="{{BootRequestParser.MaxFarmerLength}}"
+                     value="{{E(input.Farmer)}}" aria-describedby="farmer-help farmer-error"{{Invalid("farmer", errors)}}>
+              <p id="farmer-help" class="help">Digits only.</p>
+              {{Error("farmer", errors)}}
+            </div>
+            <div class="field">
+              <label for="args">Extra kernel arguments <span class="optional">(optional)</span></label>
+              <input id="args" name="args" autocomplete="off" spellcheck="false" maxlength="{{BootRequestParser.MaxArgsLength}}"
+                     value="{{E(input.Args)}}" placeholder="console=ttyS0" aria-describedby="args-help args-error"{{Invalid("args", errors)}}>
+              <p id="args-help" class="help">Letters, digits, space and <code>= _ . , : - + /</code>.</p>
+              {{Error("args", errors)}}
+            </div>
+            {{(expert ? KernelChoice(kernels, input.Kernel, errors) : "")}}
+            <fieldset>
+              <legend>Format</legend>
+              {{string.Concat(Formats.All.Select(f => FormatChoice(f, f == format)))}}
+              {{Error("format", errors)}}
+            </fieldset>
+            <button type="submit">Show the download</button>
+            </form>
+            {{Result(path, format, network, baseUrl, input)}}
+            """;
+        return Page(expert ? "Expert" : "Boot image", expert ? "/expert" : "/generate", page,
+            errors.Count > 0 ? StatusCodes.Status400BadRequest : StatusCodes.Status200OK);
+    }
+
+    /// <summary>The image path for a validated request: <c>/format/network/farm[/args][/kernel]</c>, args with / as ___.</summary>
+    public static string PathFor(string route, BootRequest request)
+    {
+        var path = $"/{route}/{request.Network}/{request.Farmer}";
+        var args = request.Args.Replace("/", "___").Replace(" ", "%20");
+        if (args.Length > 0 || request.Kernel != null)
+            path += "/" + (args.Length > 0 ? args : "%20");   // a lone space is "no arguments"
+        if (request.Kernel != null)
+            path += "/" + request.Kernel;
+        return path;
+    }
+
+    private static string Result(string? path, Format format, string network, string baseUrl, GeneratorInput input)
+    {
+        var url = path == null ? "" : baseUrl + path;
+        var chain = path == null ? "" : $"chain {baseUrl}{"/ipxe" + path[(path.IndexOf('/', 1))..]}";
+        var fileName = format.FileName(network);
+        return $$"""
+            <section id="result" aria-live="polite"{{(path == null ? " hidden" : "")}}>
+            <h2>Your download</h2>
+            <a id="download" class="button" href="{{E(path ?? "#")}}" download="{{E(fileName)}}">Download <span id="file-name">{{E(fileName)}}</span></a>
+            <div class="copyable"><label for="url">Address</label><input id="url" readonly value="{{E(url)}}"><button type="button" class="copy" data-copy="url" hidden>Copy</button></div>
+            <div class="copyable"><label for="curl">With curl</label><input id="curl" readonly value="{{E(path == null ? "" : $"curl -o {fileName} '{url}'")}}"><button type="button" class="copy" data-copy="curl" hidden>Copy</button></div>
+            <div class="copyable"><label for="chain">From an iPXE prompt</label><input id="chain" readonly value="{{E(chain)}}"><button type="button" class="copy" data-copy="chain" hidden>Copy</button></div>
+            </section>
+            """;
+    }
+
+    private static string FormatChoice(Format f, bool selected) =>
+        $"""
+        <label class="choice{(f.Unavailable != null ? " off" : "")}">
+        <input type="radio" name="format" value="{f.Route}" data-file="{E(f.FileName("{network}"))}"{(selected ? " checked" : "")}{(f.Unavailable != null ? " disabled" : "")}>
+        <span><strong>{E(f.Label)}</strong> {E(f.WhenToUse)}{(f.Unavailable != null ? $" <em>Not available here: {E(f.Unavailable)}</em>" : "")}</span>
+        </label>
+        """;
+
+    private static string KernelChoice(IReadOnlyList<KernelInfo> kernels, string? chosen, Dictionary<string, string> errors) =>
+        $"""
+        <div class="field">
+          <label for="kernel">Kernel</label>
+          <select id="kernel" name="kernel" aria-describedby="kernel-error">
+          <option value="">The network's current kernel</option>
+          {string.Concat(kernels.Select(k => $"""<option value="{E(k.Name)}"{(k.Name == chosen ? " selected" : "")}>{E(k.Name)} ({k.Updated:yyyy-MM-dd}{(k.Runmodes.Count > 0 ? ", " + E(string.Join(", ", k.Runmodes)) : "")})</option>"""))}
+          </select>
+          {Error("kernel", errors)}
+        </div>
+        """;
+
+    private static string Error(string field, Dictionary<string, string> errors) =>
+        $"""<p id="{field}-error" class="error" role="alert"{(errors.TryGetValue(field, out var m) ? $">{E(m)}" : " hidden>")}</p>""";
+
+    private static string Invalid(string field, Dictionary<string, string> errors) => errors.ContainsKey(field) ? " aria-invalid=\"true\"" : "";
+
+    private static string Sentence(string message)
+    {
+        var text = message.Contains(": ") ? message[(message.IndexOf(": ", StringComparison.Ordinal) + 2)..] : message;
+        return char.ToUpperInvariant(text[0]) + text[1..] + ".";
+    }
+}

@@ -1,0 +1,41 @@
+using System.Text.Encodings.Web;
+
+namespace Bootstrap.Api.Pages;
+
+/// <summary>The page frame shared by every HTML page: head, navigation, main, footer.</summary>
+public static class Html
+{
+    public static string E(string? text) => HtmlEncoder.Default.Encode(text ?? "");
+
+    public static IResult Page(string title, string current, string main, int status = StatusCodes.Status200OK) =>
+        TypedResults.Text($$"""
+            <!doctype html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>{{E(title)}} · Bootstrap</title>
+            <link rel="stylesheet" href="/static/app.css">
+            <script src="/static/app.js" defer></script>
+            </head>
+            <body>
+            <header>
+            <a class="brand" href="/">Bootstrap</a>
+            <nav aria-label="Main">
+            {{Link("/generate", "Boot image", current)}}
+            {{Link("/expert", "Expert", current)}}
+            {{Link("/images", "Kernels", current)}}
+            <a href="/openapi/v1.json">API</a>
+            </nav>
+            </header>
+            <main id="main">
+            {{main}}
+            </main>
+            <footer>Network boot for bare-metal farms. Scripts: <code>/ipxe/&lt;network&gt;/&lt;farm&gt;</code>.</footer>
+            </body>
+            </html>
+            """, "text/html; charset=utf-8", statusCode: status);
+
+    private static string Link(string href, string text, string current) =>
+        href == current ? $"""<a href="{href}" aria-current="page">{E(text)}</a>""" : $"""<a href="{href}">{E(text)}</a>""";
+}

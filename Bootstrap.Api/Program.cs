@@ -23,6 +23,11 @@ catch (ConfigException e)
 if (string.IsNullOrEmpty(builder.Configuration["urls"]))
     builder.WebHost.UseUrls($"http://0.0.0.0:{config.HttpPort}");
 builder.Services.AddBootstrap(config);
+builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
+{
+    document.Info = new() { Title = "Bootstrap", Version = "v1", Description = "Network boot scripts, images and kernels for bare-metal farms" };
+    return Task.CompletedTask;
+}));
 builder.WebHost.ConfigureKestrel(kestrel =>
 {
     // Boot scripts and images need short URLs; anything far longer is not a farmer's request.
@@ -45,6 +50,7 @@ app.MapProvisioning();
 app.MapHealth();
 app.MapMetrics();
 app.MapPages();
+app.MapOpenApi();
 app.Run();
 return 0;
 

@@ -31,6 +31,7 @@ public static class Services
         services.AddSingleton<BootstrapMetrics>();
         services.AddSingleton<PrometheusExporter>();
         services.AddSingleton<ClientBudgets>();
+        services.AddSingleton<Endpoints.ImageEndpoints.ImageDependencies>();
         return services;
     }
 

@@ -17,9 +17,15 @@ public static class AdminEndpoints
     public static void MapAdmin(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api").AddEndpointFilter<AdminToken>();
-        api.MapPost("/kernel", UploadKernel).DisableAntiforgery();
+        api.MapPost("/kernel", UploadKernel).DisableAntiforgery()
+            .WithSummary("Upload a kernel (multipart field 'kernel'; ?name= overrides the file name)")
+            .Accepts<IFormFile>("multipart/form-data")
+            .Produces<StoredKernel>(StatusCodes.Status201Created, "application/json")
+            .Produces<string>(StatusCodes.Status413PayloadTooLarge, "text/plain").Admin();
         // GET is kept because 0-bootstrap's operators switch links with a plain curl.
-        api.MapMethods("/symlink/{link}/{target}", ["POST", "GET"], SwitchLink);
+        api.MapMethods("/symlink/{link}/{target}", ["POST", "GET"], SwitchLink)
+            .WithSummary("Point runmode link kernels/net/{link} at kernel {target}, atomically")
+            .Produces<string>(StatusCodes.Status200OK, "text/plain").Admin();
     }
 
     /// <summary>Streams the part named <c>kernel</c> straight to the kernel store (no buffering of the whole file).</summary>
@@ -58,10 +64,13 @@ public static class AdminEndpoints
                 return PlainText.Error(StatusCodes.Status400BadRequest, problem);
             var size = await kernels.StoreAsync(name, section.Body, http.RequestAborted);
             logs.CreateLogger("Bootstrap.Admin").LogInformation("kernel {Name} stored ({Size} bytes)", name, size);
-            return TypedResults.Created($"/kernel/{name}", new { name, size });
+            return TypedResults.Created($"/kernel/{name}", new StoredKernel(name, size));
         }
         return PlainText.Error(StatusCodes.Status400BadRequest, "no file field named 'kernel' in the form (curl -F kernel=@FILE)");
     }
+
+    /// <summary>What an upload answers: the stored name and its size in bytes.</summary>
+    public sealed record StoredKernel(string Name, long Size);
 
     private static IResult SwitchLink(KernelStore kernels, ILoggerFactory logs, string link, string target)
     {

@@ -19,7 +19,9 @@ public static class HealthEndpoints
             var healthy = checks["kernels"] == "ok" && checks["database"] == "ok";
             return TypedResults.Json(new { status = healthy ? "ok" : "unhealthy", checks },
                 statusCode: healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
-        });
+        }).WithSummary("Whether config, kernels folder and database are usable")
+          .Produces(StatusCodes.Status200OK, contentType: "application/json")
+          .Produces(StatusCodes.Status503ServiceUnavailable, contentType: "application/json");
     }
 
     private static bool KernelsReadable(string path)

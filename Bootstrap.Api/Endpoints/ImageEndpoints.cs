@@ -16,23 +16,32 @@ public static class ImageEndpoints
     {
         foreach (var target in TargetTable.All)
         {
-            var pattern = target.Shape switch
+            // Each shape binds exactly its own path segments, so nothing comes in through the query string.
+            RouteHandlerBuilder route = target.Shape switch
             {
-                RouteShape.Request => $"/{target.Route}/{BootRequestBinding.Segments}",
-                RouteShape.NetworkAndFarmer => $"/{target.Route}/{{network}}/{{farmer}}",
-                _ => $"/{target.Route}",
+                RouteShape.Request => app.MapMethods($"/{target.Route}/{BootRequestBinding.Segments}", ["GET", "HEAD"],
+                    (HttpContext http, ImageDependencies d, string network, string? farmer, string? args, string? kernel) =>
+                        Serve(http, d, target, network, farmer, args, kernel)),
+                RouteShape.NetworkAndFarmer => app.MapMethods($"/{target.Route}/{{network}}/{{farmer}}", ["GET", "HEAD"],
+                    (HttpContext http, ImageDependencies d, string network, string farmer) =>
+                        Serve(http, d, target, network, farmer, null, null)),
+                _ => app.MapMethods($"/{target.Route}", ["GET", "HEAD"],
+                    (HttpContext http, ImageDependencies d) => Serve(http, d, target, null, null, null, null)),
             };
-            app.MapMethods(pattern, ["GET", "HEAD"], (HttpContext http, BootstrapConfig config, KernelStore kernels, ImageService images,
-                    ClientBudgets budgets, string? network, string? farmer, string? args, string? kernel) =>
-                    Serve(http, config, kernels, images, budgets, target, network, farmer, args, kernel))
-                .WithName("Image-" + target.Route)
-                .AddEndpointFilter<Unavailable>();
+            route.WithName("Image-" + target.Route)
+                .WithSummary($"{target.FileName}: {target.Script} script, {target.Packer?.Id ?? "not available with this template"}")
+                .AddEndpointFilter<Unavailable>()
+                .Image();
         }
     }
 
-    private static async Task<IResult> Serve(HttpContext http, BootstrapConfig config, KernelStore kernels, ImageService images,
-        ClientBudgets budgets, Target target, string? network, string? farmer, string? args, string? kernel)
+    /// <summary>The services an image request uses, bound as one parameter.</summary>
+    public sealed record ImageDependencies(BootstrapConfig Config, KernelStore Kernels, ImageService Images, ClientBudgets Budgets);
+
+    private static async Task<IResult> Serve(HttpContext http, ImageDependencies d, Target target,
+        string? network, string? farmer, string? args, string? kernel)
     {
+        var (config, kernels, images, budgets) = (d.Config, d.Kernels, d.Images, d.Budgets);
         http.Items[RequestLog.Target] = target.Route;
         if (target.Unavailable != null)
             return PlainText.Error(StatusCodes.Status501NotImplemented, $"/{target.Route}: {target.Unavailable}");

@@ -10,9 +10,18 @@ public static class KernelEndpoints
     public static void MapKernels(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("").AddEndpointFilter<Unavailable>();
-        group.MapMethods("/kernel/{name}", ["GET", "HEAD"], (KernelStore kernels, string name) => Serve(kernels, name));
-        group.MapMethods("/kernel/net/{name}", ["GET", "HEAD"], (KernelStore kernels, string name) => Serve(kernels, "net/" + name));
+        group.MapMethods("/kernel/{name}", ["GET", "HEAD"], (KernelStore kernels, string name) => Serve(kernels, name))
+            .WithSummary("A kernel file (Range, ETag, Last-Modified)").KernelFile();
+        group.MapMethods("/kernel/net/{name}", ["GET", "HEAD"], (KernelStore kernels, string name) => Serve(kernels, "net/" + name))
+            .WithSummary("The kernel a runmode link points at (Range, ETag, Last-Modified)").KernelFile();
     }
+
+    private static RouteHandlerBuilder KernelFile(this RouteHandlerBuilder route) =>
+        route.Produces(StatusCodes.Status200OK, typeof(byte[]), "application/octet-stream")
+             .Produces(StatusCodes.Status206PartialContent, typeof(byte[]), "application/octet-stream")
+             .Produces(StatusCodes.Status304NotModified)
+             .Produces<string>(StatusCodes.Status404NotFound, "text/plain")
+             .Produces<string>(StatusCodes.Status503ServiceUnavailable, "text/plain");
 
     private static IResult Serve(KernelStore kernels, string path)
     {

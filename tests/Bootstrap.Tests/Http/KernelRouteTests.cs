@@ -85,7 +85,7 @@ public sealed class KernelRouteTests : IDisposable
         foreach (var path in new[]
                  {
                      "/kernel/escape.efi", "/kernel/net/qa.efi", "/kernel/net/dev.efi", "/kernel/sub",
-                     "/kernel/net/..%2Fzos-v3.efi", "/kernel/..%2Fsecret.txt", "/kernel/%2E%2E", "/kernel/net",
+                     "/kernel/net/..%2Fzos-v3.efi", "/kernel/..%2Fsecret.txt", "/kernel/net/..%2F..%2Fsecret.txt", "/kernel/net",
                  })
         {
             var response = await client.GetAsync(path);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything the tests need and runs all of them:
-#   Debian packages (QEMU, OVMF, socat, and the oracles xorriso, isoinfo, mtools, fsck.fat, fdisk),
+#   Debian packages (QEMU, OVMF, socat, the oracles xorriso, isoinfo, mtools, fsck.fat, fdisk, binutils,
+#   and Chromium for the browser tests),
 #   the iPXE template (setup/template.sh), a real Debian kernel for the boot tests (.cache/vmlinuz),
 #   then the whole xunit suite. Extra arguments go to dotnet test (e.g. --filter Boot).
 set -euo pipefail
@@ -8,7 +9,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 . "$here/lib.sh"
 
-need_packages qemu-system-x86 ovmf socat xorriso genisoimage mtools dosfstools fdisk python3 ca-certificates
+need_packages qemu-system-x86 ovmf socat xorriso genisoimage mtools dosfstools fdisk binutils python3 ca-certificates \
+    chromium fonts-dejavu-core
 "$here/template.sh"
 
 # The boot tests boot a real kernel: Debian's, unpacked from its package (no system install).

@@ -22,6 +22,9 @@ public static class Formats
         new("ipxe", "iPXE script URL", "For machines that already run iPXE: chain this URL.", null),
     ];
 
+    /// <summary>The page's short word for an unavailable target; the route's 501 body carries the operator's details.</summary>
     private static Format Make(string route, string label, string when) =>
-        new(route, label, when, TargetTable.All.Single(t => t.Route == route).Unavailable);
+        new(route, label, when, TargetTable.All.Single(t => t.Route == route).Unavailable == null
+            ? null
+            : "this service has no source-built iPXE. For BIOS machines use the ISO or USB image: they run the same script.");
 }

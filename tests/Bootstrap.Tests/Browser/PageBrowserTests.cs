@@ -1,0 +1,129 @@
+using System.Net.Http.Headers;
+using Bootstrap.Tests.Support;
+using Microsoft.Playwright;
+
+namespace Bootstrap.Tests.Browser;
+
+/// <summary>The pages in a real browser: what a farmer sees, types and downloads.</summary>
+public sealed class PageBrowserTests(BrowserSite browser) : IClassFixture<BrowserSite>
+{
+    private string Base => browser.Service.BaseAddress.ToString().TrimEnd('/');
+
+    [Fact]
+    public async Task Farmer_fills_the_form_and_downloads_an_iso_carrying_the_farm_id()
+    {
+        var page = await browser.OpenAsync("/generate");
+        await page.SelectOptionAsync("#network", "prod");
+        await page.FillAsync("#farmer", "4242");
+        await page.FillAsync("#args", "console=ttyS0 root=/dev/ram0");
+        await page.CheckAsync("input[name=format][value=iso]");
+        await page.ClickAsync("button[type=submit]");
+
+        Assert.Equal($"{Base}/iso/prod/4242/console=ttyS0%20root=___dev___ram0", await page.InputValueAsync("#url"));
+        Assert.Equal($"curl -o ipxe-prod.iso '{Base}/iso/prod/4242/console=ttyS0%20root=___dev___ram0'", await page.InputValueAsync("#curl"));
+        Assert.Equal($"chain {Base}/ipxe/prod/4242/console=ttyS0%20root=___dev___ram0", await page.InputValueAsync("#chain"));
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserSite.Screenshots, "generate-filled.png"), FullPage = true });
+
+        var download = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#download"));
+        var file = Path.Combine(Path.GetTempPath(), $"{Guid.NewGuid():N}-{download.SuggestedFilename}");
+        await download.SaveAsAsync(file);
+        var iso = File.ReadAllBytes(file);
+
+        Assert.Equal("ipxe-prod.iso", download.SuggestedFilename);
+        Assert.Equal("CD001"u8.ToArray(), iso[0x8001..0x8006]);
+        Assert.Contains("\nimgfetch --name kernel https://127.0.0.1:" + browser.Service.Port + "/kernel/net/prod.efi nomodeset version=v3 runmode=prod panic=7200 farmer_id=4242 console=ttyS0 root=/dev/ram0 && goto boot ||\n",
+            Tool.Ok("isoinfo", "-i", file, "-x", "/BOOT.IPXE;1"));
+    }
+
+    [Fact]
+    public async Task Invalid_farm_id_is_shown_without_any_request()
+    {
+        var page = await browser.OpenAsync("/generate");
+        var requests = new List<string>();
+        page.Request += (_, request) => requests.Add(request.Url);
+
+        await page.FillAsync("#farmer", "12a4");
+        await page.ClickAsync("button[type=submit]");
+
+        Assert.True(await page.IsVisibleAsync("#farmer-error"));
+        Assert.Equal("Character 'a' (U+0061) is not allowed; a farm id is digits only.", await page.TextContentAsync("#farmer-error"));
+        Assert.Equal("true", await page.GetAttributeAsync("#farmer", "aria-invalid"));
+        Assert.False(await page.IsVisibleAsync("#result"));
+        Assert.Empty(requests);
+
+        await page.FillAsync("#args", "a;reboot");
+        await page.FillAsync("#farmer", "12");
+        Assert.Equal("Character ';' (U+003B) is not allowed; allowed are letters, digits, space and = _ . , : - + /.", await page.TextContentAsync("#args-error"));
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserSite.Screenshots, "generate-errors.png"), FullPage = true });
+        Assert.Empty(requests);
+    }
+
+    [Fact]
+    public async Task Without_javascript_the_server_renders_the_download()
+    {
+        var page = await browser.OpenAsync("/generate", new() { JavaScriptEnabled = false, AcceptDownloads = true });
+        await page.FillAsync("#farmer", "77");
+        await page.CheckAsync("input[name=format][value=uefi]");
+        await page.ClickAsync("button[type=submit]");
+
+        Assert.Equal("/uefi/prod/77", await page.GetAttributeAsync("#download", "href"));
+        Assert.Equal($"{Base}/uefi/prod/77", await page.InputValueAsync("#url"));
+        Assert.Equal("Download ipxe-prod.efi", (await page.TextContentAsync("#download"))!.Trim());
+
+        await page.GotoAsync($"{Base}/generate?network=prod&farmer=x1&format=iso");
+        Assert.Equal("Character 'x' (U+0078) is not allowed; a farm id is digits only.", await page.TextContentAsync("#farmer-error"));
+    }
+
+    [Fact]
+    public async Task Kernel_list_shows_a_kernel_uploaded_through_the_admin_api()
+    {
+        using var admin = browser.Service.Client();
+        admin.DefaultRequestHeaders.Authorization = new("Bearer", TestSite.Token);
+        var file = new ByteArrayContent(new byte[3 * 1024 * 1024]);
+        file.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        Assert.True((await admin.PostAsync("/api/kernel", new MultipartFormDataContent { { file, "kernel", "zos-v3.5.efi" } })).IsSuccessStatusCode);
+        Assert.True((await admin.PostAsync("/api/symlink/test.efi/zos-v3.5.efi", null)).IsSuccessStatusCode);
+
+        var page = await browser.OpenAsync("/images");
+        var firstRow = await page.Locator("tbody tr").First.Locator("td").AllTextContentsAsync();
+
+        Assert.Equal("zos-v3.5.efi", firstRow[0]);
+        Assert.Equal("3.0 MiB", firstRow[1]);
+        Assert.Equal("test", firstRow[3]);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserSite.Screenshots, "images.png"), FullPage = true });
+
+        var expert = await browser.OpenAsync("/expert");
+        await expert.FillAsync("#farmer", "9");
+        await expert.SelectOptionAsync("#kernel", "zos-v3.5.efi");
+        await expert.ClickAsync("button[type=submit]");
+        Assert.Equal($"{Base}/iso/prod/9/%20/zos-v3.5.efi", await expert.InputValueAsync("#url"));
+        await expert.ScreenshotAsync(new() { Path = Path.Combine(BrowserSite.Screenshots, "expert.png"), FullPage = true });
+        using var check = browser.Service.Client();
+        Assert.Contains("/kernel/zos-v3.5.efi nomodeset version=v3 runmode=prod panic=7200 farmer_id=9 && goto boot ||",
+            await check.GetStringAsync("/ipxe/prod/9/%20/zos-v3.5.efi"));
+    }
+
+    [Fact]
+    public async Task Generator_fits_a_phone_screen()
+    {
+        var page = await browser.OpenAsync("/generate", new() { ViewportSize = new() { Width = 390, Height = 844 }, IsMobile = true, HasTouch = true });
+        await page.FillAsync("#farmer", "4242");
+        await page.ClickAsync("button[type=submit]");
+
+        var overflow = await page.EvaluateAsync<int>("document.documentElement.scrollWidth - document.documentElement.clientWidth");
+
+        Assert.True(overflow <= 0, $"the page is {overflow} px wider than the phone");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserSite.Screenshots, "generate-phone.png"), FullPage = true });
+    }
+
+    [Fact]
+    public async Task Every_input_has_a_label()
+    {
+        var page = await browser.OpenAsync("/expert");
+
+        var unlabelled = await page.EvaluateAsync<string[]>(
+            "[...document.querySelectorAll('input:not([type=radio]), select')].filter(e => !document.querySelector(`label[for='${e.id}']`)).map(e => e.id)");
+
+        Assert.Empty(unlabelled);
+    }
+}

@@ -2,6 +2,7 @@ using Bootstrap.Api.Http;
 using Bootstrap.Builder.Caching;
 using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Kernels;
+using Bootstrap.Builder.Processes;
 using Bootstrap.Builder.Requests;
 using Bootstrap.Builder.Targets;
 using Bootstrap.Builder.Templates;
@@ -29,22 +30,20 @@ public static class ImageEndpoints
                     (HttpContext http, ImageDependencies d) => Serve(http, d, target, null, null, null, null)),
             };
             route.WithName("Image-" + target.Route)
-                .WithSummary($"{target.FileName}: {target.Script} script, {target.Packer?.Id ?? "not available with this template"}")
+                .WithSummary($"{target.FileName}: {target.Script} script, packed by {target.Packer.Id}")
                 .AddEndpointFilter<Unavailable>()
                 .Image();
         }
     }
 
     /// <summary>The services an image request uses, bound as one parameter.</summary>
-    public sealed record ImageDependencies(BootstrapConfig Config, KernelStore Kernels, ImageService Images, ClientBudgets Budgets);
+    public sealed record ImageDependencies(BootstrapConfig Config, KernelStore Kernels, ImageService Images, ClientBudgets Budgets, ILoggerFactory Logs);
 
     private static async Task<IResult> Serve(HttpContext http, ImageDependencies d, Target target,
         string? network, string? farmer, string? args, string? kernel)
     {
-        var (config, kernels, images, budgets) = (d.Config, d.Kernels, d.Images, d.Budgets);
+        var (config, kernels, images, budgets, logs) = (d.Config, d.Kernels, d.Images, d.Budgets, d.Logs);
         http.Items[RequestLog.Target] = target.Route;
-        if (target.Unavailable != null)
-            return PlainText.Error(StatusCodes.Status501NotImplemented, $"/{target.Route}: {target.Unavailable}");
 
         BootRequest? request = null;
         string baseUrl;
@@ -74,6 +73,8 @@ public static class ImageEndpoints
         {
             return PlainText.Error(StatusCodes.Status503ServiceUnavailable, $"images are unavailable: {e.Message}");
         }
+        if (target.Packer.Unsupported(image.Template) is { } unsupported)
+            return PlainText.Error(StatusCodes.Status501NotImplemented, $"/{target.Route}: {unsupported}");
 
         // The key names the exact bytes, so a client holding them needs no build at all.
         var etag = new EntityTagHeaderValue($"\"{image.Key}\"");
@@ -95,6 +96,16 @@ public static class ImageEndpoints
         {
             http.Response.Headers.RetryAfter = "5";
             return PlainText.Error(StatusCodes.Status503ServiceUnavailable, e.Message);
+        }
+        catch (CommandExecutionException e)
+        {
+            logs.CreateLogger("Bootstrap.Build").LogError("build of /{Route} failed: {Error}", target.Route, e.Message);
+            return PlainText.Error(StatusCodes.Status500InternalServerError, $"building the image failed: {e.Message}");
+        }
+        catch (CommandTimeoutException e)
+        {
+            logs.CreateLogger("Bootstrap.Build").LogError("build of /{Route} failed: {Error}", target.Route, e.Message);
+            return PlainText.Error(StatusCodes.Status500InternalServerError, $"building the image failed: {e.Message}");
         }
         http.Response.Headers["X-Build"] = artifact.Built ? "built" : "cached";
         http.Items[RequestLog.Cache] = artifact.Built ? "miss" : "hit";

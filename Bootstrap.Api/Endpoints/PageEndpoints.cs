@@ -3,6 +3,7 @@ using Bootstrap.Api.Http;
 using Bootstrap.Api.Pages;
 using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Kernels;
+using Bootstrap.Builder.Templates;
 using Microsoft.Net.Http.Headers;
 
 namespace Bootstrap.Api.Endpoints;
@@ -23,12 +24,21 @@ public static class PageEndpoints
         app.MapGet("/static/{name}", Asset).ExcludeFromDescription();
     }
 
-    private static Func<HttpContext, BootstrapConfig, KernelStore, string?, string?, string?, string?, string?, IResult> Generator(bool expert) =>
-        (http, config, kernels, network, farmer, args, format, kernel) =>
+    private static Func<HttpContext, BootstrapConfig, KernelStore, TemplateStore, string?, string?, string?, string?, string?, IResult> Generator(bool expert) =>
+        (http, config, kernels, templates, network, farmer, args, format, kernel) =>
         {
             var (baseUrl, _) = http.PageBaseUrl(config);
+            bool embedsScripts;
+            try
+            {
+                embedsScripts = templates.Get().EmbedsScripts;
+            }
+            catch (TemplateUnavailableException)
+            {
+                embedsScripts = false;   // the image routes say what is wrong; the page still lets people get scripts
+            }
             return GeneratorPage.Render(config, expert ? kernels.List() : [], new GeneratorInput(network, farmer, args, format, kernel),
-                baseUrl ?? "", expert);
+                baseUrl ?? "", expert, embedsScripts);
         };
 
     private static bool WantsHtml(HttpContext http) =>

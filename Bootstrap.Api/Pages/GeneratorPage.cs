@@ -18,10 +18,12 @@ public sealed record GeneratorInput(string? Network, string? Farmer, string? Arg
 /// </summary>
 public static class GeneratorPage
 {
-    public static IResult Render(BootstrapConfig config, IReadOnlyList<KernelInfo> kernels, GeneratorInput input, string baseUrl, bool expert)
+    public static IResult Render(BootstrapConfig config, IReadOnlyList<KernelInfo> kernels, GeneratorInput input, string baseUrl, bool expert,
+        bool templateEmbedsScripts)
     {
+        bool Off(Format f) => f.NeedsSource && !templateEmbedsScripts;
         var network = input.Network ?? config.Runmodes.Keys.First();
-        var format = Formats.All.FirstOrDefault(f => f.Route == input.Format && f.Unavailable == null) ?? Formats.All[0];
+        var format = Formats.All.FirstOrDefault(f => f.Route == input.Format && !Off(f)) ?? Formats.All[0];
         var errors = new Dictionary<string, string>();
         string? path = null;
         if (input.Submitted)
@@ -32,8 +34,8 @@ public static class GeneratorPage
                 string.IsNullOrEmpty(input.Kernel) ? null : input.Kernel);
             if (problem != null && !errors.ContainsKey("farmer"))
                 errors[problem.Message.Split(':')[0] is var field && field is "farmer" or "args" or "kernel" ? field : "network"] = Sentence(problem.Message);
-            if (input.Format != null && Formats.All.FirstOrDefault(f => f.Route == input.Format) is { Unavailable: { } why })
-                errors["format"] = why;
+            if (input.Format != null && Formats.All.FirstOrDefault(f => f.Route == input.Format) is { } chosen && Off(chosen))
+                errors["format"] = Formats.NeedsSourceNote;
             if (errors.Count == 0)
                 path = PathFor(format.Route, request!);
         }
@@ -69,7 +71,7 @@ public static class GeneratorPage
             {{(expert ? KernelChoice(kernels, input.Kernel, errors) : "")}}
             <fieldset>
               <legend>Format</legend>
-              {{string.Concat(Formats.All.Select(f => FormatChoice(f, f == format)))}}
+              {{string.Concat(Formats.All.Select(f => FormatChoice(f, f == format, Off(f))))}}
               {{Error("format", errors)}}
             </fieldset>
             <button type="submit">Show the download</button>
@@ -108,11 +110,11 @@ public static class GeneratorPage
             """;
     }
 
-    private static string FormatChoice(Format f, bool selected) =>
+    private static string FormatChoice(Format f, bool selected, bool off) =>
         $"""
-        <label class="choice{(f.Unavailable != null ? " off" : "")}">
-        <input type="radio" name="format" value="{f.Route}" data-file="{E(f.FileName("{network}"))}"{(selected ? " checked" : "")}{(f.Unavailable != null ? " disabled" : "")}>
-        <span><strong>{E(f.Label)}</strong> {E(f.WhenToUse)}{(f.Unavailable != null ? $" <em>Not available here: {E(f.Unavailable)}</em>" : "")}</span>
+        <label class="choice{(off ? " off" : "")}">
+        <input type="radio" name="format" value="{f.Route}" data-file="{E(f.FileName("{network}"))}"{(selected ? " checked" : "")}{(off ? " disabled" : "")}>
+        <span><strong>{E(f.Label)}</strong> {E(f.WhenToUse)}{(off ? $" <em>Not available here: {E(Formats.NeedsSourceNote)}</em>" : "")}</span>
         </label>
         """;
 

@@ -23,8 +23,11 @@ public sealed class EfiWrapperPacker(string ipxeBinary, WrapperDevice device) : 
 
     public string Id => $"efi-wrapper:{ipxeBinary}:{device}";
 
+    /// <summary>A source template compiles the script into iPXE itself: its EFI file needs no wrapper.</summary>
     public async Task<byte[]> PackAsync(PackInput input, CancellationToken cancel) =>
-        PeSectionAppender.Append(
+        input.Template.EmbedsScripts
+            ? await input.Template.FileAsync(ipxeBinary, input.Script, cancel)
+            : PeSectionAppender.Append(
             await input.Template.FileAsync(Wrapper, input.Script, cancel),
             new PeSection(".ipxe", await input.Template.FileAsync(ipxeBinary, input.Script, cancel)),
             new PeSection(".script", input.ScriptBytes),

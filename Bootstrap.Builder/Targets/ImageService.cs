@@ -30,14 +30,14 @@ public sealed class ImageService(BootScripts scripts, TemplateStore templates, A
             _ => scripts.Provision(baseUrl),
         };
         var template = templates.Get();
-        return new PreparedImage(target, script, template, Key(template, target.Packer!, script));
+        return new PreparedImage(target, script, template, Key(template, target.Packer, script));
     }
 
     public Task<Artifact> BuildAsync(PreparedImage image, CancellationToken cancel) =>
         cache.GetOrBuildAsync(image.Key, async ct =>
         {
             var clock = Stopwatch.StartNew();
-            var bytes = await image.Target.Packer!.PackAsync(new PackInput(image.Template, image.Script, Convert.FromHexString(image.Key)), ct);
+            var bytes = await image.Target.Packer.PackAsync(new PackInput(image.Template, image.Script, Convert.FromHexString(image.Key)), ct);
             metrics.Builds.Add(1, new("target", image.Target.Route), new("template", image.Template.Kind));
             metrics.BuildSeconds.Record(clock.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("target", image.Target.Route));
             return bytes;

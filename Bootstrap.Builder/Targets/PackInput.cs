@@ -18,4 +18,7 @@ public interface IImagePacker
     string Id { get; }
 
     Task<byte[]> PackAsync(PackInput input, CancellationToken cancel);
+
+    /// <summary>Why this packer cannot work with <paramref name="template"/> (answered 501), or null when it can.</summary>
+    string? Unsupported(IIpxeTemplate template) => null;
 }

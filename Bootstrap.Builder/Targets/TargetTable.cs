@@ -24,10 +24,10 @@ public enum RouteShape
 
 /// <summary>
 /// One downloadable image: its route prefix, the script it carries, the packer that makes it and
-/// the file name it is saved as (<c>{network}</c> is replaced). <see cref="Unavailable"/> holds the
-/// reason when this template cannot make it (answered 501).
+/// the file name it is saved as (<c>{network}</c> is replaced). Whether the current template can
+/// make it is the packer's to say (<see cref="IImagePacker.Unsupported"/>; answered 501).
 /// </summary>
-public sealed record Target(string Route, RouteShape Shape, ScriptKind Script, IImagePacker? Packer, string FileName, string? Unavailable = null)
+public sealed record Target(string Route, RouteShape Shape, ScriptKind Script, IImagePacker Packer, string FileName)
 {
     public string FileNameFor(string? network) => FileName.Replace("{network}", network ?? "generic");
 }
@@ -35,16 +35,11 @@ public sealed record Target(string Route, RouteShape Shape, ScriptKind Script, I
 /// <summary>The one table every image route is made from (0-bootstrap's file names kept).</summary>
 public static class TargetTable
 {
-    /// <summary>Why the binary template makes no .lkrn: the prebuilt BIOS iPXE has no room for a script.</summary>
-    public const string NoLinuxKernel =
-        "a BIOS .lkrn that carries its script needs iPXE built from source with the script embedded " +
-        "(a source template: setup/template.sh --source); this service has the binary template. " +
-        "For BIOS machines use /iso/... (CD or virtual media) or /usb/... (USB stick), which run the same script";
-
     public static readonly HybridIsoPacker HybridIso = new();
     public static readonly UefiUsbPacker UefiUsb = new();
     public static readonly EfiWrapperPacker UefiFull = new("ipxe-amd64.efi", WrapperDevice.Self);
     public static readonly EfiWrapperPacker UefiSnpOnly = new("snponly.efi", WrapperDevice.Network);
+    public static readonly LinuxKernelPacker LinuxKernel = new();
 
     public static IReadOnlyList<Target> All { get; } =
     [
@@ -56,8 +51,8 @@ public static class TargetTable
         new("snponly", RouteShape.Request, ScriptKind.Boot, UefiSnpOnly, "ipxe-snp-{network}.efi"),
         new("uefi-generic", RouteShape.Static, ScriptKind.Provision, UefiFull, "ipxe-generic.efi"),
         new("uefi-provision", RouteShape.Static, ScriptKind.Boot, UefiFull, "ipxe-provision.efi"),
-        new("krn", RouteShape.Request, ScriptKind.Boot, null, "ipxe-{network}.lkrn", NoLinuxKernel),
-        new("krn-generic", RouteShape.Static, ScriptKind.Provision, null, "ipxe-generic.lkrn", NoLinuxKernel),
-        new("krn-provision", RouteShape.Static, ScriptKind.Boot, null, "ipxe-provision.lkrn", NoLinuxKernel),
+        new("krn", RouteShape.Request, ScriptKind.Boot, LinuxKernel, "ipxe-{network}.lkrn"),
+        new("krn-generic", RouteShape.Static, ScriptKind.Provision, LinuxKernel, "ipxe-generic.lkrn"),
+        new("krn-provision", RouteShape.Static, ScriptKind.Boot, LinuxKernel, "ipxe-provision.lkrn"),
     ];
 }

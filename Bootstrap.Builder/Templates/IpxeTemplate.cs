@@ -15,6 +15,9 @@ public interface IIpxeTemplate
     /// <summary>"binary" or "source".</summary>
     string Kind { get; }
 
+    /// <summary>True when the iPXE binaries it hands out have the script compiled in (a source template).</summary>
+    bool EmbedsScripts { get; }
+
     string IpxeVersion { get; }
 
     /// <summary>Changes whenever any file of the template changes: part of every cache key.</summary>
@@ -41,6 +44,7 @@ public sealed class BinaryTemplate : IIpxeTemplate
     }
 
     public string Kind => "binary";
+    public bool EmbedsScripts => false;
     public string IpxeVersion { get; }
     public string Hash { get; }
 
@@ -49,7 +53,8 @@ public sealed class BinaryTemplate : IIpxeTemplate
             ? Task.FromResult(bytes)
             : throw new TemplateUnavailableException($"the iPXE template has no file '{name}': run setup/template.sh");
 
-    public static BinaryTemplate Load(string folder)
+    /// <summary>Loads the template in <paramref name="folder"/>: binary or source, as its manifest says.</summary>
+    public static IIpxeTemplate Load(string folder)
     {
         var manifestPath = Path.Combine(folder, "manifest.json");
         if (!File.Exists(manifestPath))
@@ -64,8 +69,16 @@ public sealed class BinaryTemplate : IIpxeTemplate
         {
             throw new TemplateUnavailableException($"{manifestPath} is not a template manifest ({e.Message}): run setup/template.sh");
         }
+        if (manifest.Kind == "source")
+            return SourceTemplate.Load(folder, manifestBytes);
+        return new BinaryTemplate(manifest.IpxeVersion, Convert.ToHexStringLower(SHA256.HashData(manifestBytes)), VerifiedFiles(folder, manifest.Files));
+    }
+
+    /// <summary>Reads every file the manifest lists and checks it against its sha256.</summary>
+    internal static Dictionary<string, byte[]> VerifiedFiles(string folder, Dictionary<string, ManifestFile> entries)
+    {
         var files = new Dictionary<string, byte[]>();
-        foreach (var (name, entry) in manifest.Files)
+        foreach (var (name, entry) in entries)
         {
             var path = Path.Combine(folder, name);
             if (!File.Exists(path))
@@ -75,14 +88,15 @@ public sealed class BinaryTemplate : IIpxeTemplate
                 throw new TemplateUnavailableException($"template file {path} does not match its sha256 in the manifest: run setup/template.sh");
             files[name] = bytes;
         }
-        return new BinaryTemplate(manifest.IpxeVersion, Convert.ToHexStringLower(SHA256.HashData(manifestBytes)), files);
+        return files;
     }
 
     private sealed record Manifest(
+        [property: System.Text.Json.Serialization.JsonPropertyName("kind")] string? Kind,
         [property: System.Text.Json.Serialization.JsonPropertyName("ipxe-version")] string IpxeVersion,
         [property: System.Text.Json.Serialization.JsonPropertyName("files")] Dictionary<string, ManifestFile> Files);
 
-    private sealed record ManifestFile([property: System.Text.Json.Serialization.JsonPropertyName("sha256")] string Sha256);
+    internal sealed record ManifestFile([property: System.Text.Json.Serialization.JsonPropertyName("sha256")] string Sha256);
 }
 
 /// <summary>

@@ -7,7 +7,7 @@ public static class RepoTemplate
 {
     public static string Folder => Path.Combine(RepoRoot.Path, "ipxe-template");
 
-    private static readonly Lazy<BinaryTemplate> Loaded = new(() =>
+    private static readonly Lazy<IIpxeTemplate> Loaded = new(() =>
     {
         try
         {
@@ -19,7 +19,7 @@ public static class RepoTemplate
         }
     });
 
-    public static BinaryTemplate Template => Loaded.Value;
+    public static IIpxeTemplate Template => Loaded.Value;
 
     public static byte[] File(string name) => System.IO.File.ReadAllBytes(Path.Combine(Folder, name));
 

@@ -5,11 +5,21 @@
 #   ipxe-wrapper.efi (our setup/efi-wrapper, built here with Debian's gnu-efi),
 #   manifest.json (versions and sha256 of every file).
 # Idempotent: when the manifest matches the files, it returns at once.
+#
+# setup/template.sh --source GIT_URL_OR_IPXE_TREE [--cert FILE] [--trust FILE] [--workers N]
+#   makes a source template instead (see setup/source-template.sh).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 dest=${IPXE_TEMPLATE_DIR:-$repo/ipxe-template}
 . "$here/lib.sh"
+
+if [ "${1:-}" = "--source" ]; then
+    exec "$here/source-template.sh" "${@:2}"
+elif [ $# -gt 0 ]; then
+    echo "usage: setup/template.sh [--source GIT_URL_OR_IPXE_TREE [--cert FILE] [--trust FILE] [--workers N]]" >&2
+    exit 2
+fi
 
 files=(ipxe.lkrn ipxe-amd64.efi snponly.efi undionly.kpxe isolinux.bin ldlinux.c32 isohdpfx.bin ipxe-wrapper.efi)
 wrapper_source=$(cat "$here/efi-wrapper/wrapper.c" "$here/efi-wrapper/Makefile" | sha256sum | cut -d' ' -f1)
@@ -65,4 +75,5 @@ PY
 # Files first, manifest last: a service reading the folder meanwhile sees the old manifest fail its check.
 for f in "${files[@]}"; do mv -f "$work/$f" "$dest/$f"; done
 mv -f "$work/manifest.json" "$dest/manifest.json"
+rm -rf "$dest/source"   # a source template this replaces
 echo "template: $dest filled (iPXE $ipxe_version, syslinux $syslinux_version)"

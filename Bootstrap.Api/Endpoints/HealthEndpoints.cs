@@ -1,5 +1,6 @@
 using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Provisioning;
+using Bootstrap.Builder.Templates;
 
 namespace Bootstrap.Api.Endpoints;
 
@@ -8,13 +9,15 @@ public static class HealthEndpoints
 {
     public static void MapHealth(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/healthz", async (BootstrapConfig config, ProvisionStore store) =>
+        app.MapGet("/healthz", async (BootstrapConfig config, ProvisionStore store, TemplateStore templates) =>
         {
             var checks = new Dictionary<string, string>
             {
                 ["config"] = config.SourceFile,
                 ["kernels"] = KernelsReadable(config.KernelPath) ? "ok" : $"cannot read {config.KernelPath}",
                 ["database"] = await store.IsUsableAsync() ? "ok" : $"cannot query {config.BootstrapDb}",
+                // Reported, not counted: without a template only the image routes are down.
+                ["template"] = Template(templates),
             };
             var healthy = checks["kernels"] == "ok" && checks["database"] == "ok";
             return TypedResults.Json(new { status = healthy ? "ok" : "unhealthy", checks },
@@ -22,6 +25,19 @@ public static class HealthEndpoints
         }).WithSummary("Whether config, kernels folder and database are usable")
           .Produces(StatusCodes.Status200OK, contentType: "application/json")
           .Produces(StatusCodes.Status503ServiceUnavailable, contentType: "application/json");
+    }
+
+    private static string Template(TemplateStore templates)
+    {
+        try
+        {
+            var template = templates.Get();
+            return $"{template.Kind}, iPXE {template.IpxeVersion}";
+        }
+        catch (TemplateUnavailableException e)
+        {
+            return e.Message;
+        }
     }
 
     private static bool KernelsReadable(string path)

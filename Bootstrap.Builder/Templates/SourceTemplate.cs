@@ -32,10 +32,12 @@ public sealed class SourceTemplate : IIpxeTemplate
     private readonly string? _cert;
     private readonly string? _trust;
     private readonly TimeSpan _makeTimeout;
+    private readonly string _make;
 
     private SourceTemplate(string version, string hash, Dictionary<string, byte[]> staticFiles, IReadOnlyList<string> trees,
-        string? cert, string? trust, TimeSpan makeTimeout)
+        string? cert, string? trust, TimeSpan makeTimeout, string make)
     {
+        _make = make;
         IpxeVersion = version;
         Hash = hash;
         _staticFiles = staticFiles;
@@ -65,7 +67,7 @@ public sealed class SourceTemplate : IIpxeTemplate
         try
         {
             await File.WriteAllTextAsync(scriptFile, script, CancellationToken.None);
-            await new Command("make")
+            await new Command(_make)
                 .WithArguments(MakeArguments(Path.Combine(tree, "src"), target, scriptFile, _cert, _trust))
                 .WithTimeout(_makeTimeout)
                 .ExecuteBufferedAsync(cancel);
@@ -101,7 +103,8 @@ public sealed class SourceTemplate : IIpxeTemplate
                 throw new TemplateUnavailableException($"source tree {tree} is missing: run setup/template.sh --source");
         return new SourceTemplate(manifest.IpxeVersion, Convert.ToHexStringLower(SHA256.HashData(manifestBytes)),
             BinaryTemplate.VerifiedFiles(folder, manifest.Files), trees, manifest.Cert, manifest.Trust,
-            TimeSpan.FromSeconds(manifest.MakeTimeoutSeconds));
+            TimeSpan.FromSeconds(manifest.MakeTimeoutSeconds > 0 ? manifest.MakeTimeoutSeconds : 300),
+            string.IsNullOrEmpty(manifest.Make) ? "make" : manifest.Make);
     }
 
     private sealed record Manifest(
@@ -109,6 +112,7 @@ public sealed class SourceTemplate : IIpxeTemplate
         [property: JsonPropertyName("workers")] List<string> Workers,
         [property: JsonPropertyName("cert")] string? Cert,
         [property: JsonPropertyName("trust")] string? Trust,
+        [property: JsonPropertyName("make")] string? Make,
         [property: JsonPropertyName("make-timeout-seconds")] int MakeTimeoutSeconds,
         [property: JsonPropertyName("files")] Dictionary<string, BinaryTemplate.ManifestFile> Files);
 }

@@ -13,7 +13,7 @@ public sealed class ServiceTests
         var response = await site.Client().GetAsync("/healthz");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal($$$"""{"status":"ok","checks":{"config":"{{{site.ConfigFile}}}","kernels":"ok","database":"ok"}}""",
+        Assert.Equal($$$"""{"status":"ok","checks":{"config":"{{{site.ConfigFile}}}","kernels":"ok","database":"ok","template":"no iPXE template in {{{site.Root}}}/ipxe-template: run setup/template.sh"}}""",
             await response.Content.ReadAsStringAsync());
     }
 

@@ -14,7 +14,8 @@ public static class Qemu
 {
     public const string ServiceAddress = "10.0.2.100";
 
-    public sealed record Media(string Path, bool AsCdrom);
+    /// <summary>What to boot: a CD, a disk (or <c>fat:rw:DIR</c>), or a Linux-format kernel file (<c>-kernel</c>, BIOS only).</summary>
+    public sealed record Media(string Path, bool AsCdrom, bool AsKernel = false);
 
     /// <summary>Returns the first serial line matching <paramref name="wanted"/>; fails with the serial log on timeout.</summary>
     public static async Task<string> BootUntilAsync(Firmware firmware, Media media, int servicePort, Regex wanted, TimeSpan timeout, string nic = "e1000")
@@ -36,8 +37,8 @@ public static class Qemu
             args.AddRange(["-drive", "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
                            "-drive", $"if=pflash,format=raw,file={vars}"]);
         }
-        args.AddRange(media.AsCdrom
-            ? ["-cdrom", media.Path]
+        args.AddRange(media.AsKernel ? ["-kernel", media.Path]
+            : media.AsCdrom ? ["-cdrom", media.Path]
             : ["-drive", media.Path.StartsWith("fat:") ? $"file={media.Path},format=raw" : $"file={media.Path},format=raw,snapshot=on"]);
 
         using var qemu = Process.Start(new ProcessStartInfo("qemu-system-x86_64", args)

@@ -3,31 +3,10 @@
 # sends, printing requests/s, p50/p99 latency and the service's peak RSS. Prints; asserts nothing.
 # Usage: bench/load.sh [seconds per mix, default 60]
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(dirname "$here")
-. "$repo/setup/lib.sh"
-need_packages wrk curl
-"$repo/setup/template.sh" >/dev/null
 seconds=${1:-60}
-
-site=$(mktemp -d)
-trap 'kill "$pid" 2>/dev/null || true; rm -rf "$site"' EXIT
-mkdir -p "$site/kernels/net" "$site/db"
-head -c 8000000 /dev/urandom > "$site/kernels/zos.efi"
-ln -s ../zos.efi "$site/kernels/net/prod.efi"
-cat > "$site/config.json" <<JSON
-{ "ipxe-template": "$repo/ipxe-template", "kernel-path": "kernels", "kernel-net-path": "kernels/net",
-  "bootstrap-db": "db/bootstrap.sqlite3", "cache-path": "cache", "base-host": "http://bootstrap.test" }
-JSON
-dotnet build "$repo/Bootstrap.Api" -c Release -v quiet -nologo >/dev/null
-dll="$repo/Bootstrap.Api/bin/Release/net10.0/Bootstrap.Api.dll"
+. "$(dirname "$0")/lib.sh"
 dotnet "$dll" provision --config "$site/config.json" add --address 52:54:00:00:00:01 --network prod --farmer 1234 >/dev/null
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-# The request log goes to a file, as under systemd's journal, not to a terminal.
-dotnet "$dll" --config "$site/config.json" --urls "http://127.0.0.1:$port" >"$site/service.log" 2>&1 &
-pid=$!
-base="http://127.0.0.1:$port"
-for _ in $(seq 100); do curl -fs -o /dev/null "$base/healthz" && break; sleep 0.2; done
+start_service
 curl -fs -o /dev/null "$base/iso/prod/1234"
 
 run() {
@@ -41,4 +20,4 @@ run "/ipxe/prod/1234" "$base/ipxe/prod/1234"
 run "/iso/prod/1234 (cached)" "$base/iso/prod/1234"
 run "/kernel 64 KiB range" -H "Range: bytes=65536-131071" "$base/kernel/net/prod.efi"
 run "/provision/<registered>" "$base/provision/52:54:00:00:00:01"
-grep -E 'VmHWM' "/proc/$pid/status" | awk '{printf "peak RSS %.0f MiB\n", $2/1024}'
+peak_rss

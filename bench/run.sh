@@ -4,30 +4,9 @@
 #   (wrk, 64 connections), and the service's peak RSS. Everything stays on 127.0.0.1.
 # Usage: bench/run.sh [seconds per wrk run, default 10]
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(dirname "$here")
-. "$repo/setup/lib.sh"
-need_packages wrk curl
-"$repo/setup/template.sh" >/dev/null
 seconds=${1:-10}
-
-site=$(mktemp -d)
-trap 'kill "$pid" 2>/dev/null || true; rm -rf "$site"' EXIT
-mkdir -p "$site/kernels/net" "$site/db"
-head -c 8000000 /dev/urandom > "$site/kernels/zos.efi"
-ln -s ../zos.efi "$site/kernels/net/prod.efi"
-cat > "$site/config.json" <<JSON
-{ "ipxe-template": "$repo/ipxe-template", "kernel-path": "kernels", "kernel-net-path": "kernels/net",
-  "bootstrap-db": "db/bootstrap.sqlite3", "cache-path": "cache", "base-host": "http://bootstrap.test" }
-JSON
-
-dotnet build "$repo/Bootstrap.Api" -c Release -v quiet -nologo >/dev/null
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-dotnet "$repo/Bootstrap.Api/bin/Release/net10.0/Bootstrap.Api.dll" --config "$site/config.json" \
-    --urls "http://127.0.0.1:$port" --Logging:LogLevel:Default=Warning >"$site/service.log" 2>&1 &
-pid=$!
-base="http://127.0.0.1:$port"
-for _ in $(seq 100); do curl -fs -o /dev/null "$base/healthz" && break; sleep 0.2; done
+. "$(dirname "$0")/lib.sh"
+start_service --Logging:LogLevel:Default=Warning
 curl -fs -o /dev/null "$base/ipxe/prod/1"   # first request pays start-up JIT; not measured
 
 ms() { curl -fs -o /dev/null -w '%{time_total}' "$1" | awk '{printf "%.1f", $1*1000}'; }
@@ -54,4 +33,4 @@ curl -fs -o /dev/null "$base/iso/prod/1234"
 run_wrk "$base/iso/prod/1234" "/iso/prod/1234 (cached)"
 
 echo "== memory"
-grep -E 'VmHWM' "/proc/$pid/status" | awk '{printf "peak RSS %.0f MiB\n", $2/1024}'
+peak_rss

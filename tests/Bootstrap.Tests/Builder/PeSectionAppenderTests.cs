@@ -58,8 +58,8 @@ public sealed class PeSectionAppenderTests
         Assert.Equal(".script\0"u8.ToArray(), packed[scriptHeader..(scriptHeader + 8)]);
         Assert.Equal((uint)scriptLength, BitConverter.ToUInt32(packed, scriptHeader + 8));
         Assert.Equal(0x40000040u, BitConverter.ToUInt32(packed, scriptHeader + 36));
-        Assert.Equal(script, Extract(path, ".script")[..scriptLength]);
-        Assert.Equal(Ipxe, Extract(path, ".ipxe")[..Ipxe.Length]);
+        Assert.Equal(script, Tool.PeSection(path, ".script")[..scriptLength]);
+        Assert.Equal(Ipxe, Tool.PeSection(path, ".ipxe")[..Ipxe.Length]);
     }
 
     [Fact]
@@ -70,10 +70,4 @@ public sealed class PeSectionAppenderTests
         Assert.Equal("not a PE image (no PE\\0\\0 signature)", error.Message);
     }
 
-    private static byte[] Extract(string pe, string section)
-    {
-        var output = Path.GetTempFileName();
-        Tool.Ok("objcopy", "-O", "binary", "--only-section=" + section, pe, output);
-        return File.ReadAllBytes(output);
-    }
 }

@@ -163,18 +163,12 @@ public sealed class ImageRouteTests : IDisposable
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(fileName, response.Content.Headers.ContentDisposition!.FileName);
-        var script = Encoding.UTF8.GetString(Extract(efi, ".script")).TrimEnd('\0');
+        var script = Encoding.UTF8.GetString(Tool.PeSection(efi, ".script")).TrimEnd('\0');
         Assert.StartsWith("#!ipxe\n", script);
         Assert.Contains("\n" + (scriptLine.StartsWith("chain") ? "" : "echo ") + scriptLine + "\n", script);
-        Assert.Equal(RepoTemplate.File(ipxe), Extract(efi, ".ipxe")[..RepoTemplate.File(ipxe).Length]);
+        Assert.Equal(RepoTemplate.File(ipxe), Tool.PeSection(efi, ".ipxe")[..RepoTemplate.File(ipxe).Length]);
     }
 
-    private static byte[] Extract(string pe, string section)
-    {
-        var output = Path.GetTempFileName();
-        Tool.Ok("objcopy", "-O", "binary", "--only-section=" + section, pe, output);
-        return File.ReadAllBytes(output);
-    }
 
     [Fact]
     public async Task Without_a_template_images_are_503_and_scripts_still_work()

@@ -28,6 +28,14 @@ public static class Tool
         return stdout;
     }
 
+    /// <summary>The raw bytes of one PE section, as binutils' objcopy reads them.</summary>
+    public static byte[] PeSection(string pe, string section)
+    {
+        var output = Path.GetTempFileName();
+        Ok("objcopy", "-O", "binary", "--only-section=" + section, pe, output);
+        return File.ReadAllBytes(output);
+    }
+
     public static string TempFile(byte[] bytes, string extension = ".img")
     {
         var path = Path.Combine(Path.GetTempPath(), $"bootstrap-test-{Guid.NewGuid():N}{extension}");

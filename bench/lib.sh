@@ -1,0 +1,33 @@
+# Shared by the bench scripts (sourced): a throw-away service folder with an 8 MB prod kernel and
+# the Release build of the service running on a free 127.0.0.1 port. Sets $site, $pid, $base, $dll.
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(dirname "$here")
+. "$repo/setup/lib.sh"
+need_packages wrk curl
+"$repo/setup/template.sh" >/dev/null
+
+site=$(mktemp -d)
+trap 'kill "$pid" 2>/dev/null || true; rm -rf "$site"' EXIT
+mkdir -p "$site/kernels/net" "$site/db"
+head -c 8000000 /dev/urandom > "$site/kernels/zos.efi"
+ln -s ../zos.efi "$site/kernels/net/prod.efi"
+cat > "$site/config.json" <<JSON
+{ "ipxe-template": "$repo/ipxe-template", "kernel-path": "kernels", "kernel-net-path": "kernels/net",
+  "bootstrap-db": "db/bootstrap.sqlite3", "cache-path": "cache", "base-host": "http://bootstrap.test",
+  "cold-builds-per-minute": 1000000 }
+JSON
+dotnet build "$repo/Bootstrap.Api" -c Release -v quiet -nologo >/dev/null
+dll="$repo/Bootstrap.Api/bin/Release/net10.0/Bootstrap.Api.dll"
+
+# Starts the service (extra arguments go to it); the request log goes to a file, as under the journal.
+start_service() {
+    local port
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    dotnet "$dll" --config "$site/config.json" --urls "http://127.0.0.1:$port" "$@" >"$site/service.log" 2>&1 &
+    pid=$!
+    base="http://127.0.0.1:$port"
+    for _ in $(seq 100); do curl -fs -o /dev/null "$base/healthz" && return 0; sleep 0.2; done
+    echo "bench: the service did not start:" >&2; cat "$site/service.log" >&2; return 1
+}
+
+peak_rss() { awk '/VmHWM/ {printf "peak RSS %.0f MiB\n", $2/1024}' "/proc/$pid/status"; }

@@ -97,12 +97,7 @@ public static class ImageEndpoints
             http.Response.Headers.RetryAfter = "5";
             return PlainText.Error(StatusCodes.Status503ServiceUnavailable, e.Message);
         }
-        catch (CommandExecutionException e)
-        {
-            logs.CreateLogger("Bootstrap.Build").LogError("build of /{Route} failed: {Error}", target.Route, e.Message);
-            return PlainText.Error(StatusCodes.Status500InternalServerError, $"building the image failed: {e.Message}");
-        }
-        catch (CommandTimeoutException e)
+        catch (Exception e) when (e is CommandExecutionException or CommandTimeoutException)
         {
             logs.CreateLogger("Bootstrap.Build").LogError("build of /{Route} failed: {Error}", target.Route, e.Message);
             return PlainText.Error(StatusCodes.Status500InternalServerError, $"building the image failed: {e.Message}");

@@ -7,7 +7,8 @@ using Bootstrap.Builder.Observability;
 namespace Bootstrap.Api.Observability;
 
 /// <summary>
-/// Listens to the <c>Bootstrap</c> meter and writes its instruments in the Prometheus text
+/// Listens to this service's <see cref="BootstrapMetrics"/> meter (that instance only, so two
+/// services in one process never count each other) and writes its instruments in the Prometheus text
 /// exposition format 0.0.4 (counters, gauges, histograms with <c>_bucket</c>/<c>_sum</c>/<c>_count</c>).
 /// No exporter package is available here, so this small one is ours.
 /// </summary>
@@ -25,11 +26,11 @@ public sealed class PrometheusExporter : IDisposable
         public long Count;
     }
 
-    public PrometheusExporter()
+    public PrometheusExporter(BootstrapMetrics metrics)
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == BootstrapMetrics.MeterName)
+            if (ReferenceEquals(instrument.Meter, metrics.Meter))
                 listener.EnableMeasurementEvents(instrument);
         };
         _listener.SetMeasurementEventCallback<long>((i, v, tags, _) => Record(i, v, tags));

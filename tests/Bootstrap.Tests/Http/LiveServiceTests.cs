@@ -37,7 +37,7 @@ public sealed class LiveServiceTests : IDisposable
         var buffer = new byte[256 * 1024];
         hash.AppendData(buffer, 0, await body.ReadAtLeastAsync(buffer, buffer.Length));
 
-        Process.Start("kill", ["-TERM", service.Process.Id.ToString()])!.WaitForExit();
+        Process.Start("sh", ["-c", $"kill -TERM {service.Process.Id}"])!.WaitForExit();   // the shell's builtin kill
         // New connections are refused while the download still runs.
         var refused = false;
         for (var i = 0; i < 50 && !refused; i++)

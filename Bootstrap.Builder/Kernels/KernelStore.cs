@@ -29,8 +29,6 @@ public sealed class KernelStore
         _netDir = Path.GetFullPath(kernelNetPath);
     }
 
-    public string KernelDirectory => _kernelDir;
-
     /// <summary>
     /// Resolves <c>NAME</c> (a kernel) or <c>net/NAME</c> (a runmode link) to the real file path,
     /// or null when there is no such file inside the kernels folder.

@@ -15,9 +15,6 @@ public sealed partial class ScriptTemplate
 
     private ScriptTemplate(IReadOnlyList<(string, bool)> pieces) => _pieces = pieces;
 
-    /// <summary>The placeholder names this template needs, in order of first use.</summary>
-    public IReadOnlyList<string> Placeholders => _pieces.Where(p => p.IsPlaceholder).Select(p => p.Text).Distinct().ToList();
-
     [GeneratedRegex(@"\{\{(>?)\s*([a-z_]+)\s*\}\}")]
     private static partial Regex Tag();
 

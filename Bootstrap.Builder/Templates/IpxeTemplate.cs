@@ -108,8 +108,6 @@ public sealed class TemplateStore(string folder)
     private readonly Lock _lock = new();
     private (string Stamp, IIpxeTemplate Template)? _current;
 
-    public string Folder => folder;
-
     /// <summary>
     /// The template, or <see cref="TemplateUnavailableException"/> naming what is wrong. Every call
     /// compares the size and time of the manifest and of each file with what was loaded (a few

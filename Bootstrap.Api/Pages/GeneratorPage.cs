@@ -33,7 +33,7 @@ public static class GeneratorPage
             var (request, problem) = BootRequestParser.Parse(config.Runmodes, network, input.Farmer ?? "", input.Args ?? "",
                 string.IsNullOrEmpty(input.Kernel) ? null : input.Kernel);
             if (problem != null && !errors.ContainsKey("farmer"))
-                errors[problem.Message.Split(':')[0] is var field && field is "farmer" or "args" or "kernel" ? field : "network"] = Sentence(problem.Message);
+                errors[problem.Field] = Sentence(problem.Detail);
             if (input.Format != null && Formats.All.FirstOrDefault(f => f.Route == input.Format) is { } chosen && Off(chosen))
                 errors["format"] = Formats.NeedsSourceNote;
             if (errors.Count == 0)
@@ -135,9 +135,5 @@ public static class GeneratorPage
 
     private static string Invalid(string field, Dictionary<string, string> errors) => errors.ContainsKey(field) ? " aria-invalid=\"true\"" : "";
 
-    private static string Sentence(string message)
-    {
-        var text = message.Contains(": ") ? message[(message.IndexOf(": ", StringComparison.Ordinal) + 2)..] : message;
-        return char.ToUpperInvariant(text[0]) + text[1..] + ".";
-    }
+    private static string Sentence(string detail) => char.ToUpperInvariant(detail[0]) + detail[1..] + ".";
 }

@@ -37,7 +37,7 @@ public sealed class KernelStore
     {
         var isLink = kernelPath.StartsWith("net/", StringComparison.Ordinal);
         var name = isLink ? kernelPath[4..] : kernelPath;
-        if (KernelNames.Check(name, "kernel") != null)
+        if (KernelNames.Problem(name) != null)
             return null;
         var root = RealPath.Of(_kernelDir) ?? throw new KernelsUnavailableException(_kernelDir);
         var real = RealPath.Of(Path.Combine(isLink ? _netDir : _kernelDir, name));
@@ -94,7 +94,7 @@ public sealed class KernelStore
             }
         }
         return new DirectoryInfo(root).EnumerateFiles()
-            .Where(f => !f.Name.StartsWith('.') && f.LinkTarget == null && KernelNames.Check(f.Name, "kernel") == null)
+            .Where(f => !f.Name.StartsWith('.') && f.LinkTarget == null && KernelNames.Problem(f.Name) == null)
             .Select(f => new KernelInfo(f.Name, f.Length, new DateTimeOffset(f.LastWriteTimeUtc),
                 runmodes.TryGetValue(f.Name, out var names) ? names : []))
             .OrderByDescending(k => k.Updated).ThenBy(k => k.Name, StringComparer.Ordinal)

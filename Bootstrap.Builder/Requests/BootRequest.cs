@@ -28,5 +28,12 @@ public enum RequestProblemKind
     Invalid,
 }
 
-/// <summary>Why a request was refused, worded for the person who typed the URL.</summary>
-public sealed record RequestProblem(RequestProblemKind Kind, string Message);
+/// <summary>
+/// Why a request was refused, worded for the person who typed the URL: the segment at fault
+/// (<c>network</c>, <c>farmer</c>, <c>args</c>, <c>kernel</c>) and what is wrong with it.
+/// </summary>
+public sealed record RequestProblem(RequestProblemKind Kind, string Field, string Detail)
+{
+    /// <summary>The one-line answer: the detail, named by its field unless the network itself is unknown.</summary>
+    public string Message => Kind == RequestProblemKind.UnknownNetwork ? Detail : $"{Field}: {Detail}";
+}

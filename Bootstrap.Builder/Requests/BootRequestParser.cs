@@ -33,16 +33,16 @@ public static class BootRequestParser
         IReadOnlyDictionary<string, string> runmodes, string network, string? farmer = null, string? args = null, string? kernel = null)
     {
         if (!runmodes.ContainsKey(network))
-            return Fail(RequestProblemKind.UnknownNetwork,
+            return Fail(RequestProblemKind.UnknownNetwork, "network",
                 $"unknown network '{Shown(network)}'; configured networks: {string.Join(", ", runmodes.Keys.Order(StringComparer.Ordinal))}");
 
         if (farmer != null)
         {
             if (farmer.Length is 0 or > MaxFarmerLength)
-                return Fail(RequestProblemKind.Invalid, $"farmer: a farm id is 1 to {MaxFarmerLength} digits");
+                return Fail(RequestProblemKind.Invalid, "farmer", $"a farm id is 1 to {MaxFarmerLength} digits");
             var bad = farmer.AsSpan().IndexOfAnyExceptInRange('0', '9');
             if (bad >= 0)
-                return Fail(RequestProblemKind.Invalid, $"farmer: {Describe(farmer[bad])} is not allowed; a farm id is digits only");
+                return Fail(RequestProblemKind.Invalid, "farmer", $"{Describe(farmer[bad])} is not allowed; a farm id is digits only");
         }
 
         var cleanArgs = "";
@@ -51,17 +51,17 @@ public static class BootRequestParser
             var expanded = args.Replace("___", "/");
             var bad = expanded.AsSpan().IndexOfAnyExcept(ArgsChars);
             if (bad >= 0)
-                return Fail(RequestProblemKind.Invalid, $"args: {Describe(expanded[bad])} is not allowed; allowed are {ArgsRule}");
+                return Fail(RequestProblemKind.Invalid, "args", $"{Describe(expanded[bad])} is not allowed; allowed are {ArgsRule}");
             cleanArgs = string.Join(' ', expanded.Split(' ', StringSplitOptions.RemoveEmptyEntries));
             if (cleanArgs.Length > MaxArgsLength)
-                return Fail(RequestProblemKind.Invalid, $"args: {cleanArgs.Length} characters is more than the {MaxArgsLength} allowed");
+                return Fail(RequestProblemKind.Invalid, "args", $"{cleanArgs.Length} characters is more than the {MaxArgsLength} allowed");
         }
 
         if (kernel != null)
         {
-            var problem = KernelNames.Check(kernel, "kernel");
+            var problem = KernelNames.Problem(kernel);
             if (problem != null)
-                return Fail(RequestProblemKind.Invalid, problem);
+                return Fail(RequestProblemKind.Invalid, "kernel", problem);
         }
 
         return (new BootRequest(network, farmer, cleanArgs, kernel), null);
@@ -96,22 +96,26 @@ public static class BootRequestParser
         return value.Length > 64 ? printable + "..." : printable;
     }
 
-    private static (BootRequest?, RequestProblem?) Fail(RequestProblemKind kind, string message) => (null, new RequestProblem(kind, message));
+    private static (BootRequest?, RequestProblem?) Fail(RequestProblemKind kind, string field, string detail) =>
+        (null, new RequestProblem(kind, field, detail));
 }
 
 /// <summary>The rule for kernel and runmode-link file names: <c>[A-Za-z0-9._-]</c>, no <c>..</c>.</summary>
 public static class KernelNames
 {
+    /// <summary>Returns why <paramref name="name"/> is refused, prefixed with <paramref name="what"/> it names, or null when it is valid.</summary>
+    public static string? Check(string name, string what) => Problem(name) is { } problem ? $"{what}: {problem}" : null;
+
     /// <summary>Returns why <paramref name="name"/> is refused, or null when it is a valid file name.</summary>
-    public static string? Check(string name, string what)
+    public static string? Problem(string name)
     {
         if (name.Length is 0 or > BootRequestParser.MaxKernelNameLength)
-            return $"{what}: a file name is 1 to {BootRequestParser.MaxKernelNameLength} characters";
+            return $"a file name is 1 to {BootRequestParser.MaxKernelNameLength} characters";
         var bad = BootRequestParser.FirstNonFileNameChar(name);
         if (bad >= 0)
-            return $"{what}: {BootRequestParser.Describe(name[bad])} is not allowed in a file name (A-Z a-z 0-9 . _ -)";
+            return $"{BootRequestParser.Describe(name[bad])} is not allowed in a file name (A-Z a-z 0-9 . _ -)";
         if (name.Contains("..") || name.StartsWith('.'))
-            return $"{what}: a file name must not start with '.' or contain '..'";
+            return "a file name must not start with '.' or contain '..'";
         return null;
     }
 }

@@ -12,8 +12,9 @@ public sealed class BootRequestParserTests
         var (request, problem) = BootRequestParser.Parse(Networks, "prod", "1", "a\0b");
 
         Assert.Null(request);
-        Assert.Equal(new RequestProblem(RequestProblemKind.Invalid,
-            "args: character U+0000 (NUL) is not allowed; allowed are letters, digits, space and = _ . , : - + (write / as ___)"), problem);
+        Assert.Equal(new RequestProblem(RequestProblemKind.Invalid, "args",
+            "character U+0000 (NUL) is not allowed; allowed are letters, digits, space and = _ . , : - + (write / as ___)"), problem);
+        Assert.Equal("args: character U+0000 (NUL) is not allowed; allowed are letters, digits, space and = _ . , : - + (write / as ___)", problem!.Message);
     }
 
     [Fact]
@@ -39,7 +40,8 @@ public sealed class BootRequestParserTests
     {
         var (_, problem) = BootRequestParser.Parse(Networks, "main\nnet");
 
-        Assert.Equal(new RequestProblem(RequestProblemKind.UnknownNetwork, "unknown network 'main?net'; configured networks: prod, test"), problem);
+        Assert.Equal(new RequestProblem(RequestProblemKind.UnknownNetwork, "network", "unknown network 'main?net'; configured networks: prod, test"), problem);
+        Assert.Equal("unknown network 'main?net'; configured networks: prod, test", problem!.Message);
     }
 
     [Theory]

@@ -56,6 +56,16 @@ public sealed class PageRouteTests : IDisposable
     }
 
     [Fact]
+    public async Task Unknown_network_on_the_form_is_shown_under_the_network_field()
+    {
+        var response = await _site.Client().GetAsync("/generate?network=mainnet&farmer=1&format=iso");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("""<p id="network-error" class="error" role="alert">Unknown network &#x27;mainnet&#x27;; configured networks: dev, prod, qa, test.</p>""",
+            await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task Static_assets_are_served_with_validators()
     {
         var client = _site.Client();

@@ -12,15 +12,7 @@ public static class RequestContext
     /// </summary>
     public static (string? Url, string? Problem) PublicBaseUrl(this HttpContext http, BootstrapConfig config)
     {
-        var host = http.Request.Host.Value;
-        string? proto = null;
-        if (IsTrustedProxy(http.Connection.RemoteIpAddress, config))
-        {
-            var forwardedHost = LastValue(http.Request.Headers["X-Forwarded-Host"]);
-            if (forwardedHost != null)
-                host = forwardedHost;
-            proto = LastValue(http.Request.Headers["X-Forwarded-Proto"]);
-        }
+        var (host, proto) = Forwarded(http, config);
         return PublicUrl.Resolve(config.BaseHost, host, proto);
     }
 
@@ -30,10 +22,17 @@ public static class RequestContext
     /// </summary>
     public static (string? Url, string? Problem) PageBaseUrl(this HttpContext http, BootstrapConfig config)
     {
-        var forwarded = IsTrustedProxy(http.Connection.RemoteIpAddress, config);
-        var proto = (forwarded ? LastValue(http.Request.Headers["X-Forwarded-Proto"]) : null) ?? http.Request.Scheme;
-        var host = (forwarded ? LastValue(http.Request.Headers["X-Forwarded-Host"]) : null) ?? http.Request.Host.Value;
-        return PublicUrl.Resolve(config.BaseHost, host, proto);
+        var (host, proto) = Forwarded(http, config);
+        return PublicUrl.Resolve(config.BaseHost, host, proto ?? http.Request.Scheme);
+    }
+
+    /// <summary>The request's host, and the scheme a proxy says the client used; headers count only from a trusted proxy.</summary>
+    private static (string? Host, string? Proto) Forwarded(HttpContext http, BootstrapConfig config)
+    {
+        var host = http.Request.Host.Value;
+        if (!IsTrustedProxy(http.Connection.RemoteIpAddress, config))
+            return (host, null);
+        return (LastValue(http.Request.Headers["X-Forwarded-Host"]) ?? host, LastValue(http.Request.Headers["X-Forwarded-Proto"]));
     }
 
     private static bool IsTrustedProxy(IPAddress? remote, BootstrapConfig config)

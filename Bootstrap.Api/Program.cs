@@ -4,8 +4,8 @@ using Bootstrap.Api.Endpoints;
 using Bootstrap.Api.Http;
 using Bootstrap.Builder.Configuration;
 
-if (args.FirstOrDefault() == "provision")
-    return await ProvisionCli.RunAsync(args[1..], Console.Out, Console.Error);
+if (BootstrapCli.Handles(args))
+    return await BootstrapCli.RunAsync(args, Console.Out, Console.Error);
 
 var builder = WebApplication.CreateBuilder(args);
 BootstrapConfig config;

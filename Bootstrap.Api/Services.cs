@@ -2,9 +2,9 @@ using Bootstrap.Api.Http;
 using Bootstrap.Api.Observability;
 using Bootstrap.Builder.Caching;
 using Bootstrap.Builder.Configuration;
-using Bootstrap.Builder.Kernels;
+using Bootstrap.Builder.Storage.Kernels;
 using Bootstrap.Builder.Observability;
-using Bootstrap.Builder.Provisioning;
+using Bootstrap.Builder.Storage.Provisioning;
 using Bootstrap.Builder.Scripts;
 using Bootstrap.Builder.Targets;
 using Bootstrap.Builder.Templates;
@@ -35,12 +35,13 @@ public static class Services
         return services;
     }
 
-    /// <summary>Start-up work: the database schema is applied before the first request.</summary>
+    /// <summary>Start-up work: the database is migrated before the first request.</summary>
     public static void StartBootstrap(this IServiceProvider services)
     {
         var log = services.GetRequiredService<ILoggerFactory>().CreateLogger("Bootstrap");
         var config = services.GetRequiredService<BootstrapConfig>();
-        services.GetRequiredService<ProvisionStore>().ApplySchema();
+        foreach (var script in services.GetRequiredService<ProvisionStore>().Migrate())
+            log.LogInformation("database {Db}: migration {Script} applied", config.BootstrapDb, script);
         services.GetRequiredService<PrometheusExporter>();
         services.GetRequiredService<BootstrapMetrics>().Observe(services.GetRequiredService<ArtifactCache>());
         log.LogInformation("config {File}: networks {Networks}, kernels {Kernels}, database {Db}",

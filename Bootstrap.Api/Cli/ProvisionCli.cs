@@ -1,125 +1,92 @@
-using Bootstrap.Builder.Configuration;
-using Bootstrap.Builder.Provisioning;
+using System.CommandLine;
 using Bootstrap.Builder.Requests;
+using Bootstrap.Builder.Storage.Provisioning;
 
 namespace Bootstrap.Api.Cli;
 
 /// <summary>
-/// <c>Bootstrap.Api provision [--config FILE] add|list|delete|pending ...</c>: manages the
-/// provisioning database the running service reads. Exit code 0 on success, 1 on a refused
-/// operation, 2 on a usage error.
+/// <c>Bootstrap.Api provision add|list|delete|pending</c>: manages 0-bootstrap's provisioning
+/// table, which the running service reads.
 /// </summary>
 public static class ProvisionCli
 {
-    private const string Usage = """
-        usage: Bootstrap.Api provision [--config FILE] <command>
-          add --address MAC --network NETWORK --farmer FARM [--args "KERNEL ARGS"]
-          list
-          delete --address MAC
-          pending                 machines that asked for a boot script but are not registered
-        """;
+    /// <summary>Runs <c>provision ARGS</c> (what the tests and scripts call).</summary>
+    public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr) =>
+        BootstrapCli.RunAsync(["provision", .. args], stdout, stderr);
 
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
+    public static Command Create()
     {
-        var options = new Dictionary<string, string>();
-        var words = new List<string>();
-        for (var i = 0; i < args.Length; i++)
-        {
-            if (args[i].StartsWith("--", StringComparison.Ordinal))
-            {
-                if (i + 1 >= args.Length)
-                    return Fail(stderr, 2, $"option {args[i]} needs a value\n{Usage}");
-                options[args[i][2..]] = args[++i];
-            }
-            else
-            {
-                words.Add(args[i]);
-            }
-        }
-        if (words.Count != 1)
-            return Fail(stderr, 2, Usage);
-        var allowed = words[0] switch
-        {
-            "add" => new[] { "config", "address", "network", "farmer", "args" },
-            "delete" => ["config", "address"],
-            "list" or "pending" => ["config"],
-            _ => null,
-        };
-        if (allowed == null)
-            return Fail(stderr, 2, $"unknown command '{words[0]}'\n{Usage}");
-        var stray = options.Keys.FirstOrDefault(k => !allowed.Contains(k));
-        if (stray != null)
-            return Fail(stderr, 2, $"'{words[0]}' takes no option --{stray}\n{Usage}");
+        var address = new Option<string>("--address") { Description = "the machine's MAC (aa:bb:cc:dd:ee:ff, aa-bb-.., or 12 hex digits)", Required = true };
+        var network = new Option<string>("--network") { Description = "the network (runmode) it boots", Required = true };
+        var farmer = new Option<string>("--farmer") { Description = "its farm id (digits)", Required = true };
+        var args = new Option<string>("--args") { Description = "extra kernel arguments (the rules of the /ipxe route)" };
 
-        BootstrapConfig config;
-        try
+        var add = new Command("add", "Register a machine: its MAC boots NETWORK with FARM and ARGS") { address, network, farmer, args };
+        add.SetAction(async (parse, _) => await WithStore(parse, async (config, store) =>
         {
-            config = ConfigLoader.Load(ConfigLoader.Locate(options.GetValueOrDefault("config")));
-        }
-        catch (ConfigException e)
+            var mac = MacAddress.Normalize(parse.GetValue(address));
+            if (mac == null)
+                return BootstrapCli.Refuse(parse, BadMac(parse.GetValue(address)));
+            // The same rules as the HTTP routes: what is stored here is rendered into a script later.
+            var (request, problem) = BootRequestParser.Parse(config.Runmodes, parse.GetValue(network)!, parse.GetValue(farmer), parse.GetValue(args) ?? "");
+            if (problem != null)
+                return BootstrapCli.Refuse(parse, problem.Message);
+            try
+            {
+                await store.AddAsync(new ProvisionEntry(mac, request!.Network, request.Farmer!, request.Args));
+            }
+            catch (DuplicateMacException e)
+            {
+                return BootstrapCli.Refuse(parse, e.Message);
+            }
+            await Out(parse).WriteLineAsync($"added {mac}: network={request.Network} farmer={request.Farmer} args={request.Args}");
+            return 0;
+        }));
+
+        var deleteAddress = new Option<string>("--address") { Description = "the machine's MAC", Required = true };
+        var delete = new Command("delete", "Remove a machine's registration") { deleteAddress };
+        delete.SetAction(async (parse, _) => await WithStore(parse, async (_, store) =>
         {
-            return Fail(stderr, 1, e.Message);
-        }
+            var mac = MacAddress.Normalize(parse.GetValue(deleteAddress));
+            if (mac == null)
+                return BootstrapCli.Refuse(parse, BadMac(parse.GetValue(deleteAddress)));
+            if (!await store.DeleteAsync(mac))
+                return BootstrapCli.Refuse(parse, $"MAC {mac} is not registered");
+            await Out(parse).WriteLineAsync($"deleted {mac}");
+            return 0;
+        }));
+
+        var list = new Command("list", "List registered machines");
+        list.SetAction(async (parse, _) => await WithStore(parse, async (_, store) =>
+        {
+            foreach (var e in await store.ListAsync())
+                await Out(parse).WriteLineAsync($"{e.Mac}  network={e.Network}  farmer={e.Farmer}  args={e.Args}");
+            return 0;
+        }));
+
+        var pending = new Command("pending", "Machines that asked for a boot script but are not registered");
+        pending.SetAction(async (parse, _) => await WithStore(parse, async (_, store) =>
+        {
+            foreach (var p in await store.PendingAsync())
+                await Out(parse).WriteLineAsync($"{p.Mac}  first={p.FirstSeen:u}  last={p.LastSeen:u}  from={p.RemoteAddress}  count={p.Count}");
+            return 0;
+        }));
+
+        return new Command("provision", "Manage 0-bootstrap's provisioning table (MAC → network, farm, args)") { add, list, delete, pending };
+    }
+
+    /// <summary>Opens the database of the config (migrated, as the service does at start) and runs <paramref name="action"/>.</summary>
+    private static async Task<int> WithStore(ParseResult parse, Func<Builder.Configuration.BootstrapConfig, ProvisionStore, Task<int>> action)
+    {
+        if (BootstrapCli.LoadConfig(parse) is not { } config)
+            return BootstrapCli.Refused;
         var store = new ProvisionStore(config.BootstrapDb);
-        store.ApplySchema();
-
-        switch (words[0])
-        {
-            case "add":
-                return await Add(config, store, options, stdout, stderr);
-            case "delete":
-            {
-                var mac = MacAddress.Normalize(options.GetValueOrDefault("address"));
-                if (mac == null)
-                    return Fail(stderr, 1, BadMac(options.GetValueOrDefault("address")));
-                if (!await store.DeleteAsync(mac))
-                    return Fail(stderr, 1, $"MAC {mac} is not registered");
-                await stdout.WriteLineAsync($"deleted {mac}");
-                return 0;
-            }
-            case "list":
-                foreach (var e in await store.ListAsync())
-                    await stdout.WriteLineAsync($"{e.Mac}  network={e.Network}  farmer={e.Farmer}  args={e.Args}");
-                return 0;
-            default:
-                foreach (var p in await store.PendingAsync())
-                    await stdout.WriteLineAsync(
-                        $"{p.Mac}  first={p.FirstSeen:u}  last={p.LastSeen:u}  from={p.RemoteAddress}  count={p.Count}");
-                return 0;
-        }
+        store.Migrate();
+        return await action(config, store);
     }
 
-    private static async Task<int> Add(BootstrapConfig config, ProvisionStore store, Dictionary<string, string> options,
-        TextWriter stdout, TextWriter stderr)
-    {
-        var missing = new[] { "address", "network", "farmer" }.FirstOrDefault(k => !options.ContainsKey(k));
-        if (missing != null)
-            return Fail(stderr, 2, $"add needs --{missing}\n{Usage}");
-        var mac = MacAddress.Normalize(options["address"]);
-        if (mac == null)
-            return Fail(stderr, 1, BadMac(options["address"]));
-        // The same rules as the HTTP routes: what is stored here is rendered into a script later.
-        var (request, problem) = BootRequestParser.Parse(config.Runmodes, options["network"], options["farmer"], options.GetValueOrDefault("args", ""));
-        if (problem != null)
-            return Fail(stderr, 1, problem.Message);
-        try
-        {
-            await store.AddAsync(new ProvisionEntry(mac, request!.Network, request.Farmer!, request.Args));
-        }
-        catch (DuplicateMacException e)
-        {
-            return Fail(stderr, 1, e.Message);
-        }
-        await stdout.WriteLineAsync($"added {mac}: network={request.Network} farmer={request.Farmer} args={request.Args}");
-        return 0;
-    }
+    private static TextWriter Out(ParseResult parse) => parse.InvocationConfiguration.Output;
 
     private static string BadMac(string? text) =>
         $"--address: '{BootRequestParser.Shown(text ?? "")}' is not a MAC address (12 hex digits, e.g. 52:54:00:12:34:56)";
-
-    private static int Fail(TextWriter stderr, int code, string message)
-    {
-        stderr.WriteLine($"provision: {message}");
-        return code;
-    }
 }

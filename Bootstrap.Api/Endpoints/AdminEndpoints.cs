@@ -1,6 +1,6 @@
 using Bootstrap.Api.Http;
 using Bootstrap.Builder.Configuration;
-using Bootstrap.Builder.Kernels;
+using Bootstrap.Builder.Storage.Kernels;
 using Microsoft.AspNetCore.Http.Features;
 using Bootstrap.Builder.Requests;
 using Microsoft.AspNetCore.WebUtilities;

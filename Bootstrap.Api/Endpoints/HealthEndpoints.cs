@@ -1,5 +1,5 @@
 using Bootstrap.Builder.Configuration;
-using Bootstrap.Builder.Provisioning;
+using Bootstrap.Builder.Storage.Provisioning;
 using Bootstrap.Builder.Templates;
 
 namespace Bootstrap.Api.Endpoints;

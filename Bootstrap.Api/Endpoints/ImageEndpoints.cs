@@ -1,7 +1,7 @@
 using Bootstrap.Api.Http;
 using Bootstrap.Builder.Caching;
 using Bootstrap.Builder.Configuration;
-using Bootstrap.Builder.Kernels;
+using Bootstrap.Builder.Storage.Kernels;
 using Bootstrap.Builder.Processes;
 using Bootstrap.Builder.Requests;
 using Bootstrap.Builder.Targets;
@@ -97,7 +97,7 @@ public static class ImageEndpoints
             http.Response.Headers.RetryAfter = "5";
             return PlainText.Error(StatusCodes.Status503ServiceUnavailable, e.Message);
         }
-        catch (Exception e) when (e is CommandExecutionException or CommandTimeoutException)
+        catch (Exception e) when (e is CommandFailedException or CommandTimeoutException)
         {
             logs.CreateLogger("Bootstrap.Build").LogError("build of /{Route} failed: {Error}", target.Route, e.Message);
             return PlainText.Error(StatusCodes.Status500InternalServerError, $"building the image failed: {e.Message}");

@@ -1,5 +1,5 @@
 using Bootstrap.Api.Http;
-using Bootstrap.Builder.Kernels;
+using Bootstrap.Builder.Storage.Kernels;
 using Microsoft.Net.Http.Headers;
 
 namespace Bootstrap.Api.Endpoints;

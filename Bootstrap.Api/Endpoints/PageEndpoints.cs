@@ -1,8 +1,8 @@
-using System.Reflection;
+using Bootstrap.Builder.Storage;
 using Bootstrap.Api.Http;
 using Bootstrap.Api.Pages;
 using Bootstrap.Builder.Configuration;
-using Bootstrap.Builder.Kernels;
+using Bootstrap.Builder.Storage.Kernels;
 using Bootstrap.Builder.Templates;
 using Microsoft.Net.Http.Headers;
 
@@ -50,14 +50,10 @@ public static class PageEndpoints
 
     private static Dictionary<string, (byte[], string, string)> LoadAssets()
     {
-        var assembly = Assembly.GetExecutingAssembly();
         var assets = new Dictionary<string, (byte[], string, string)>();
         foreach (var name in new[] { "app.css", "app.js" })
         {
-            using var stream = assembly.GetManifestResourceStream("Bootstrap.Pages." + name)!;
-            using var copy = new MemoryStream();
-            stream.CopyTo(copy);
-            var bytes = copy.ToArray();
+            var bytes = EmbeddedResource.Bytes(typeof(PageEndpoints).Assembly, "Bootstrap.Pages." + name);
             var type = name.EndsWith(".css") ? "text/css; charset=utf-8" : "text/javascript; charset=utf-8";
             assets[name] = (bytes, type, $"\"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes))[..16]}\"");
         }

@@ -1,6 +1,6 @@
 using Bootstrap.Api.Http;
 using Bootstrap.Builder.Configuration;
-using Bootstrap.Builder.Kernels;
+using Bootstrap.Builder.Storage.Kernels;
 using Bootstrap.Builder.Scripts;
 
 namespace Bootstrap.Api.Endpoints;

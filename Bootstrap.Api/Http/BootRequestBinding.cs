@@ -1,5 +1,5 @@
 using Bootstrap.Builder.Configuration;
-using Bootstrap.Builder.Kernels;
+using Bootstrap.Builder.Storage.Kernels;
 using Bootstrap.Builder.Requests;
 
 namespace Bootstrap.Api.Http;

@@ -1,4 +1,4 @@
-using Bootstrap.Builder.Kernels;
+using Bootstrap.Builder.Storage.Kernels;
 using Microsoft.Data.Sqlite;
 
 namespace Bootstrap.Api.Http;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Bootstrap.Builder.Storage;
 
 namespace Bootstrap.Builder.Caching;
 
@@ -177,31 +178,20 @@ public sealed class ArtifactCache
         }
     }
 
-    /// <summary>Writes an entry as a temp file renamed into place; a failure (read-only, full disk) only costs the disk copy.</summary>
+    /// <summary>Writes an entry atomically; a failure (read-only, full disk) only costs the disk copy.</summary>
     private void ToDisk(string key, byte[] bytes)
     {
         var path = DiskFile(key);
         if (path == null)
             return;
-        var temp = Path.Combine(Path.GetDirectoryName(path)!, $".{key}.{Guid.NewGuid():N}.tmp");
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-                file.Write(bytes);
-            File.Move(temp, path, overwrite: true);
+            AtomicFile.WriteAsync(path, file => file.WriteAsync(bytes).AsTask()).GetAwaiter().GetResult();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             _warn($"cache folder {_diskPath} is not writable ({e.Message}); serving {key} from memory only");
-            try
-            {
-                File.Delete(temp);
-            }
-            catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException)
-            {
-                // Nothing was created, or the folder refuses even that: either way no entry is left.
-            }
         }
     }
 }

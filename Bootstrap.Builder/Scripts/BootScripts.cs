@@ -9,10 +9,10 @@ namespace Bootstrap.Builder.Scripts;
 /// </summary>
 public sealed class BootScripts(BootstrapConfig config)
 {
-    private readonly ScriptTemplate _boot = ScriptTemplate.FromResource("boot");
-    private readonly ScriptTemplate _quick = ScriptTemplate.FromResource("quick");
-    private readonly ScriptTemplate _provision = ScriptTemplate.FromResource("provision");
-    private readonly ScriptTemplate _debug = ScriptTemplate.FromResource("debug");
+    private readonly ScriptText _boot = ScriptText.FromResource("boot");
+    private readonly ScriptText _quick = ScriptText.FromResource("quick");
+    private readonly ScriptText _provision = ScriptText.FromResource("provision");
+    private readonly ScriptText _debug = ScriptText.FromResource("debug");
 
     /// <summary>The full boot script: banner, DHCP over every NIC, clock sync, kernel download, boot.</summary>
     public string Boot(BootRequest request, string baseUrl) => _boot.Render(Values(request, baseUrl));

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Threading.Channels;
 using Bootstrap.Builder.Processes;
+using CliWrap;
 
 namespace Bootstrap.Builder.Templates;
 
@@ -67,10 +68,9 @@ public sealed class SourceTemplate : IIpxeTemplate
         try
         {
             await File.WriteAllTextAsync(scriptFile, script, CancellationToken.None);
-            await new Command(_make)
+            await Cli.Wrap(_make)
                 .WithArguments(MakeArguments(Path.Combine(tree, "src"), target, scriptFile, _cert, _trust))
-                .WithTimeout(_makeTimeout)
-                .ExecuteBufferedAsync(cancel);
+                .RunAsync(_makeTimeout, cancel: cancel);
             return await File.ReadAllBytesAsync(Path.Combine(tree, "src", target), CancellationToken.None);
         }
         finally

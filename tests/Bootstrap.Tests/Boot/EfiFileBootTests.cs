@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using Bootstrap.Builder.Provisioning;
+using Bootstrap.Builder.Storage.Provisioning;
 using Bootstrap.Tests.Support;
 
 namespace Bootstrap.Tests.Boot;

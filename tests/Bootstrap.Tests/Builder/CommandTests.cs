@@ -1,18 +1,19 @@
 using System.Diagnostics;
 using Bootstrap.Builder.Processes;
 using Bootstrap.Builder.Templates;
+using CliWrap;
 
 namespace Bootstrap.Tests.Builder;
 
 /// <summary>The process runner, with shell one-liners standing in for make (only here).</summary>
 public sealed class CommandTests
 {
-    private static Command Shell(string script) => new Command("sh").WithArguments(["-c", script]);
+    private static Command Shell(string script) => Cli.Wrap("sh").WithArguments(["-c", script]);
 
     [Fact]
     public async Task Output_and_exit_code_are_captured()
     {
-        var result = await Shell("echo out; echo err >&2; exit 0").ExecuteBufferedAsync();
+        var result = await Shell("echo out; echo err >&2; exit 0").RunAsync();
 
         Assert.Equal((0, "out\n", "err\n"), (result.ExitCode, result.StandardOutput, result.StandardError));
     }
@@ -20,18 +21,18 @@ public sealed class CommandTests
     [Fact]
     public async Task Failure_carries_the_tail_of_stderr()
     {
-        var error = await Assert.ThrowsAsync<CommandExecutionException>(() =>
-            Shell("for i in $(seq 1 30); do echo line $i >&2; done; exit 2").ExecuteBufferedAsync());
+        var error = await Assert.ThrowsAsync<CommandFailedException>(() =>
+            Shell("for i in $(seq 1 30); do echo line $i >&2; done; exit 2").RunAsync());
 
         Assert.Equal(2, error.Result.ExitCode);
-        Assert.Equal("sh -c for i in $(seq 1 30); do echo line $i >&2; done; exit 2 exited 2:\n" +
+        Assert.Equal("sh -c \"for i in $(seq 1 30); do echo line $i >&2; done; exit 2\" exited 2:\n" +
                      string.Join('\n', Enumerable.Range(11, 20).Select(i => $"line {i}")), error.Message);
     }
 
     [Fact]
     public async Task Without_validation_a_failure_is_just_a_result()
     {
-        var result = await Shell("exit 3").WithValidation(zeroExitCode: false).ExecuteBufferedAsync();
+        var result = await Shell("exit 3").RunAsync(validateExitCode: false);
 
         Assert.Equal(3, result.ExitCode);
     }
@@ -43,10 +44,10 @@ public sealed class CommandTests
         var clock = Stopwatch.StartNew();
 
         var error = await Assert.ThrowsAsync<CommandTimeoutException>(() =>
-            Shell($"sleep 60 & echo $! > {pidFile}; wait").WithTimeout(TimeSpan.FromMilliseconds(500)).ExecuteBufferedAsync());
+            Shell($"sleep 60 & echo $! > {pidFile}; wait").RunAsync(TimeSpan.FromMilliseconds(500)));
 
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20));
-        Assert.StartsWith("sh -c sleep 60", error.Message);
+        Assert.StartsWith("sh -c \"sleep 60", error.Message);
         Assert.EndsWith("did not finish within 0 s and was stopped", error.Message);
         await Task.Delay(200);
         Assert.False(Running(File.ReadAllText(pidFile).Trim()), "the child sleep survived");
@@ -59,7 +60,7 @@ public sealed class CommandTests
         var pidFile = Path.GetTempFileName();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
-            Shell($"echo $$ > {pidFile}; sleep 60").ExecuteBufferedAsync(cancel.Token));
+            Shell($"echo $$ > {pidFile}; sleep 60").RunAsync(cancel: cancel.Token));
 
         await Task.Delay(200);
         Assert.False(Running(File.ReadAllText(pidFile).Trim()), "the process survived");
@@ -75,9 +76,9 @@ public sealed class CommandTests
     [Fact]
     public async Task Output_keeps_only_its_last_64_KiB()
     {
-        var result = await Shell("head -c 300000 /dev/zero | tr '\\0' a; echo END").ExecuteBufferedAsync();
+        var result = await Shell("head -c 300000 /dev/zero | tr '\\0' a; echo END").RunAsync();
 
-        Assert.Equal(Command.OutputLimit, result.StandardOutput.Length);
+        Assert.Equal(CommandRunner.OutputLimit, result.StandardOutput.Length);
         Assert.EndsWith("aaaEND\n", result.StandardOutput);
     }
 

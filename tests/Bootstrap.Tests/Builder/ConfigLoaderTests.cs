@@ -1,4 +1,5 @@
-using System.Diagnostics;
+using Bootstrap.Builder.Processes;
+using CliWrap;
 using Bootstrap.Builder.Configuration;
 using Bootstrap.Tests.Support;
 
@@ -72,21 +73,15 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     [Fact]
-    public void Service_refuses_to_start_and_names_the_key()
+    public async Task Service_refuses_to_start_and_names_the_key()
     {
         var path = Write("""{"http-port": 99999}""");
         var api = Path.Combine(AppContext.BaseDirectory, "Bootstrap.Api.dll");
-        var start = new ProcessStartInfo("dotnet", [api, "--config", path, "--urls", "http://127.0.0.1:0"])
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-        };
 
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
+        var result = await Cli.Wrap("dotnet").WithArguments([api, "--config", path, "--urls", "http://127.0.0.1:0"])
+            .RunAsync(TimeSpan.FromSeconds(60), validateExitCode: false);
 
-        Assert.Equal(1, process.ExitCode);
-        Assert.Equal("bootstrap: cannot start: config key 'http-port': 99999 is not a TCP port (1-65535)\n", stderr);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("bootstrap: cannot start: config key 'http-port': 99999 is not a TCP port (1-65535)\n", result.StandardError);
     }
 }

@@ -1,5 +1,5 @@
 using Bootstrap.Api.Cli;
-using Bootstrap.Builder.Provisioning;
+using Bootstrap.Builder.Storage.Provisioning;
 using Bootstrap.Tests.Support;
 
 namespace Bootstrap.Tests.Builder;
@@ -66,7 +66,7 @@ public sealed class ProvisionCliTests : IDisposable
     public async Task Pending_lists_machines_that_asked()
     {
         var store = new ProvisionStore(_site.Database);
-        store.ApplySchema();
+        store.Migrate();
         await store.RecordUnknownAsync("52:54:00:00:00:09", "192.0.2.7", new DateTimeOffset(2026, 11, 22, 10, 0, 0, TimeSpan.Zero));
         await store.RecordUnknownAsync("52:54:00:00:00:09", "192.0.2.8", new DateTimeOffset(2026, 11, 22, 11, 0, 0, TimeSpan.Zero));
 

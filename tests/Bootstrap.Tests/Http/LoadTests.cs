@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
-using Bootstrap.Builder.Provisioning;
+using Bootstrap.Builder.Storage.Provisioning;
 using Bootstrap.Tests.Support;
 
 namespace Bootstrap.Tests.Http;

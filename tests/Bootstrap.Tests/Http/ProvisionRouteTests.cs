@@ -1,5 +1,5 @@
 using System.Net;
-using Bootstrap.Builder.Provisioning;
+using Bootstrap.Builder.Storage.Provisioning;
 using Bootstrap.Tests.Support;
 
 namespace Bootstrap.Tests.Http;

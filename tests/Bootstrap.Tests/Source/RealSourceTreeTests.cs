@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Bootstrap.Builder.Processes;
+using CliWrap;
 using System.Text.RegularExpressions;
 using Bootstrap.Tests.Boot;
 using Bootstrap.Tests.Support;
@@ -37,18 +39,12 @@ public sealed class RealSourceSite : IDisposable
             c["max-concurrent-builds"] = 2;
         });
         var clock = Stopwatch.StartNew();
-        var setup = new ProcessStartInfo("bash", [Path.Combine(RepoRoot.Path, "setup", "template.sh"), "--source", SourceTreeFactAttribute.Tree!, "--workers", "2"])
-        {
-            Environment = { ["IPXE_TEMPLATE_DIR"] = Path.Combine(Site.Root, "source-template") },
-            RedirectStandardOutput = true,
-        };
-        using (var process = Process.Start(setup)!)
-        {
-            SetupReport = process.StandardOutput.ReadToEnd() + $"(setup took {clock.Elapsed.TotalSeconds:F0} s)";
-            process.WaitForExit();
-            if (process.ExitCode != 0)
-                throw new InvalidOperationException("setup/template.sh --source failed:\n" + SetupReport);
-        }
+        var setup = Cli.Wrap("bash").WithArguments([Path.Combine(RepoRoot.Path, "setup", "template.sh"), "--source", SourceTreeFactAttribute.Tree!, "--workers", "2"])
+            .WithEnvironmentVariables(new Dictionary<string, string?> { ["IPXE_TEMPLATE_DIR"] = Path.Combine(Site.Root, "source-template") })
+            .RunAsync(TimeSpan.FromMinutes(20), validateExitCode: false).GetAwaiter().GetResult();
+        SetupReport = setup.StandardOutput + $"(setup took {clock.Elapsed.TotalSeconds:F0} s)";
+        if (setup.ExitCode != 0)
+            throw new InvalidOperationException("setup/template.sh --source failed:\n" + SetupReport + setup.Tail());
         File.Copy(Path.Combine(RepoRoot.Path, ".cache", "vmlinuz"), Path.Combine(Site.Kernels, "vmlinuz-debian.efi"));
         Site.AddLink("prod.efi", "vmlinuz-debian.efi");
         Service = new LiveService(Site.ConfigFile);

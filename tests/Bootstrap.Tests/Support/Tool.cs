@@ -1,4 +1,5 @@
-using System.Diagnostics;
+using Bootstrap.Builder.Processes;
+using CliWrap;
 
 namespace Bootstrap.Tests.Support;
 
@@ -7,17 +8,10 @@ public static class Tool
 {
     public static (int Code, string Out, string Err) Run(string file, params string[] args)
     {
-        var start = new ProcessStartInfo(file, args)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            Environment = { ["LC_ALL"] = "C", ["MTOOLS_SKIP_CHECK"] = "1" },
-        };
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{file} did not start");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        return (process.ExitCode, stdout.Result, stderr.Result);
+        var result = Cli.Wrap(file).WithArguments(args)
+            .WithEnvironmentVariables(new Dictionary<string, string?> { ["LC_ALL"] = "C", ["MTOOLS_SKIP_CHECK"] = "1" })
+            .RunAsync(validateExitCode: false).GetAwaiter().GetResult();
+        return (result.ExitCode, result.StandardOutput, result.StandardError);
     }
 
     /// <summary>Runs the tool and fails the test with its output unless it exits 0.</summary>

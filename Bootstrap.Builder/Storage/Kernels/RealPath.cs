@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Bootstrap.Builder.Kernels;
+namespace Bootstrap.Builder.Storage.Kernels;
 
 /// <summary>POSIX <c>realpath(3)</c>: the absolute path with every symlink and <c>..</c> resolved.</summary>
 internal static partial class RealPath

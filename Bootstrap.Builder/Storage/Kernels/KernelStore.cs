@@ -1,6 +1,7 @@
 using Bootstrap.Builder.Requests;
+using Bootstrap.Builder.Storage;
 
-namespace Bootstrap.Builder.Kernels;
+namespace Bootstrap.Builder.Storage.Kernels;
 
 /// <summary>The kernels folder itself is missing or unreadable: nothing can be served (HTTP 503).</summary>
 public sealed class KernelsUnavailableException(string folder)
@@ -109,24 +110,7 @@ public sealed class KernelStore
     public async Task<long> StoreAsync(string name, Stream content, CancellationToken cancel)
     {
         ThrowIfBadName(name, "kernel");
-        var temp = Path.Combine(_kernelDir, $".upload-{Guid.NewGuid():N}.tmp");
-        try
-        {
-            long length;
-            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous))
-            {
-                await content.CopyToAsync(file, cancel);
-                file.Flush(flushToDisk: true);
-                length = file.Length;
-            }
-            File.Move(temp, Path.Combine(_kernelDir, name), overwrite: true);
-            return length;
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
+        return await AtomicFile.WriteAsync(Path.Combine(_kernelDir, name), file => content.CopyToAsync(file, cancel), flushToDisk: true);
     }
 
     /// <summary>
@@ -141,17 +125,7 @@ public sealed class KernelStore
         var targetPath = Path.Combine(_kernelDir, target);
         if (!File.Exists(targetPath) || new FileInfo(targetPath).LinkTarget != null)
             throw new FileNotFoundException($"target: no kernel file '{target}' in the kernels folder");
-        var temp = Path.Combine(_netDir, $".link-{Guid.NewGuid():N}");
-        File.CreateSymbolicLink(temp, Path.GetRelativePath(_netDir, targetPath));
-        try
-        {
-            File.Move(temp, Path.Combine(_netDir, link), overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
+        AtomicFile.ReplaceWithSymlink(Path.Combine(_netDir, link), Path.GetRelativePath(_netDir, targetPath));
     }
 
     private static void ThrowIfBadName(string name, string what)

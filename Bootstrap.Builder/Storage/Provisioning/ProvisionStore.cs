@@ -1,8 +1,8 @@
-using System.Reflection;
+using Bootstrap.Builder.Storage.Database;
 using Dapper;
 using Microsoft.Data.Sqlite;
 
-namespace Bootstrap.Builder.Provisioning;
+namespace Bootstrap.Builder.Storage.Provisioning;
 
 /// <summary>A registered machine: which network, farm and kernel arguments its MAC boots with.</summary>
 public sealed record ProvisionEntry(string Mac, string Network, string Farmer, string Args);
@@ -14,14 +14,16 @@ public sealed class DuplicateMacException(string mac) : Exception($"MAC {mac} is
 
 /// <summary>
 /// The provisioning database (SQLite): the table <c>provision</c> of 0-bootstrap plus the machines
-/// waiting to be registered. The schema of <c>db/schema.sql</c> is applied when the store opens.
+/// waiting to be registered. <see cref="Migrate"/> brings the schema up to date (at every start).
 /// </summary>
 public sealed class ProvisionStore
 {
     private readonly string _connectionString;
+    private readonly string _databasePath;
 
     public ProvisionStore(string databasePath)
     {
+        _databasePath = databasePath;
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = databasePath,
@@ -32,14 +34,8 @@ public sealed class ProvisionStore
         }.ToString();
     }
 
-    /// <summary>Creates missing tables and indexes; safe to run on every start.</summary>
-    public void ApplySchema()
-    {
-        using var schema = Assembly.GetExecutingAssembly().GetManifestResourceStream("Bootstrap.schema.sql")!;
-        using var reader = new StreamReader(schema);
-        using var db = Open();
-        db.Execute(reader.ReadToEnd());
-    }
+    /// <summary>Runs the migrations this database has not run yet (<see cref="Migrations"/>); returns their names.</summary>
+    public IReadOnlyList<string> Migrate(Action<string>? log = null) => Migrations.ApplySqlite(_connectionString, _databasePath, log);
 
     public async Task<ProvisionEntry?> FindAsync(string mac) =>
         await Query(db => db.QuerySingleOrDefaultAsync<ProvisionEntry>(

@@ -1,4 +1,6 @@
--- Applied automatically at start-up (every statement is idempotent); no manual sqlite3 step.
+-- Migration 1: the schema of the first releases. Every statement is idempotent, so a database
+-- made by 0-bootstrap (only `provision`) or by a release that applied db/schema.sql at every start
+-- upgrades in place; DbUp's journal (SchemaVersions) records that it ran.
 
 -- 0-bootstrap's table, column for column, so an existing database keeps working:
 --   client   = MAC address, stored lower-case with colons (aa:bb:cc:dd:ee:ff)

@@ -1,4 +1,4 @@
-namespace Bootstrap.Builder.Provisioning;
+namespace Bootstrap.Builder.Storage.Provisioning;
 
 /// <summary>MAC addresses in the one form the database keys on: <c>aa:bb:cc:dd:ee:ff</c>.</summary>
 public static class MacAddress

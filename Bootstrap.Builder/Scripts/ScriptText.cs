@@ -1,6 +1,6 @@
-using System.Reflection;
 using System.Text;
 using System.Text.RegularExpressions;
+using Bootstrap.Builder.Storage;
 
 namespace Bootstrap.Builder.Scripts;
 
@@ -9,21 +9,21 @@ namespace Bootstrap.Builder.Scripts;
 /// into literal and placeholder pieces so rendering is a concatenation with no file I/O.
 /// Values must already be validated: the template does no escaping because iPXE has none.
 /// </summary>
-public sealed partial class ScriptTemplate
+public sealed partial class ScriptText
 {
     private readonly IReadOnlyList<(string Text, bool IsPlaceholder)> _pieces;
 
-    private ScriptTemplate(IReadOnlyList<(string, bool)> pieces) => _pieces = pieces;
+    private ScriptText(IReadOnlyList<(string, bool)> pieces) => _pieces = pieces;
 
     [GeneratedRegex(@"\{\{(>?)\s*([a-z_]+)\s*\}\}")]
     private static partial Regex Tag();
 
     /// <summary>Parses <paramref name="text"/>; <paramref name="part"/> returns the text of an included part.</summary>
-    public static ScriptTemplate Parse(string text, Func<string, string> part)
+    public static ScriptText Parse(string text, Func<string, string> part)
     {
         var pieces = new List<(string, bool)>();
         Expand(text, part, pieces, depth: 0);
-        return new ScriptTemplate(pieces);
+        return new ScriptText(pieces);
     }
 
     private static void Expand(string text, Func<string, string> part, List<(string, bool)> pieces, int depth)
@@ -63,14 +63,9 @@ public sealed partial class ScriptTemplate
         return sb.ToString();
     }
 
-    /// <summary>Loads a template shipped inside this assembly (<c>Scripts/Templates/NAME.ipxe</c>).</summary>
-    public static ScriptTemplate FromResource(string name) => Parse(ReadResource(name), p => ReadResource("_" + p));
+    /// <summary>Loads a template shipped inside this assembly (<c>Scripts/Ipxe/NAME.ipxe</c>).</summary>
+    public static ScriptText FromResource(string name) => Parse(ReadResource(name), p => ReadResource("_" + p));
 
-    private static string ReadResource(string name)
-    {
-        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream($"Bootstrap.Scripts.{name}.ipxe")
-                           ?? throw new FileNotFoundException($"script template '{name}.ipxe' is not embedded");
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        return reader.ReadToEnd().Replace("\r\n", "\n");
-    }
+    private static string ReadResource(string name) =>
+        EmbeddedResource.Text(typeof(ScriptText).Assembly, $"Bootstrap.Scripts.{name}.ipxe");
 }

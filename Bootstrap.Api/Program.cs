@@ -23,6 +23,7 @@ catch (ConfigException e)
 if (string.IsNullOrEmpty(builder.Configuration["urls"]))
     builder.WebHost.UseUrls($"http://0.0.0.0:{config.HttpPort}");
 builder.Services.AddBootstrap(config);
+builder.Services.AddTrustedProxies(config);
 builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
 {
     document.Info = new() { Title = "Bootstrap", Version = "v1", Description = "Network boot scripts, images and kernels for bare-metal farms" };
@@ -40,6 +41,7 @@ builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSe
 
 var app = builder.Build();
 app.Services.StartBootstrap();
+app.UseTrustedProxies(config);
 app.UseRequestLog();
 app.UseSecurityHeaders();
 app.MapScripts();

@@ -25,8 +25,11 @@ public static class BootstrapCli
     private static IEnumerable<Command> Verbs() => [ProvisionCli.Create()];
 
     /// <summary>True when <paramref name="args"/> ask for a verb or for help rather than for the service.</summary>
-    public static bool Handles(string[] args) =>
-        args.Length > 0 && (args[0] is "--help" or "-h" or "-?" || Verbs().Any(v => v.Name == args[0]));
+    public static bool Handles(string[] args)
+    {
+        var first = args.Length >= 2 && args[0] == ConfigOption.Name ? 2 : 0;   // --config FILE may come first
+        return args.Length > first && (args[first] is "--help" or "-h" or "-?" || Verbs().Any(v => v.Name == args[first]));
+    }
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
     {

@@ -38,13 +38,23 @@ public sealed class ProvisionStore
     public IReadOnlyList<string> Migrate(Action<string>? log = null) => Migrations.ApplySqlite(_connectionString, _databasePath, log);
 
     public async Task<ProvisionEntry?> FindAsync(string mac) =>
-        await Query(db => db.QuerySingleOrDefaultAsync<ProvisionEntry>(
-            "SELECT client AS Mac, branch AS Network, zerotier AS Farmer, coalesce(kargs, '') AS Args " +
-            "FROM provision WHERE client = @mac COLLATE NOCASE LIMIT 1", new { mac }));
+        (await Query(db => db.QuerySingleOrDefaultAsync<Row>(
+            "SELECT client AS Mac, branch AS Network, zerotier AS Farmer, kargs AS Args " +
+            "FROM provision WHERE client = @mac COLLATE NOCASE LIMIT 1", new { mac })))?.Entry;
 
     public async Task<IReadOnlyList<ProvisionEntry>> ListAsync() =>
-        (await Query(db => db.QueryAsync<ProvisionEntry>(
-            "SELECT client AS Mac, branch AS Network, zerotier AS Farmer, coalesce(kargs, '') AS Args FROM provision ORDER BY client"))).ToList();
+        (await Query(db => db.QueryAsync<Row>(
+            "SELECT client AS Mac, branch AS Network, zerotier AS Farmer, kargs AS Args FROM provision ORDER BY client"))).Select(r => r.Entry).ToList();
+
+    /// <summary>
+    /// A row as stored: 0-bootstrap leaves kargs NULL when there are none. (Read as the columns'
+    /// declared types: an expression such as coalesce() has none, and on an empty table SQLite
+    /// reports it as a blob, which no record constructor takes.)
+    /// </summary>
+    private sealed record Row(string Mac, string Network, string Farmer, string? Args)
+    {
+        public ProvisionEntry Entry => new(Mac, Network, Farmer, Args ?? "");
+    }
 
     /// <summary>Registers a machine and drops it from the pending list; a MAC registered already is refused.</summary>
     public async Task AddAsync(ProvisionEntry entry)

@@ -27,7 +27,7 @@ public static class Services
             config.MaxConcurrentBuilds > 0 ? config.MaxConcurrentBuilds : Environment.ProcessorCount,
             config.BuildQueueLimit,
             warning => sp.GetRequiredService<ILoggerFactory>().CreateLogger("Bootstrap.Cache").LogWarning("{Warning}", warning)));
-        services.AddSingleton<ImageService>();
+        services.AddSingleton<ImagePipeline>();
         services.AddSingleton<BootstrapMetrics>();
         services.AddSingleton<PrometheusExporter>();
         services.AddSingleton<ClientBudgets>();

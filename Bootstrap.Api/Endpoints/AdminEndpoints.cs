@@ -2,7 +2,6 @@ using Bootstrap.Api.Http;
 using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Storage.Kernels;
 using Microsoft.AspNetCore.Http.Features;
-using Bootstrap.Builder.Requests;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
 
@@ -59,10 +58,15 @@ public static class AdminEndpoints
             if (disposition == null || !disposition.IsFileDisposition() || disposition.Name.Value != "kernel")
                 continue;
             var name = http.Request.Query["name"].FirstOrDefault() ?? disposition.FileName.Value ?? disposition.FileNameStar.Value ?? "";
-            var problem = KernelNames.Check(name, "kernel");
-            if (problem != null)
-                return PlainText.Error(StatusCodes.Status400BadRequest, problem);
-            var size = await kernels.StoreAsync(name, section.Body, http.RequestAborted);
+            long size;
+            try
+            {
+                size = await kernels.StoreAsync(name, section.Body, http.RequestAborted);
+            }
+            catch (ArgumentException e)   // the store's name rule, checked before a byte is read
+            {
+                return PlainText.Error(StatusCodes.Status400BadRequest, e.Message);
+            }
             logs.CreateLogger("Bootstrap.Admin").LogInformation("kernel {Name} stored ({Size} bytes)", name, size);
             return TypedResults.Created($"/kernel/{name}", new StoredKernel(name, size));
         }

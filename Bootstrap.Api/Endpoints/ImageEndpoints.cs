@@ -1,11 +1,9 @@
 using Bootstrap.Api.Http;
-using Bootstrap.Builder.Caching;
 using Bootstrap.Builder.Configuration;
-using Bootstrap.Builder.Storage.Kernels;
-using Bootstrap.Builder.Processes;
 using Bootstrap.Builder.Requests;
+using Bootstrap.Builder.Storage.Kernels;
 using Bootstrap.Builder.Targets;
-using Bootstrap.Builder.Templates;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
 
 namespace Bootstrap.Api.Endpoints;
@@ -37,76 +35,68 @@ public static class ImageEndpoints
     }
 
     /// <summary>The services an image request uses, bound as one parameter.</summary>
-    public sealed record ImageDependencies(BootstrapConfig Config, KernelStore Kernels, ImageService Images, ClientBudgets Budgets, ILoggerFactory Logs);
+    public sealed record ImageDependencies(BootstrapConfig Config, KernelStore Kernels, ImagePipeline Images, ClientBudgets Budgets, ILoggerFactory Logs);
 
-    private static async Task<IResult> Serve(HttpContext http, ImageDependencies d, Target target,
-        string? network, string? farmer, string? args, string? kernel)
+    private static async Task<Results<FileContentHttpResult, StatusCodeHttpResult, ContentHttpResult>> Serve(
+        HttpContext http, ImageDependencies d, Target target, string? network, string? farmer, string? args, string? kernel)
     {
-        var (config, kernels, images, budgets, logs) = (d.Config, d.Kernels, d.Images, d.Budgets, d.Logs);
         http.Items[RequestLog.Target] = target.Route;
+        ContentHttpResult? overBudget = null;
+        var (image, error) = Bind(http, d, target, network, farmer, args, kernel,
+            mayBuild: () => (overBudget = d.Budgets.ColdBuild(http)) == null);
+        if (error != null)
+            return error;
 
-        BootRequest? request = null;
-        string baseUrl;
+        var outcome = await d.Images.GetAsync(image!, http.RequestAborted);
+        switch (outcome)
+        {
+            case ImageOutcome.Ready ready:
+                var artifact = ready.Artifact;
+                http.Response.Headers["X-Build"] = artifact.Built ? "built" : "cached";
+                http.Items[RequestLog.Cache] = artifact.Built ? "miss" : "hit";
+                if (artifact.BuildMilliseconds is { } ms)
+                    http.Items[RequestLog.BuildMs] = ms;
+                return TypedResults.File(artifact.Bytes, "application/octet-stream", ready.FileName,
+                    entityTag: EntityTagHeaderValue.Parse(ready.ETag), enableRangeProcessing: true);
+            case ImageOutcome.NotModified notModified:
+                http.Response.Headers.ETag = notModified.ETag;
+                http.Items[RequestLog.Cache] = "not-modified";
+                return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+            case ImageOutcome.Unsupported unsupported:
+                return PlainText.Error(StatusCodes.Status501NotImplemented, unsupported.Reason);
+            case ImageOutcome.Busy busy:
+                http.Response.Headers.RetryAfter = "5";
+                return PlainText.Error(StatusCodes.Status503ServiceUnavailable, busy.Reason);
+            case ImageOutcome.TemplateUnavailable unavailable:
+                return PlainText.Error(StatusCodes.Status503ServiceUnavailable, unavailable.Reason);
+            case ImageOutcome.BuildRefused:
+                return overBudget!;
+            case ImageOutcome.BuildFailed failed:
+                d.Logs.CreateLogger("Bootstrap.Build").LogError("build of /{Route} failed: {Error}", target.Route, failed.Reason);
+                return PlainText.Error(StatusCodes.Status500InternalServerError, failed.Reason);
+            default:
+                throw new InvalidOperationException($"unknown image outcome {outcome}");
+        }
+    }
+
+    /// <summary>
+    /// The segments as an image request: boot images validate the boot request (static ones boot
+    /// the default network with no farm); provisioning images need only the base URL.
+    /// </summary>
+    private static (ImageRequest? Image, ContentHttpResult? Error) Bind(HttpContext http, ImageDependencies d, Target target,
+        string? network, string? farmer, string? args, string? kernel, Func<bool> mayBuild)
+    {
+        var clientHas = (string etag) => http.Request.GetTypedHeaders().IfNoneMatch
+            .Any(t => t.Compare(EntityTagHeaderValue.Parse(etag), useStrongComparison: false));
         if (target.Script == ScriptKind.Provision)
         {
-            var (url, problem) = http.PublicBaseUrl(config);
-            if (problem != null)
-                return PlainText.Error(StatusCodes.Status400BadRequest, problem);
-            baseUrl = url!;
+            var (url, problem) = http.PublicBaseUrl(d.Config);
+            return problem != null
+                ? (null, PlainText.Error(StatusCodes.Status400BadRequest, problem))
+                : (new ImageRequest(target, null, url!, clientHas, mayBuild), null);
         }
-        else
-        {
-            // Static boot images (the -provision ones) boot the default network, the first in config, with no farm.
-            var (bound, error) = BootRequestBinding.Bind(http, config, kernels,
-                target.Shape == RouteShape.Static ? config.Runmodes.Keys.First() : network!, farmer, args, kernel);
-            if (error != null)
-                return error;
-            (request, baseUrl) = (bound!.Request, bound.BaseUrl);
-        }
-
-        PreparedImage image;
-        try
-        {
-            image = images.Prepare(target, request, baseUrl);
-        }
-        catch (TemplateUnavailableException e)
-        {
-            return PlainText.Error(StatusCodes.Status503ServiceUnavailable, $"images are unavailable: {e.Message}");
-        }
-        if (target.Packer.Unsupported(image.Template) is { } unsupported)
-            return PlainText.Error(StatusCodes.Status501NotImplemented, $"/{target.Route}: {unsupported}");
-
-        // The key names the exact bytes, so a client holding them needs no build at all.
-        var etag = new EntityTagHeaderValue($"\"{image.Key}\"");
-        if (http.Request.GetTypedHeaders().IfNoneMatch.Any(t => t.Compare(etag, useStrongComparison: false)))
-        {
-            http.Response.Headers.ETag = etag.ToString();
-            http.Items[RequestLog.Cache] = "not-modified";
-            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
-        }
-
-        if (!images.Cache.Contains(image.Key) && budgets.ColdBuild(http) is { } tooMany)
-            return tooMany;
-        Artifact artifact;
-        try
-        {
-            artifact = await images.BuildAsync(image, http.RequestAborted);
-        }
-        catch (BuildQueueFullException e)
-        {
-            http.Response.Headers.RetryAfter = "5";
-            return PlainText.Error(StatusCodes.Status503ServiceUnavailable, e.Message);
-        }
-        catch (Exception e) when (e is CommandFailedException or CommandTimeoutException)
-        {
-            logs.CreateLogger("Bootstrap.Build").LogError("build of /{Route} failed: {Error}", target.Route, e.Message);
-            return PlainText.Error(StatusCodes.Status500InternalServerError, $"building the image failed: {e.Message}");
-        }
-        http.Response.Headers["X-Build"] = artifact.Built ? "built" : "cached";
-        http.Items[RequestLog.Cache] = artifact.Built ? "miss" : "hit";
-        if (artifact.BuildMilliseconds is { } ms)
-            http.Items[RequestLog.BuildMs] = ms;
-        return TypedResults.File(artifact.Bytes, "application/octet-stream", target.FileNameFor(request?.Network),
-            entityTag: etag, enableRangeProcessing: true);
+        var (bound, error) = BootRequestBinding.Bind(http, d.Config, d.Kernels,
+            target.Shape == RouteShape.Static ? BootRequestParser.DefaultNetwork(d.Config.Runmodes) : network!, farmer, args, kernel);
+        return error != null ? (null, error) : (new ImageRequest(target, bound!.Request, bound.BaseUrl, clientHas, mayBuild), null);
     }
 }

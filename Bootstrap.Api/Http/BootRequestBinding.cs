@@ -1,6 +1,7 @@
 using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Storage.Kernels;
 using Bootstrap.Builder.Requests;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Bootstrap.Api.Http;
 
@@ -16,7 +17,7 @@ public static class BootRequestBinding
     /// Validates the segments, the public base URL and the kernel file's presence. Returns the
     /// request, or the error answer: 404 (unknown network, missing kernel) or 400 (bad input).
     /// </summary>
-    public static (BoundRequest? Bound, IResult? Error) Bind(
+    public static (BoundRequest? Bound, ContentHttpResult? Error) Bind(
         HttpContext http, BootstrapConfig config, KernelStore kernels,
         string network, string? farmer, string? args, string? kernel)
     {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Bootstrap.Builder.Configuration;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Bootstrap.Api.Http;
 
@@ -26,12 +27,12 @@ public sealed class ClientBudgets(BootstrapConfig config) : IDisposable
             }));
 
     /// <summary>Null when the admin call may go on, else the 429 answer.</summary>
-    public IResult? Admin(HttpContext http) => Take(_admin, http, "admin API requests");
+    public ContentHttpResult? Admin(HttpContext http) => Take(_admin, http, "admin API requests");
 
     /// <summary>Null when the cold build may go on, else the 429 answer.</summary>
-    public IResult? ColdBuild(HttpContext http) => Take(_coldBuilds, http, "cold image builds");
+    public ContentHttpResult? ColdBuild(HttpContext http) => Take(_coldBuilds, http, "cold image builds");
 
-    private static IResult? Take(PartitionedRateLimiter<string> limiter, HttpContext http, string what)
+    private static ContentHttpResult? Take(PartitionedRateLimiter<string> limiter, HttpContext http, string what)
     {
         using var lease = limiter.AttemptAcquire(http.Connection.RemoteIpAddress?.ToString() ?? "unknown");
         if (lease.IsAcquired)

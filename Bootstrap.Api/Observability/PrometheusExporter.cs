@@ -10,7 +10,8 @@ namespace Bootstrap.Api.Observability;
 /// Listens to this service's <see cref="BootstrapMetrics"/> meter (that instance only, so two
 /// services in one process never count each other) and writes its instruments in the Prometheus text
 /// exposition format 0.0.4 (counters, gauges, histograms with <c>_bucket</c>/<c>_sum</c>/<c>_count</c>).
-/// No exporter package is available here, so this small one is ours.
+/// Ours because the served exporters do not fit: OpenTelemetry's Prometheus exporter exists only as a
+/// beta, and prometheus-net's meter adapter turns counters into gauges and expires idle series.
 /// </summary>
 public sealed class PrometheusExporter : IDisposable
 {

@@ -22,7 +22,7 @@ public static class GeneratorPage
         bool templateEmbedsScripts)
     {
         bool Off(Format f) => f.NeedsSource && !templateEmbedsScripts;
-        var network = input.Network ?? config.Runmodes.Keys.First();
+        var network = input.Network ?? BootRequestParser.DefaultNetwork(config.Runmodes);
         var format = Formats.All.FirstOrDefault(f => f.Route == input.Format && !Off(f)) ?? Formats.All[0];
         var errors = new Dictionary<string, string>();
         string? path = null;
@@ -82,17 +82,8 @@ public static class GeneratorPage
             errors.Count > 0 ? StatusCodes.Status400BadRequest : StatusCodes.Status200OK);
     }
 
-    /// <summary>The image path for a validated request: <c>/format/network/farm[/args][/kernel]</c>, args with / as ___.</summary>
-    public static string PathFor(string route, BootRequest request)
-    {
-        var path = $"/{route}/{request.Network}/{request.Farmer}";
-        var args = request.Args.Replace("/", "___").Replace(" ", "%20");
-        if (args.Length > 0 || request.Kernel != null)
-            path += "/" + (args.Length > 0 ? args : "%20");   // a lone space is "no arguments"
-        if (request.Kernel != null)
-            path += "/" + request.Kernel;
-        return path;
-    }
+    /// <summary>The image path for a validated request: <c>/format/network/farm[/args][/kernel]</c>.</summary>
+    public static string PathFor(string route, BootRequest request) => $"/{route}/{request.Segments}";
 
     private static string Result(string? path, Format format, string network, string baseUrl, GeneratorInput input)
     {

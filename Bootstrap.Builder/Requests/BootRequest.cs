@@ -10,6 +10,22 @@ public sealed record BootRequest(string Network, string? Farmer, string Args, st
     /// <summary>Path of the kernel below the kernels folder, as it appears after <c>/kernel/</c> in URLs.</summary>
     public string KernelPath => Kernel ?? $"net/{Network}.efi";
 
+    /// <summary>
+    /// The request as route segments, <c>network/farmer[/args][/kernel]</c>, which any image or
+    /// script route prefix turns into a URL that parses back to this request.
+    /// </summary>
+    public string Segments
+    {
+        get
+        {
+            var path = $"{Network}/{Farmer}";
+            var args = ArgsSegment.Encode(Args);
+            if (args.Length > 0 || Kernel != null)
+                path += "/" + (args.Length > 0 ? args : "%20");   // a lone space is "no arguments"
+            return Kernel != null ? $"{path}/{Kernel}" : path;
+        }
+    }
+
     /// <summary>The kernel command line, as 0-bootstrap v3 builds it.</summary>
     public string CommandLine =>
         string.Join(' ', new[]

@@ -29,6 +29,9 @@ public static class BootRequestParser
 
     public const string ArgsRule = "letters, digits, space and = _ . , : - + (write / as ___)";
 
+    /// <summary>The network of requests that name none (the static -provision images): the first configured one.</summary>
+    public static string DefaultNetwork(IReadOnlyDictionary<string, string> runmodes) => runmodes.Keys.First();
+
     public static (BootRequest? Request, RequestProblem? Problem) Parse(
         IReadOnlyDictionary<string, string> runmodes, string network, string? farmer = null, string? args = null, string? kernel = null)
     {
@@ -48,7 +51,7 @@ public static class BootRequestParser
         var cleanArgs = "";
         if (args != null)
         {
-            var expanded = args.Replace("___", "/");
+            var expanded = ArgsSegment.Decode(args);
             var bad = expanded.AsSpan().IndexOfAnyExcept(ArgsChars);
             if (bad >= 0)
                 return Fail(RequestProblemKind.Invalid, "args", $"{Describe(expanded[bad])} is not allowed; allowed are {ArgsRule}");

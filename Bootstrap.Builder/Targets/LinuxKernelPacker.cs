@@ -18,5 +18,7 @@ public sealed class LinuxKernelPacker : IImagePacker
 
     public Task<byte[]> PackAsync(PackInput input, CancellationToken cancel) => input.Template.FileAsync("ipxe.lkrn", input.Script, cancel);
 
+    public bool NeedsEmbeddedScripts => true;
+
     public string? Unsupported(IIpxeTemplate template) => template.EmbedsScripts ? null : NeedsSource;
 }

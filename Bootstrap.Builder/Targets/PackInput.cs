@@ -19,6 +19,9 @@ public interface IImagePacker
 
     Task<byte[]> PackAsync(PackInput input, CancellationToken cancel);
 
+    /// <summary>True when only a template that compiles scripts into iPXE (a source template) can feed this packer.</summary>
+    bool NeedsEmbeddedScripts => false;
+
     /// <summary>Why this packer cannot work with <paramref name="template"/> (answered 501), or null when it can.</summary>
     string? Unsupported(IIpxeTemplate template) => null;
 }

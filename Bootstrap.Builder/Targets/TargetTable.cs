@@ -22,12 +22,16 @@ public enum RouteShape
     Static,
 }
 
+/// <summary>How the generator page offers a target: its name and one line on when to use it.</summary>
+public sealed record Offer(string Label, string WhenToUse);
+
 /// <summary>
-/// One downloadable image: its route prefix, the script it carries, the packer that makes it and
-/// the file name it is saved as (<c>{network}</c> is replaced). Whether the current template can
-/// make it is the packer's to say (<see cref="IImagePacker.Unsupported"/>; answered 501).
+/// One downloadable image: its route prefix, the script it carries, the packer that makes it,
+/// the file name it is saved as (<c>{network}</c> is replaced) and, for the ones a farmer picks,
+/// how the generator page offers it. Whether the current template can make it is the packer's to
+/// say (<see cref="IImagePacker.Unsupported"/>; answered 501).
 /// </summary>
-public sealed record Target(string Route, RouteShape Shape, ScriptKind Script, IImagePacker Packer, string FileName)
+public sealed record Target(string Route, RouteShape Shape, ScriptKind Script, IImagePacker Packer, string FileName, Offer? Offer = null)
 {
     public string FileNameFor(string? network) => FileName.Replace("{network}", network ?? "generic");
 }
@@ -43,15 +47,21 @@ public static class TargetTable
 
     public static IReadOnlyList<Target> All { get; } =
     [
-        new("iso", RouteShape.Request, ScriptKind.Boot, HybridIso, "ipxe-{network}.iso"),
-        new("usb", RouteShape.Request, ScriptKind.Boot, HybridIso, "ipxe-{network}.img"),
-        new("uefimg", RouteShape.Request, ScriptKind.Boot, UefiUsb, "uefiusb-{network}.img"),
+        new("iso", RouteShape.Request, ScriptKind.Boot, HybridIso, "ipxe-{network}.iso",
+            new("ISO image", "For a CD, or a server's BMC virtual media (iDRAC, iLO, IPMI). Also boots from a USB stick.")),
+        new("usb", RouteShape.Request, ScriptKind.Boot, HybridIso, "ipxe-{network}.img",
+            new("USB image", "Write it to a USB stick (dd, Etcher, Rufus); boots BIOS and UEFI machines.")),
+        new("uefimg", RouteShape.Request, ScriptKind.Boot, UefiUsb, "uefiusb-{network}.img",
+            new("UEFI USB image", "A USB stick for UEFI-only machines.")),
         new("debug", RouteShape.NetworkAndFarmer, ScriptKind.Debug, UefiUsb, "uefiusb-debug-{network}.img"),
-        new("uefi", RouteShape.Request, ScriptKind.Boot, UefiFull, "ipxe-{network}.efi"),
-        new("snponly", RouteShape.Request, ScriptKind.Boot, UefiSnpOnly, "ipxe-snp-{network}.efi"),
+        new("uefi", RouteShape.Request, ScriptKind.Boot, UefiFull, "ipxe-{network}.efi",
+            new("EFI file", "One .efi file: copy to a stick as EFI/BOOT/BOOTX64.EFI, or chainload it from a UEFI boot menu.")),
+        new("snponly", RouteShape.Request, ScriptKind.Boot, UefiSnpOnly, "ipxe-snp-{network}.efi",
+            new("EFI file (firmware network driver)", "Like the EFI file, but uses the firmware's own network driver: for NICs iPXE has no driver for.")),
         new("uefi-generic", RouteShape.Static, ScriptKind.Provision, UefiFull, "ipxe-generic.efi"),
         new("uefi-provision", RouteShape.Static, ScriptKind.Boot, UefiFull, "ipxe-provision.efi"),
-        new("krn", RouteShape.Request, ScriptKind.Boot, LinuxKernel, "ipxe-{network}.lkrn"),
+        new("krn", RouteShape.Request, ScriptKind.Boot, LinuxKernel, "ipxe-{network}.lkrn",
+            new("Linux-kernel file (.lkrn)", "For GRUB or syslinux (linux16 ipxe.lkrn).")),
         new("krn-generic", RouteShape.Static, ScriptKind.Provision, LinuxKernel, "ipxe-generic.lkrn"),
         new("krn-provision", RouteShape.Static, ScriptKind.Boot, LinuxKernel, "ipxe-provision.lkrn"),
     ];

@@ -2,12 +2,19 @@ using Bootstrap.Api;
 using Bootstrap.Api.Cli;
 using Bootstrap.Api.Endpoints;
 using Bootstrap.Api.Http;
+using Bootstrap.Api.Observability;
 using Bootstrap.Builder.Configuration;
 
 if (BootstrapCli.Handles(args))
     return await BootstrapCli.RunAsync(args, Console.Out, Console.Error);
 
 var builder = WebApplication.CreateBuilder(args);
+// Defaults under every other source (command line, environment): ASP.NET's own two lines per
+// request repeat what our request log says, at three times the cost.
+builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource
+{
+    InitialData = new Dictionary<string, string?> { ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning" },
+});
 BootstrapConfig config;
 try
 {
@@ -22,6 +29,7 @@ catch (ConfigException e)
 // --urls (or ASPNETCORE_URLS) wins; otherwise every interface on the configured port.
 if (string.IsNullOrEmpty(builder.Configuration["urls"]))
     builder.WebHost.UseUrls($"http://0.0.0.0:{config.HttpPort}");
+BatchedRequestLog.AddTo(builder.Logging);
 builder.Services.AddBootstrap(config);
 builder.Services.AddTrustedProxies(config);
 builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
@@ -44,6 +52,7 @@ app.Services.StartBootstrap();
 app.UseTrustedProxies(config);
 app.UseRequestLog();
 app.UseSecurityHeaders();
+app.UseUnavailableAnswers();
 app.MapScripts();
 app.MapImages();
 app.MapKernels();

@@ -29,7 +29,7 @@ public static class ImageEndpoints
             };
             route.WithName("Image-" + target.Route)
                 .WithSummary($"{target.FileName}: {target.Script} script, packed by {target.Packer.Id}")
-                .AddEndpointFilter<Unavailable>()
+                
                 .Image();
         }
     }

@@ -9,10 +9,9 @@ public static class KernelEndpoints
 {
     public static void MapKernels(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("").AddEndpointFilter<Unavailable>();
-        group.MapMethods("/kernel/{name}", ["GET", "HEAD"], (KernelStore kernels, string name) => Serve(kernels, name))
+                app.MapMethods("/kernel/{name}", ["GET", "HEAD"], (KernelStore kernels, string name) => Serve(kernels, name))
             .WithSummary("A kernel file (Range, ETag, Last-Modified)").KernelFile();
-        group.MapMethods("/kernel/net/{name}", ["GET", "HEAD"], (KernelStore kernels, string name) => Serve(kernels, "net/" + name))
+        app.MapMethods("/kernel/net/{name}", ["GET", "HEAD"], (KernelStore kernels, string name) => Serve(kernels, "net/" + name))
             .WithSummary("The kernel a runmode link points at (Range, ETag, Last-Modified)").KernelFile();
     }
 

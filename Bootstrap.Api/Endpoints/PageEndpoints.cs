@@ -15,13 +15,11 @@ public static class PageEndpoints
     {
         app.MapGet("/", Generator(expert: false)).ExcludeFromDescription();
         app.MapGet("/generate", Generator(expert: false)).WithSummary("Image generator page (HTML)").Produces<string>(200, "text/html");
-        app.MapGet("/expert", Generator(expert: true)).WithSummary("Image generator with a kernel choice (HTML)").Produces<string>(200, "text/html")
-            .AddEndpointFilter<Unavailable>();
+        app.MapGet("/expert", Generator(expert: true)).WithSummary("Image generator with a kernel choice (HTML)").Produces<string>(200, "text/html");
         app.MapGet("/images", (HttpContext http, KernelStore kernels) =>
                 WantsHtml(http) ? KernelsPage.Render(kernels.List()) : TypedResults.Ok(kernels.List()))
             .WithSummary("Kernels, newest first, with the networks that boot each (HTML for browsers, JSON otherwise)")
-            .Produces<IReadOnlyList<KernelInfo>>(200, "application/json", "text/html")
-            .AddEndpointFilter<Unavailable>();
+            .Produces<IReadOnlyList<KernelInfo>>(200, "application/json", "text/html");
         app.MapGet("/static/{name}", Asset).ExcludeFromDescription();
     }
 

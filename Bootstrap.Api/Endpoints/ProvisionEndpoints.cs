@@ -12,7 +12,7 @@ public static class ProvisionEndpoints
 {
     public static void MapProvisioning(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/provision/{mac}", QuickScript).AddEndpointFilter<Unavailable>()
+        app.MapGet("/provision/{mac}", QuickScript)
             .WithSummary("Quick boot script of a registered machine; unknown MACs are recorded as pending")
             .Script().BootRequestErrors();
     }

@@ -10,7 +10,7 @@ public static class ScriptEndpoints
 {
     public static void MapScripts(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/ipxe/" + BootRequestBinding.Segments, BootScript).WithName("BootScript").AddEndpointFilter<Unavailable>()
+        app.MapGet("/ipxe/" + BootRequestBinding.Segments, BootScript).WithName("BootScript")
             .WithSummary("iPXE boot script: DHCP over every NIC, then download and boot the network's kernel")
             .Script().BootRequestErrors();
     }

@@ -27,7 +27,7 @@ public static class BootRequestBinding
         var (baseUrl, urlProblem) = http.PublicBaseUrl(config);
         if (urlProblem != null)
             return (null, PlainText.Error(StatusCodes.Status400BadRequest, urlProblem));
-        if (kernels.Resolve(request!.KernelPath) == null)
+        if (!kernels.Exists(request!.KernelPath))
             return (null, PlainText.Error(StatusCodes.Status404NotFound,
                 $"kernel '{request.KernelPath}' is not in the kernels folder" +
                 (request.Kernel == null ? $" (network '{network}' has no runmode link yet: POST /api/symlink/{network}.efi/<kernel>)" : "")));

@@ -58,18 +58,21 @@ public static class SecurityHeaders
     public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app) =>
         app.Use((http, next) =>
         {
-            http.Response.OnStarting(() =>
-            {
-                var headers = http.Response.Headers;
-                headers.XContentTypeOptions = "nosniff";
-                if (http.Response.ContentType?.StartsWith("text/html", StringComparison.OrdinalIgnoreCase) == true)
-                {
-                    headers.ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
-                    headers.XFrameOptions = "DENY";
-                    headers["Referrer-Policy"] = "no-referrer";
-                }
-                return Task.CompletedTask;
-            });
+            http.Response.OnStarting(AddHeaders, http);   // static callback with state: nothing allocated per request
             return next(http);
         });
+
+    private static readonly Func<object, Task> AddHeaders = state =>
+    {
+        var response = ((HttpContext)state).Response;
+        var headers = response.Headers;
+        headers.XContentTypeOptions = "nosniff";
+        if (response.ContentType?.StartsWith("text/html", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            headers.ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+            headers.XFrameOptions = "DENY";
+            headers["Referrer-Policy"] = "no-referrer";
+        }
+        return Task.CompletedTask;
+    };
 }

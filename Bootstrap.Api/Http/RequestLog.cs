@@ -8,7 +8,7 @@ namespace Bootstrap.Api.Http;
 /// family, network, farm, target, status, cache outcome, build time, bytes. Handlers add what only
 /// they know (target, cache outcome, build time) to <see cref="HttpContext.Items"/>.
 /// </summary>
-public static class RequestLog
+public static partial class RequestLog
 {
     public const string Target = "bootstrap.target";
     public const string Cache = "bootstrap.cache";
@@ -20,7 +20,7 @@ public static class RequestLog
         var metrics = app.ApplicationServices.GetRequiredService<BootstrapMetrics>();
         return app.Use(async (http, next) =>
         {
-            var clock = Stopwatch.StartNew();
+            var started = Stopwatch.GetTimestamp();
             try
             {
                 await next(http);
@@ -30,25 +30,35 @@ public static class RequestLog
                 var family = Family(http);
                 var status = http.RequestAborted.IsCancellationRequested && !http.Response.HasStarted ? 499 : http.Response.StatusCode;
                 var bytes = http.Response.ContentLength ?? -1;
-                metrics.Requests.Add(1, new("family", family), new("status", status));
+                metrics.Requests.Add(1, new("family", family), new("status", Boxed(status)));
                 if (family == "kernel" && status is 200 or 206 && bytes > 0 && !HttpMethods.IsHead(http.Request.Method))
                     metrics.KernelBytes.Add(bytes);
-                log.LogInformation(
-                    "{Family} {Method} {Path} {Status} network={Network} farm={Farm} target={Target} cache={Cache} build_ms={BuildMs} bytes={Bytes} ms={Ms:F1}",
-                    family, http.Request.Method, http.Request.Path.Value, status,
-                    http.GetRouteValue("network") ?? "-", http.GetRouteValue("farmer") ?? "-",
-                    http.Items[Target] ?? "-", http.Items[Cache] ?? "-", http.Items[BuildMs] ?? "-",
-                    bytes, clock.Elapsed.TotalMilliseconds);
+                if (log.IsEnabled(LogLevel.Information))
+                    Served(log, family, http.Request.Method, http.Request.Path.Value, status,
+                        http.GetRouteValue("network") ?? "-", http.GetRouteValue("farmer") ?? "-",
+                        http.Items[Target] ?? "-", http.Items[Cache] ?? "-", http.Items[BuildMs] ?? "-",
+                        bytes, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             }
         });
     }
 
+    [LoggerMessage(Level = LogLevel.Information, Message =
+        "{Family} {Method} {Path} {Status} network={Network} farm={Farm} target={Target} cache={Cache} build_ms={BuildMs} bytes={Bytes} ms={Ms:F1}")]
+    private static partial void Served(ILogger log, string family, string method, string? path, int status,
+        object network, object farm, object target, object cache, object buildMs, long bytes, double ms);
+
     /// <summary>The first path segment of a matched route (ipxe, iso, kernel, provision, ...); "unmatched" otherwise, so labels stay few.</summary>
-    private static string Family(HttpContext http)
-    {
-        if (http.GetEndpoint() is not RouteEndpoint endpoint)
-            return "unmatched";
-        var first = endpoint.RoutePattern.PathSegments.FirstOrDefault()?.Parts.FirstOrDefault();
-        return first is Microsoft.AspNetCore.Routing.Patterns.RoutePatternLiteralPart literal ? literal.Content : "page";
-    }
+    private static string Family(HttpContext http) =>
+        http.GetEndpoint() is RouteEndpoint endpoint ? Families.GetOrAdd(endpoint, FamilyOf) : "unmatched";
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<RouteEndpoint, string> Families = new();
+
+    private static string FamilyOf(RouteEndpoint endpoint) =>
+        endpoint.RoutePattern.PathSegments.FirstOrDefault()?.Parts.FirstOrDefault() is Microsoft.AspNetCore.Routing.Patterns.RoutePatternLiteralPart literal
+            ? literal.Content : "page";
+
+    /// <summary>Status codes as metric tag values, boxed once rather than per request.</summary>
+    private static object Boxed(int status) => status is >= 100 and < 600 ? BoxedStatuses[status - 100] : status;
+
+    private static readonly object[] BoxedStatuses = Enumerable.Range(100, 500).Select(s => (object)s).ToArray();
 }

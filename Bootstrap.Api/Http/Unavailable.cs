@@ -4,30 +4,34 @@ using Microsoft.Data.Sqlite;
 namespace Bootstrap.Api.Http;
 
 /// <summary>
-/// Turns a broken dependency into a 503 that names it, for the routes that need it only: a
-/// missing kernels folder fails the kernel and script routes, a locked or damaged database fails
-/// /provision; everything else goes on working.
+/// Turns a broken dependency into a 503 that names it, on the requests that touch it only: a
+/// missing kernels folder fails what reads kernels, a locked or damaged database fails what
+/// queries it; everything else goes on working. A middleware rather than an endpoint filter: the
+/// filter pipeline costs every boot-script request an allocation and an indirection.
 /// </summary>
-public sealed class Unavailable(ILoggerFactory logs) : IEndpointFilter
+public static class Unavailable
 {
-    private readonly ILogger _log = logs.CreateLogger("Bootstrap.Faults");
-
-    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    public static IApplicationBuilder UseUnavailableAnswers(this IApplicationBuilder app)
     {
-        try
+        var log = app.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger("Bootstrap.Faults");
+        return app.Use(async (http, next) =>
         {
-            return await next(context);
-        }
-        catch (KernelsUnavailableException e)
-        {
-            _log.LogError("{Problem}", e.Message);
-            return PlainText.Error(StatusCodes.Status503ServiceUnavailable, e.Message);
-        }
-        catch (SqliteException e)
-        {
-            _log.LogError("provisioning database: {Problem}", e.Message);
-            context.HttpContext.Response.Headers.RetryAfter = "5";
-            return PlainText.Error(StatusCodes.Status503ServiceUnavailable, $"the provisioning database is unavailable ({e.Message.TrimEnd('.')}); retry shortly");
-        }
+            try
+            {
+                await next(http);
+            }
+            catch (KernelsUnavailableException e) when (!http.Response.HasStarted)
+            {
+                log.LogError("{Problem}", e.Message);
+                await PlainText.Error(StatusCodes.Status503ServiceUnavailable, e.Message).ExecuteAsync(http);
+            }
+            catch (SqliteException e) when (!http.Response.HasStarted)
+            {
+                log.LogError("provisioning database: {Problem}", e.Message);
+                http.Response.Headers.RetryAfter = "5";
+                await PlainText.Error(StatusCodes.Status503ServiceUnavailable,
+                    $"the provisioning database is unavailable ({e.Message.TrimEnd('.')}); retry shortly").ExecuteAsync(http);
+            }
+        });
     }
 }

@@ -14,8 +14,24 @@ public sealed class BootScripts(BootstrapConfig config)
     private readonly ScriptText _provision = ScriptText.FromResource("provision");
     private readonly ScriptText _debug = ScriptText.FromResource("debug");
 
-    /// <summary>The full boot script: banner, DHCP over every NIC, clock sync, kernel download, boot.</summary>
-    public string Boot(BootRequest request, string baseUrl) => _boot.Render(Values(request, baseUrl));
+    /// <summary>
+    /// The full boot script: banner, DHCP over every NIC, clock sync, kernel download, boot. A
+    /// render is a pure function of the request, the base URL and the config, so the last few
+    /// thousand are kept: farms ask for the same script over and over.
+    /// </summary>
+    public string Boot(BootRequest request, string baseUrl)
+    {
+        if (_rendered.TryGetValue((request, baseUrl), out var script))
+            return script;
+        script = _boot.Render(Values(request, baseUrl));
+        if (_rendered.Count >= MaxRendered)
+            _rendered.Clear();   // farm ids are the client's choice: the memory stays bounded
+        _rendered[(request, baseUrl)] = script;
+        return script;
+    }
+
+    private const int MaxRendered = 4096;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(BootRequest, string), string> _rendered = new();
 
     /// <summary>The boot script with <c>ifstat</c>, <c>route</c> and a pause before the download, for /debug images.</summary>
     public string Debug(BootRequest request, string baseUrl) => _debug.Render(Values(request, baseUrl));

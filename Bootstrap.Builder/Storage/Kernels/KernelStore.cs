@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Bootstrap.Builder.Requests;
 using Bootstrap.Builder.Storage;
 
@@ -46,6 +47,41 @@ public sealed class KernelStore
             return null;
         return real;
     }
+
+    /// <summary>
+    /// Whether <paramref name="kernelPath"/> resolves (see <see cref="Resolve"/>), as every boot
+    /// script asks. Answers are remembered while neither folder changes: two stat calls (the
+    /// folders' modification times, which every create, rename or delete in them moves) replace
+    /// the dozen lstat and readlink calls of two realpaths; the store's own uploads and link
+    /// switches forget them at once.
+    /// </summary>
+    public bool Exists(string kernelPath)
+    {
+        var stamp = FoldersStamp();
+        var known = _known;
+        if (known.Stamp != stamp)
+        {
+            known = new KnownKernels(stamp, new ConcurrentDictionary<string, bool>());
+            _known = known;
+        }
+        if (known.Answers.TryGetValue(kernelPath, out var exists))
+            return exists;
+        exists = Resolve(kernelPath) != null;
+        if (known.Answers.Count < MaxKnownKernels)
+            known.Answers[kernelPath] = exists;
+        return exists;
+    }
+
+    private const int MaxKnownKernels = 1024;
+    private volatile KnownKernels _known = new(default, new ConcurrentDictionary<string, bool>());
+
+    private sealed record KnownKernels((DateTime, DateTime) Stamp, ConcurrentDictionary<string, bool> Answers);
+
+    /// <summary>Both folders' modification times; a folder that is gone reads as a time no folder has.</summary>
+    private (DateTime Kernels, DateTime Links) FoldersStamp() =>
+        (Directory.GetLastWriteTimeUtc(_kernelDir), Directory.GetLastWriteTimeUtc(_netDir));
+
+    private void Forget() => _known = new KnownKernels(default, new ConcurrentDictionary<string, bool>());
 
     /// <summary>Opens a kernel for reading; null when <see cref="Resolve"/> finds nothing.</summary>
     public OpenedKernel? Open(string kernelPath)
@@ -110,7 +146,14 @@ public sealed class KernelStore
     public async Task<long> StoreAsync(string name, Stream content, CancellationToken cancel)
     {
         ThrowIfBadName(name, "kernel");
-        return await AtomicFile.WriteAsync(Path.Combine(_kernelDir, name), file => content.CopyToAsync(file, cancel), flushToDisk: true);
+        try
+        {
+            return await AtomicFile.WriteAsync(Path.Combine(_kernelDir, name), file => content.CopyToAsync(file, cancel), flushToDisk: true);
+        }
+        finally
+        {
+            Forget();
+        }
     }
 
     /// <summary>
@@ -126,6 +169,7 @@ public sealed class KernelStore
         if (!File.Exists(targetPath) || new FileInfo(targetPath).LinkTarget != null)
             throw new FileNotFoundException($"target: no kernel file '{target}' in the kernels folder");
         AtomicFile.ReplaceWithSymlink(Path.Combine(_netDir, link), Path.GetRelativePath(_netDir, targetPath));
+        Forget();
     }
 
     private static void ThrowIfBadName(string name, string what)

@@ -18,7 +18,7 @@ public static class Services
     {
         services.AddSingleton(config);
         services.AddSingleton(new BootScripts(config));
-        services.AddSingleton(new KernelStore(config.KernelPath, config.KernelNetPath));
+        services.AddSingleton(_ => new KernelStore(config.KernelPath, config.KernelNetPath));   // made by the container, so disposed with it
         services.AddSingleton(new ProvisionStore(config.BootstrapDb));
         services.AddSingleton(new TemplateStore(config.IpxeTemplate));
         services.AddSingleton(sp => new ArtifactCache(

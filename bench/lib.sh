@@ -19,10 +19,12 @@ JSON
 dotnet build "$repo/Bootstrap.Api" -c Release -v quiet -nologo >/dev/null
 dll="$repo/Bootstrap.Api/bin/Release/net10.0/Bootstrap.Api.dll"
 
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
 # Starts the service (extra arguments go to it); the request log goes to a file, as under the journal.
 start_service() {
     local port
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    port=$(free_port)
     dotnet "$dll" --config "$site/config.json" --urls "http://127.0.0.1:$port" "$@" >"$site/service.log" 2>&1 &
     pid=$!
     base="http://127.0.0.1:$port"

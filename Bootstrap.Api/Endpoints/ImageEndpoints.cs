@@ -40,7 +40,8 @@ public static class ImageEndpoints
     private static async Task<Results<FileContentHttpResult, StatusCodeHttpResult, ContentHttpResult>> Serve(
         HttpContext http, ImageDependencies d, Target target, string? network, string? farmer, string? args, string? kernel)
     {
-        http.Items[RequestLog.Target] = target.Route;
+        var facts = RequestLog.FactsOf(http);
+        facts.Target = target.Route;
         ContentHttpResult? overBudget = null;
         var (image, error) = Bind(http, d, target, network, farmer, args, kernel,
             mayBuild: () => (overBudget = d.Budgets.ColdBuild(http)) == null);
@@ -53,14 +54,13 @@ public static class ImageEndpoints
             case ImageOutcome.Ready ready:
                 var artifact = ready.Artifact;
                 http.Response.Headers["X-Build"] = artifact.Built ? "built" : "cached";
-                http.Items[RequestLog.Cache] = artifact.Built ? "miss" : "hit";
-                if (artifact.BuildMilliseconds is { } ms)
-                    http.Items[RequestLog.BuildMs] = ms;
+                facts.Cache = artifact.Built ? "miss" : "hit";
+                facts.BuildMs = artifact.BuildMilliseconds;
                 return TypedResults.File(artifact.Bytes, "application/octet-stream", ready.FileName,
                     entityTag: EntityTagHeaderValue.Parse(ready.ETag), enableRangeProcessing: true);
             case ImageOutcome.NotModified notModified:
                 http.Response.Headers.ETag = notModified.ETag;
-                http.Items[RequestLog.Cache] = "not-modified";
+                facts.Cache = "not-modified";
                 return TypedResults.StatusCode(StatusCodes.Status304NotModified);
             case ImageOutcome.Unsupported unsupported:
                 return PlainText.Error(StatusCodes.Status501NotImplemented, unsupported.Reason);

@@ -10,7 +10,13 @@ public static class ScriptEndpoints
 {
     public static void MapScripts(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/ipxe/" + BootRequestBinding.Segments, BootScript).WithName("BootScript")
+        // The services are singletons, taken once here: the hottest route resolves nothing per request.
+        var (config, kernels, scripts) = (app.ServiceProvider.GetRequiredService<BootstrapConfig>(),
+            app.ServiceProvider.GetRequiredService<KernelStore>(), app.ServiceProvider.GetRequiredService<BootScripts>());
+        app.MapGet("/ipxe/" + BootRequestBinding.Segments,
+                (HttpContext http, string network, string? farmer, string? args, string? kernel) =>
+                    BootScript(http, config, kernels, scripts, network, farmer, args, kernel))
+            .WithName("BootScript")
             .WithSummary("iPXE boot script: DHCP over every NIC, then download and boot the network's kernel")
             .Script().BootRequestErrors();
     }

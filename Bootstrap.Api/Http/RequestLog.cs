@@ -6,13 +6,26 @@ namespace Bootstrap.Api.Http;
 /// <summary>
 /// One structured log line and one <c>bootstrap_requests_total</c> count per request: route
 /// family, network, farm, target, status, cache outcome, build time, bytes. Handlers add what only
-/// they know (target, cache outcome, build time) to <see cref="HttpContext.Items"/>.
+/// they know (target, cache outcome, build time) to the request's <see cref="Facts"/>.
 /// </summary>
 public static partial class RequestLog
 {
-    public const string Target = "bootstrap.target";
-    public const string Cache = "bootstrap.cache";
-    public const string BuildMs = "bootstrap.build_ms";
+    /// <summary>What a handler knows that the log line reports; a request feature, so requests without facts allocate nothing.</summary>
+    public sealed class Facts
+    {
+        public string? Target { get; set; }
+        public string? Cache { get; set; }
+        public double? BuildMs { get; set; }
+    }
+
+    /// <summary>The facts of <paramref name="http"/>, made on first use.</summary>
+    public static Facts FactsOf(HttpContext http)
+    {
+        var facts = http.Features.Get<Facts>();
+        if (facts == null)
+            http.Features.Set(facts = new Facts());
+        return facts;
+    }
 
     public static IApplicationBuilder UseRequestLog(this IApplicationBuilder app)
     {
@@ -34,10 +47,13 @@ public static partial class RequestLog
                 if (family == "kernel" && status is 200 or 206 && bytes > 0 && !HttpMethods.IsHead(http.Request.Method))
                     metrics.KernelBytes.Add(bytes);
                 if (log.IsEnabled(LogLevel.Information))
+                {
+                    var facts = http.Features.Get<Facts>();
                     Served(log, family, http.Request.Method, http.Request.Path.Value, status,
                         http.GetRouteValue("network") ?? "-", http.GetRouteValue("farmer") ?? "-",
-                        http.Items[Target] ?? "-", http.Items[Cache] ?? "-", http.Items[BuildMs] ?? "-",
+                        facts?.Target ?? "-", facts?.Cache ?? "-", (object?)facts?.BuildMs ?? "-",
                         bytes, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                }
             }
         });
     }
@@ -45,7 +61,7 @@ public static partial class RequestLog
     [LoggerMessage(Level = LogLevel.Information, Message =
         "{Family} {Method} {Path} {Status} network={Network} farm={Farm} target={Target} cache={Cache} build_ms={BuildMs} bytes={Bytes} ms={Ms:F1}")]
     private static partial void Served(ILogger log, string family, string method, string? path, int status,
-        object network, object farm, object target, object cache, object buildMs, long bytes, double ms);
+        object network, object farm, string target, string cache, object buildMs, long bytes, double ms);
 
     /// <summary>The first path segment of a matched route (ipxe, iso, kernel, provision, ...); "unmatched" otherwise, so labels stay few.</summary>
     private static string Family(HttpContext http) =>

@@ -38,12 +38,13 @@ public static class TrustedProxies
             var peer = http.Connection.RemoteIpAddress;
             if (peer != null && proxies.Contains(peer.IsIPv4MappedToIPv6 ? peer.MapToIPv4() : peer)
                 && LastValue(http.Request.Headers["X-Forwarded-Host"]) is { } host)
-                http.Items[ProxyHost] = host;
+                http.Features.Set(new ProxyHost(host));
             return next(http);
         }).UseForwardedHeaders();
     }
 
-    private const string ProxyHost = "bootstrap.proxy-host";
+    /// <summary>The forwarded host a trusted proxy sent, as sent (a feature: nothing is made for direct requests).</summary>
+    private sealed record ProxyHost(string Sent);
 
     /// <summary>
     /// The host booting machines asked for: a trusted proxy's forwarded host when it sent one (as
@@ -51,7 +52,7 @@ public static class TrustedProxies
     /// caller refuses it rather than silently answering for another host), else the Host header.
     /// </summary>
     public static string? ClientHost(this HttpContext http) =>
-        http.Items[ProxyHost] is string sent && !http.Request.Headers.ContainsKey("X-Original-Host") ? sent : http.Request.Host.Value;
+        http.Features.Get<ProxyHost>() is { } proxy && !http.Request.Headers.ContainsKey("X-Original-Host") ? proxy.Sent : http.Request.Host.Value;
 
     /// <summary>The scheme a trusted proxy said the client used, or null when no proxy said so.</summary>
     public static string? ForwardedScheme(this HttpContext http) =>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text;
 using Microsoft.Extensions.Logging.Console;
 
@@ -17,10 +18,10 @@ public sealed class BatchedRequestLog : ILoggerProvider
     private const int FlushBytes = 64 * 1024;
 
     private readonly Stream _output;
-    private readonly Lock _lock = new();
+    private readonly ConcurrentQueue<(LogLevel Level, string Message)> _pending = new();   // lock-free: request threads never wait on each other here
     private readonly Lock _writing = new();
     private readonly Timer _timer;
-    private StringBuilder _pending = new();
+    private int _pendingChars;
 
     public BatchedRequestLog(Stream? output = null)
     {
@@ -41,37 +42,27 @@ public sealed class BatchedRequestLog : ILoggerProvider
 
     private void Append(LogLevel level, string message)
     {
-        StringBuilder? full = null;
-        lock (_lock)
-        {
-            _pending.Append(Level(level)).Append(": ").Append(Category).Append("[0]\n      ").Append(message).Append('\n');
-            if (_pending.Length >= FlushBytes)
-                (full, _pending) = (_pending, new StringBuilder());
-        }
-        if (full != null)
-            Write(full);
+        _pending.Enqueue((level, message));
+        if (Interlocked.Add(ref _pendingChars, message.Length) >= FlushBytes)
+            Flush();
     }
 
+    /// <summary>Writes what has gathered, in one write; the writer lock keeps batches whole and in order.</summary>
     public void Flush()
     {
-        StringBuilder batch;
-        lock (_lock)
-        {
-            if (_pending.Length == 0)
-                return;
-            (batch, _pending) = (_pending, new StringBuilder());
-        }
-        Write(batch);
-    }
-
-    private void Write(StringBuilder batch)
-    {
-        var bytes = Encoding.UTF8.GetBytes(batch.ToString());
         lock (_writing)
         {
+            if (_pending.IsEmpty)
+                return;
+            var batch = new StringBuilder();
+            while (_pending.TryDequeue(out var entry))
+            {
+                batch.Append(Level(entry.Level)).Append(": ").Append(Category).Append("[0]\n      ").Append(entry.Message).Append('\n');
+                Interlocked.Add(ref _pendingChars, -entry.Message.Length);
+            }
             try
             {
-                _output.Write(bytes);
+                _output.Write(Encoding.UTF8.GetBytes(batch.ToString()));
                 _output.Flush();
             }
             catch (IOException)

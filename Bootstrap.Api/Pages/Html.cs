@@ -1,4 +1,5 @@
 using System.Text.Encodings.Web;
+using Bootstrap.Api.Http;
 
 namespace Bootstrap.Api.Pages;
 
@@ -8,6 +9,19 @@ public static class Html
     public static string E(string? text) => HtmlEncoder.Default.Encode(text ?? "");
 
     public static IResult Page(string title, string current, string main, int status = StatusCodes.Status200OK) =>
+        new WithHtmlHeaders(Body(title, current, main, status));
+
+    /// <summary>A page answer: the page's bytes with the security headers every HTML answer carries.</summary>
+    private sealed class WithHtmlHeaders(IResult page) : IResult
+    {
+        public Task ExecuteAsync(HttpContext http)
+        {
+            SecurityHeaders.AddHtmlHeaders(http.Response.Headers);
+            return page.ExecuteAsync(http);
+        }
+    }
+
+    private static IResult Body(string title, string current, string main, int status) =>
         TypedResults.Text($$"""
             <!doctype html>
             <html lang="en">

@@ -20,7 +20,7 @@ public sealed record KernelInfo(string Name, long Size, DateTimeOffset Updated, 
 /// symlinks point where. Uploads and link switches are atomic renames, so a machine downloading
 /// during a change sees the whole old file or the whole new one.
 /// </summary>
-public sealed class KernelStore
+public sealed class KernelStore : IDisposable
 {
     private readonly string _kernelDir;
     private readonly string _netDir;
@@ -29,7 +29,10 @@ public sealed class KernelStore
     {
         _kernelDir = Path.GetFullPath(kernelPath);
         _netDir = Path.GetFullPath(kernelNetPath);
+        _watch = new FolderWatch(_kernelDir, _netDir);
     }
+
+    private readonly FolderWatch _watch;
 
     /// <summary>
     /// Resolves <c>NAME</c> (a kernel) or <c>net/NAME</c> (a runmode link) to the real file path,
@@ -50,19 +53,22 @@ public sealed class KernelStore
 
     /// <summary>
     /// Whether <paramref name="kernelPath"/> resolves (see <see cref="Resolve"/>), as every boot
-    /// script asks. Answers are remembered while neither folder changes: two stat calls (the
-    /// folders' modification times, which every create, rename or delete in them moves) replace
-    /// the dozen lstat and readlink calls of two realpaths; the store's own uploads and link
-    /// switches forget them at once.
+    /// script asks. Answers are remembered until the folders change: inotify reports changes (no
+    /// system call per request, where two realpaths cost a dozen), the folders' modification
+    /// times are compared once a second besides (or on every call while inotify is unavailable),
+    /// and the store's own uploads and link switches forget the answers at once.
     /// </summary>
     public bool Exists(string kernelPath)
     {
-        var stamp = FoldersStamp();
         var known = _known;
-        if (known.Stamp != stamp)
+        var generation = _watch.Generation;
+        var now = Environment.TickCount64;
+        if (known.Generation != generation || !_watch.Reliable || now - known.CheckedAt > 1000)
         {
-            known = new KnownKernels(stamp, new ConcurrentDictionary<string, bool>());
-            _known = known;
+            var stamp = FoldersStamp();
+            if (known.Generation != generation || known.Stamp != stamp)
+                _known = known = new KnownKernels(stamp, generation, new ConcurrentDictionary<string, bool>());
+            known.CheckedAt = now;
         }
         if (known.Answers.TryGetValue(kernelPath, out var exists))
             return exists;
@@ -73,15 +79,20 @@ public sealed class KernelStore
     }
 
     private const int MaxKnownKernels = 1024;
-    private volatile KnownKernels _known = new(default, new ConcurrentDictionary<string, bool>());
+    private volatile KnownKernels _known = new(default, -1, new ConcurrentDictionary<string, bool>());
 
-    private sealed record KnownKernels((DateTime, DateTime) Stamp, ConcurrentDictionary<string, bool> Answers);
+    private sealed record KnownKernels((DateTime, DateTime) Stamp, long Generation, ConcurrentDictionary<string, bool> Answers)
+    {
+        public long CheckedAt { get; set; }
+    }
 
     /// <summary>Both folders' modification times; a folder that is gone reads as a time no folder has.</summary>
     private (DateTime Kernels, DateTime Links) FoldersStamp() =>
         (Directory.GetLastWriteTimeUtc(_kernelDir), Directory.GetLastWriteTimeUtc(_netDir));
 
-    private void Forget() => _known = new KnownKernels(default, new ConcurrentDictionary<string, bool>());
+    private void Forget() => _known = new KnownKernels(default, -1, new ConcurrentDictionary<string, bool>());
+
+    public void Dispose() => _watch.Dispose();
 
     /// <summary>Opens a kernel for reading; null when <see cref="Resolve"/> finds nothing.</summary>
     public OpenedKernel? Open(string kernelPath)

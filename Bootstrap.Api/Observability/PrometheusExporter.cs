@@ -16,11 +16,18 @@ namespace Bootstrap.Api.Observability;
 public sealed class PrometheusExporter : IDisposable
 {
     private readonly MeterListener _listener = new();
-    private readonly ConcurrentDictionary<(Instrument Instrument, string Labels), Series> _series = new();
+    private readonly ConcurrentDictionary<SeriesKey, Series> _series = new();
     private readonly Lock _scrape = new();
 
-    private sealed class Series
+    /// <summary>
+    /// A series by its instrument and tag values as given (up to two; more are joined into one
+    /// string), so that recording a measurement builds no label text: that is done once per series.
+    /// </summary>
+    private readonly record struct SeriesKey(Instrument Instrument, object? First, object? Second);
+
+    private sealed class Series(string labels)
     {
+        public readonly string Labels = labels;
         public double Value;                 // counter sum or last gauge value
         public long[]? Buckets;              // histogram: counts per upper bound, plus +Inf
         public double Sum;
@@ -42,7 +49,26 @@ public sealed class PrometheusExporter : IDisposable
 
     private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
-        var series = _series.GetOrAdd((instrument, Labels(tags)), _ => new Series());
+        var key = tags.Length switch
+        {
+            0 => new SeriesKey(instrument, null, null),
+            1 => new SeriesKey(instrument, tags[0].Value, null),
+            2 => new SeriesKey(instrument, tags[0].Value, tags[1].Value),
+            _ => new SeriesKey(instrument, Labels(tags), null),
+        };
+        if (!_series.TryGetValue(key, out var series))
+            series = _series.GetOrAdd(key, new Series(Labels(tags)));
+        if (instrument is Counter<long> or Counter<int> or Counter<double>)
+        {
+            // Counters take every request: added without a lock, so request threads never wait on each other.
+            double seen, sum;
+            do
+            {
+                seen = Volatile.Read(ref series.Value);
+                sum = seen + value;
+            } while (Interlocked.CompareExchange(ref series.Value, sum, seen) != seen);
+            return;
+        }
         lock (series)
         {
             switch (instrument)
@@ -53,9 +79,6 @@ public sealed class PrometheusExporter : IDisposable
                     series.Buckets[bucket < 0 ? ^1 : bucket]++;
                     series.Sum += value;
                     series.Count++;
-                    break;
-                case Counter<long> or Counter<int> or Counter<double>:
-                    series.Value += value;
                     break;
                 default:                     // observable counters and gauges report their current value
                     series.Value = value;
@@ -82,7 +105,7 @@ public sealed class PrometheusExporter : IDisposable
                 };
                 text.Append("# HELP ").Append(instrument.Name).Append(' ').Append(instrument.Description).Append('\n');
                 text.Append("# TYPE ").Append(instrument.Name).Append(' ').Append(type).Append('\n');
-                foreach (var (key, series) in group.OrderBy(s => s.Key.Labels, StringComparer.Ordinal))
+                foreach (var series in group.Select(s => s.Value).OrderBy(s => s.Labels, StringComparer.Ordinal))
                 {
                     lock (series)
                     {
@@ -93,14 +116,14 @@ public sealed class PrometheusExporter : IDisposable
                             {
                                 cumulative += buckets[i];
                                 var le = i < BootstrapMetrics.BuildSecondsBuckets.Length ? Number(BootstrapMetrics.BuildSecondsBuckets[i]) : "+Inf";
-                                Line(text, instrument.Name + "_bucket", Join(key.Labels, $"le=\"{le}\""), cumulative);
+                                Line(text, instrument.Name + "_bucket", Join(series.Labels, $"le=\"{le}\""), cumulative);
                             }
-                            Line(text, instrument.Name + "_sum", key.Labels, series.Sum);
-                            Line(text, instrument.Name + "_count", key.Labels, series.Count);
+                            Line(text, instrument.Name + "_sum", series.Labels, series.Sum);
+                            Line(text, instrument.Name + "_count", series.Labels, series.Count);
                         }
                         else
                         {
-                            Line(text, instrument.Name, key.Labels, series.Value);
+                            Line(text, instrument.Name, series.Labels, Volatile.Read(ref series.Value));
                         }
                     }
                 }

@@ -9,9 +9,9 @@ public static class KernelEndpoints
 {
     public static void MapKernels(this IEndpointRouteBuilder app)
     {
-                app.MapMethods("/kernel/{name}", ["GET", "HEAD"], (KernelStore kernels, string name) => Serve(kernels, name))
+                app.MapMethods("/kernel/{name}", ["GET", "HEAD"], (HttpContext http, KernelStore kernels, string name) => Serve(http, kernels, name))
             .WithSummary("A kernel file (Range, ETag, Last-Modified)").KernelFile();
-        app.MapMethods("/kernel/net/{name}", ["GET", "HEAD"], (KernelStore kernels, string name) => Serve(kernels, "net/" + name))
+        app.MapMethods("/kernel/net/{name}", ["GET", "HEAD"], (HttpContext http, KernelStore kernels, string name) => Serve(http, kernels, "net/" + name))
             .WithSummary("The kernel a runmode link points at (Range, ETag, Last-Modified)").KernelFile();
     }
 
@@ -22,12 +22,33 @@ public static class KernelEndpoints
              .Produces<string>(StatusCodes.Status404NotFound, "text/plain")
              .Produces<string>(StatusCodes.Status503ServiceUnavailable, "text/plain");
 
-    private static IResult Serve(KernelStore kernels, string path)
+    private static IResult Serve(HttpContext http, KernelStore kernels, string path)
     {
+        DropDateValidators(http.Request.Headers);
         var kernel = kernels.Open(path);
         if (kernel == null)
             return PlainText.Error(StatusCodes.Status404NotFound, $"kernel '{path}' is not in the kernels folder");
         return TypedResults.Stream(kernel.Stream, "application/octet-stream", fileDownloadName: null,
             kernel.LastModified, EntityTagHeaderValue.Parse(kernel.ETag), enableRangeProcessing: true);
+    }
+
+    /// <summary>
+    /// A runmode link switched back to an older kernel serves a file older than the one a client
+    /// saw, so a date cannot tell two kernels apart: <c>If-Modified-Since</c> would answer 304 and
+    /// <c>If-Range</c> would splice ranges of two files. Only the ETag is trusted (RFC 9110 §13.1.3
+    /// lets a server ignore a date validator and §13.1.5 treat a failed If-Range as a full
+    /// request): date validators are dropped, and a date <c>If-Range</c> fails, so the whole current
+    /// kernel is sent.
+    /// </summary>
+    private static void DropDateValidators(IHeaderDictionary headers)
+    {
+        headers.Remove(HeaderNames.IfModifiedSince);
+        headers.Remove(HeaderNames.IfUnmodifiedSince);
+        var ifRange = headers.IfRange.ToString();
+        if (ifRange.Length > 0 && !ifRange.StartsWith('"') && !ifRange.StartsWith("W/", StringComparison.Ordinal))
+        {
+            headers.Remove(HeaderNames.IfRange);
+            headers.Remove(HeaderNames.Range);
+        }
     }
 }

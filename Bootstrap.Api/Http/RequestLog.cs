@@ -34,14 +34,21 @@ public static partial class RequestLog
         return app.Use(async (http, next) =>
         {
             var started = Stopwatch.GetTimestamp();
+            var failed = false;
             try
             {
                 await next(http);
             }
+            catch when (!http.Response.HasStarted)
+            {
+                failed = true;   // the server answers 500 after this middleware has returned: log what is sent
+                throw;
+            }
             finally
             {
                 var family = Family(http);
-                var status = http.RequestAborted.IsCancellationRequested && !http.Response.HasStarted ? 499 : http.Response.StatusCode;
+                var status = http.RequestAborted.IsCancellationRequested && !http.Response.HasStarted ? 499
+                    : failed ? StatusCodes.Status500InternalServerError : http.Response.StatusCode;
                 var bytes = http.Response.ContentLength ?? -1;
                 metrics.Requests.Add(1, new("family", family), new("status", Boxed(status)));
                 if (family == "kernel" && status is 200 or 206 && bytes > 0 && !HttpMethods.IsHead(http.Request.Method))
@@ -49,8 +56,8 @@ public static partial class RequestLog
                 if (log.IsEnabled(LogLevel.Information))
                 {
                     var facts = http.Features.Get<Facts>();
-                    Served(log, family, http.Request.Method, http.Request.Path.Value, status,
-                        http.GetRouteValue("network") ?? "-", http.GetRouteValue("farmer") ?? "-",
+                    Served(log, family, http.Request.Method, LogText.Escape(http.Request.Path.Value), status,
+                        LogText.Escape(http.GetRouteValue("network") as string ?? "-"), LogText.Escape(http.GetRouteValue("farmer") as string ?? "-"),
                         facts?.Target ?? "-", facts?.Cache ?? "-", (object?)facts?.BuildMs ?? "-",
                         bytes, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 }
@@ -61,7 +68,7 @@ public static partial class RequestLog
     [LoggerMessage(Level = LogLevel.Information, Message =
         "{Family} {Method} {Path} {Status} network={Network} farm={Farm} target={Target} cache={Cache} build_ms={BuildMs} bytes={Bytes} ms={Ms:F1}")]
     private static partial void Served(ILogger log, string family, string method, string? path, int status,
-        object network, object farm, string target, string cache, object buildMs, long bytes, double ms);
+        string network, string farm, string target, string cache, object buildMs, long bytes, double ms);
 
     /// <summary>The first path segment of a matched route (ipxe, iso, kernel, provision, ...); "unmatched" otherwise, so labels stay few.</summary>
     private static string Family(HttpContext http) =>

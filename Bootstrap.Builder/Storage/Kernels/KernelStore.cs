@@ -183,10 +183,12 @@ public sealed class KernelStore : IDisposable
         Forget();
     }
 
-    private static void ThrowIfBadName(string name, string what)
+    private void ThrowIfBadName(string name, string what)
     {
         var problem = KernelNames.Check(name, what);
         if (problem != null)
             throw new ArgumentException(problem);
+        if (Directory.Exists(Path.Combine(what == "link" ? _netDir : _kernelDir, name)))
+            throw new ArgumentException($"{what}: '{name}' is reserved: it is a folder of the kernels store (the runmode links live in '{Path.GetFileName(_netDir)}')");
     }
 }

@@ -83,27 +83,4 @@ public sealed class ObservabilityTests : IDisposable
         Assert.Matches(@"^iso GET /iso/prod/4242 200 network=prod farm=4242 target=iso cache=miss build_ms=\d+(\.\d)? bytes=1576960 ms=\d+\.\d$", lines[0]);
         Assert.Matches(@"^iso GET /iso/prod/4242 200 network=prod farm=4242 target=iso cache=hit build_ms=- bytes=1576960 ms=\d+\.\d$", lines[1]);
     }
-
-    /// <summary>Keeps what the service logs, by category, for the assertions.</summary>
-    private sealed class CapturedLogs : ILoggerProvider
-    {
-        private readonly ConcurrentQueue<(string Category, string Message)> _entries = new();
-
-        public List<string> Lines(string category) => _entries.Where(e => e.Category == category).Select(e => e.Message).ToList();
-
-        public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _entries);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(string category, ConcurrentQueue<(string, string)> entries) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-                entries.Enqueue((category, formatter(state, exception)));
-        }
-    }
 }

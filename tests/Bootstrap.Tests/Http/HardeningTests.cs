@@ -1,0 +1,121 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Bootstrap.Tests.Support;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Bootstrap.Tests.Http;
+
+/// <summary>What an attacker tried and must not get: spliced kernels, forged log lines, a 500 from a reserved name.</summary>
+public sealed class HardeningTests : IDisposable
+{
+    private readonly TestSite _site = new();
+    private readonly CapturedLogs _logs = new();
+    private readonly WebApplicationFactory<Program> _factory;
+
+    public HardeningTests() =>
+        _factory = _site.Factory.WithWebHostBuilder(b => b.ConfigureServices(s => s.AddSingleton<ILoggerProvider>(_logs)));
+
+    public void Dispose()
+    {
+        _factory.Dispose();
+        _site.Dispose();
+    }
+
+    private HttpClient Client(bool admin = false)
+    {
+        var client = _factory.CreateClient();
+        client.DefaultRequestHeaders.Host = "bootstrap.test";
+        if (admin)
+            client.DefaultRequestHeaders.Authorization = new("Bearer", TestSite.Token);
+        return client;
+    }
+
+    /// <summary>Kernel "old" dated 2026-01-01, kernel "new" dated 2026-06-01; prod points at "new".</summary>
+    private (byte[] Old, byte[] New) TwoKernels()
+    {
+        var old = _site.AddKernel("old.efi", size: 5000, seed: 1);
+        var @new = _site.AddKernel("new.efi", size: 5000, seed: 2);
+        File.SetLastWriteTimeUtc(Path.Combine(_site.Kernels, "old.efi"), new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+        File.SetLastWriteTimeUtc(Path.Combine(_site.Kernels, "new.efi"), new DateTime(2026, 6, 1, 0, 0, 0, DateTimeKind.Utc));
+        _site.AddLink("prod.efi", "new.efi");
+        return (old, @new);
+    }
+
+    [Fact]
+    public async Task After_a_switch_back_if_modified_since_gets_the_whole_current_kernel()
+    {
+        var (old, _) = TwoKernels();
+        var client = Client(admin: true);
+        var seen = await client.GetAsync("/kernel/net/prod.efi");
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/api/symlink/prod.efi/old.efi", null)).StatusCode);
+
+        var request = new HttpRequestMessage(HttpMethod.Get, "/kernel/net/prod.efi");
+        request.Headers.IfModifiedSince = seen.Content.Headers.LastModified;
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(old, await response.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task After_a_switch_back_a_date_if_range_never_splices_two_kernels()
+    {
+        var (old, _) = TwoKernels();
+        var client = Client(admin: true);
+        var seen = await client.GetAsync("/kernel/net/prod.efi");
+        await client.PostAsync("/api/symlink/prod.efi/old.efi", null);
+
+        var request = new HttpRequestMessage(HttpMethod.Get, "/kernel/net/prod.efi");
+        request.Headers.IfRange = new RangeConditionHeaderValue(seen.Content.Headers.LastModified!.Value);
+        request.Headers.Range = new RangeHeaderValue(100, null);
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(old, await response.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task An_etag_if_range_still_gives_ranges_of_the_same_kernel()
+    {
+        var (_, @new) = TwoKernels();
+        var client = Client();
+        var seen = await client.GetAsync("/kernel/net/prod.efi");
+
+        var request = new HttpRequestMessage(HttpMethod.Get, "/kernel/net/prod.efi");
+        request.Headers.IfRange = new RangeConditionHeaderValue(seen.Headers.ETag!);
+        request.Headers.Range = new RangeHeaderValue(100, null);
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.PartialContent, response.StatusCode);
+        Assert.Equal(@new[100..], await response.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task A_line_break_in_the_path_cannot_forge_a_log_line()
+    {
+        _site.AddProdKernel();
+
+        await Client().GetAsync("/ipxe/prod/1%0Ainfo:%20Bootstrap.Admin[0]%20kernel%20evil.efi%20stored");
+
+        var line = Assert.Single(_logs.Lines("Bootstrap.Requests"));
+        Assert.DoesNotContain('\n', line);
+        Assert.DoesNotContain('\r', line);
+        Assert.StartsWith("ipxe GET /ipxe/prod/1\\ninfo: Bootstrap.Admin[0] kernel evil.efi stored 400 network=prod farm=1\\ninfo: Bootstrap.Admin[0] kernel evil.efi stored ", line);
+    }
+
+    [Fact]
+    public async Task An_upload_named_like_the_links_folder_is_400_and_logged_as_400()
+    {
+        var form = new MultipartFormDataContent { { new ByteArrayContent([1, 2, 3]), "kernel", "net" } };
+
+        var response = await Client(admin: true).PostAsync("/api/kernel", form);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("kernel: 'net' is reserved: it is a folder of the kernels store (the runmode links live in 'net')\n",
+            await response.Content.ReadAsStringAsync());
+        Assert.Matches("^api POST /api/kernel 400 ", Assert.Single(_logs.Lines("Bootstrap.Requests")));
+        Assert.True(Directory.Exists(_site.NetLinks));
+    }
+}

@@ -1,3 +1,4 @@
+using Bootstrap.Api.Http;
 using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Storage.Provisioning;
 using Bootstrap.Builder.Templates;
@@ -9,7 +10,7 @@ public static class HealthEndpoints
 {
     public static void MapHealth(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/healthz", async (BootstrapConfig config, ProvisionStore store, TemplateStore templates) =>
+        app.MapGet("/healthz", async (HttpContext http, BootstrapConfig config, ProvisionStore store, TemplateStore templates) =>
         {
             var checks = new Dictionary<string, string>
             {
@@ -20,9 +21,13 @@ public static class HealthEndpoints
                 ["template"] = Template(templates),
             };
             var healthy = checks["kernels"] == "ok" && checks["database"] == "ok";
-            return TypedResults.Json(new { status = healthy ? "ok" : "unhealthy", checks },
-                statusCode: healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
-        }).WithSummary("Whether config, kernels folder and database are usable")
+            var status = healthy ? "ok" : "unhealthy";
+            var code = healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
+            // The checks name files and folders: for the admin only; balancers need the status alone.
+            return AdminToken.IsPresentedBy(http, config)
+                ? (IResult)TypedResults.Json(new { status, checks }, statusCode: code)
+                : TypedResults.Json(new { status }, statusCode: code);
+        }).WithSummary("Whether config, kernels folder and database are usable (the checks themselves with the admin token)")
           .Produces(StatusCodes.Status200OK, contentType: "application/json")
           .Produces(StatusCodes.Status503ServiceUnavailable, contentType: "application/json");
     }

@@ -14,6 +14,10 @@ public sealed class ClientBudgets(BootstrapConfig config) : IDisposable
 {
     private readonly PartitionedRateLimiter<string> _admin = PerMinute(config.AdminRequestsPerMinute);
     private readonly PartitionedRateLimiter<string> _coldBuilds = PerMinute(config.ColdBuildsPerMinute);
+    private readonly PartitionedRateLimiter<string> _failedAuthentication = PerMinute(FailedAuthenticationsPerMinute);
+
+    /// <summary>Wrong admin tokens a client address may send per minute before it gets 429 instead of 401.</summary>
+    public const int FailedAuthenticationsPerMinute = 10;
 
     private static PartitionedRateLimiter<string> PerMinute(int permits) =>
         PartitionedRateLimiter.Create<string, string>(client => RateLimitPartition.GetTokenBucketLimiter(client, _ =>
@@ -28,6 +32,9 @@ public sealed class ClientBudgets(BootstrapConfig config) : IDisposable
 
     /// <summary>Null when the admin call may go on, else the 429 answer.</summary>
     public ContentHttpResult? Admin(HttpContext http) => Take(_admin, http, "admin API requests");
+
+    /// <summary>Null when another wrong token may be answered 401, else the 429 answer; the holder of the right token is never counted here.</summary>
+    public ContentHttpResult? FailedAuthentication(HttpContext http) => Take(_failedAuthentication, http, "failed admin authentications");
 
     /// <summary>Null when the cold build may go on, else the 429 answer.</summary>
     public ContentHttpResult? ColdBuild(HttpContext http) => Take(_coldBuilds, http, "cold image builds");
@@ -46,6 +53,7 @@ public sealed class ClientBudgets(BootstrapConfig config) : IDisposable
     {
         _admin.Dispose();
         _coldBuilds.Dispose();
+        _failedAuthentication.Dispose();
     }
 }
 

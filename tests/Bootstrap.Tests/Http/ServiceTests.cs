@@ -10,7 +10,7 @@ public sealed class ServiceTests
     {
         using var site = new TestSite();
 
-        var response = await site.Client().GetAsync("/healthz");
+        var response = await site.AdminClient().GetAsync("/healthz");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal($$$"""{"status":"ok","checks":{"config":"{{{site.ConfigFile}}}","kernels":"ok","database":"ok","template":"no iPXE template in {{{site.Root}}}/ipxe-template: run setup/template.sh"}}""",
@@ -18,10 +18,25 @@ public sealed class ServiceTests
     }
 
     [Fact]
+    public async Task Healthz_shows_only_the_status_without_the_admin_token()
+    {
+        using var site = new TestSite();
+        var stranger = site.Client();
+        stranger.DefaultRequestHeaders.Authorization = new("Bearer", "wrong");
+
+        foreach (var client in new[] { site.Client(), stranger })
+        {
+            var response = await client.GetAsync("/healthz");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("{\"status\":\"ok\"}", await response.Content.ReadAsStringAsync());
+        }
+    }
+
+    [Fact]
     public async Task Healthz_is_503_when_the_database_is_unusable()
     {
         using var site = new TestSite();
-        var client = site.Client();
+        var client = site.AdminClient();
         await client.GetAsync("/healthz");
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         File.WriteAllText(site.Database, "this is not a database, it is a text file of some length........................................");

@@ -88,7 +88,7 @@ public sealed class SourceTemplateServiceTests : IDisposable
     [Fact]
     public async Task Healthz_reports_the_template_kind_and_version()
     {
-        var body = await _site.Client().GetStringAsync("/healthz");
+        var body = await _site.AdminClient().GetStringAsync("/healthz");
 
         Assert.Contains("\"template\":\"source, iPXE fake\"", body);
         Assert.IsType<SourceTemplate>(BinaryTemplate.Load(Path.Combine(_site.Root, "source-template")));

@@ -46,7 +46,7 @@ public static class GeneratorPage
             downloads its OS from this service and joins your farm.</p>
             <form id="generator" method="get" action="{{(expert ? "/expert" : "/generate")}}" novalidate
                   data-base="{{E(baseUrl)}}" data-args-chars="{{E(BootRequestParser.ArgsPunctuation)}}"
-                  data-max-args="{{BootRequestParser.MaxArgsLength}}" data-max-farmer="{{BootRequestParser.MaxFarmerLength}}">
+                  data-max-args="{{BootRequestParser.MaxArgsLength}}" data-reserved="{{E(string.Join(' ', BootRequestParser.ReservedKeys))}}" data-max-farmer="{{BootRequestParser.MaxFarmerLength}}">
             <div class="field">
               <label for="network">Network</label>
               <select id="network" name="network">

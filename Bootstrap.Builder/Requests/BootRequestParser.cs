@@ -29,6 +29,12 @@ public static class BootRequestParser
 
     public const string ArgsRule = "letters, digits, space and = _ . , : - + (write / as ___)";
 
+    /// <summary>
+    /// Kernel arguments the service writes itself: args may not set them, or a request could boot
+    /// another network, another farm (side-stepping the farm-id rule), or the machines' status token.
+    /// </summary>
+    public static readonly IReadOnlyList<string> ReservedKeys = ["runmode", "farmer_id", "version", "panic", "bootstrap_url", "bootstrap_token"];
+
     /// <summary>The network of requests that name none (the static -provision images): the first configured one.</summary>
     public static string DefaultNetwork(IReadOnlyDictionary<string, string> runmodes) => runmodes.Keys.First();
 
@@ -55,9 +61,12 @@ public static class BootRequestParser
             var bad = expanded.AsSpan().IndexOfAnyExcept(ArgsChars);
             if (bad >= 0)
                 return Fail(RequestProblemKind.Invalid, "args", $"{Describe(expanded[bad])} is not allowed; allowed are {ArgsRule}");
-            cleanArgs = string.Join(' ', expanded.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+            var words = expanded.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            cleanArgs = string.Join(' ', words);
             if (cleanArgs.Length > MaxArgsLength)
                 return Fail(RequestProblemKind.Invalid, "args", $"{cleanArgs.Length} characters is more than the {MaxArgsLength} allowed");
+            if (words.Select(w => w.Split('=')[0]).FirstOrDefault(k => ReservedKeys.Contains(k, StringComparer.OrdinalIgnoreCase)) is { } reserved)
+                return Fail(RequestProblemKind.Invalid, "args", $"'{reserved}' is set by the service and cannot be given in args (reserved: {string.Join(", ", ReservedKeys)})");
         }
 
         if (kernel != null)

@@ -8,6 +8,7 @@ document.addEventListener("DOMContentLoaded", () => {
   const base = form.dataset.base;
   const argsChars = new Set([..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", ...form.dataset.argsChars]);
   const maxArgs = Number(form.dataset.maxArgs), maxFarmer = Number(form.dataset.maxFarmer);
+  const reserved = form.dataset.reserved.split(" ");
   const field = (id) => document.getElementById(id);
   const result = field("result");
 
@@ -26,6 +27,10 @@ document.addEventListener("DOMContentLoaded", () => {
     const bad = [...args].find((c) => !argsChars.has(c));
     if (bad !== undefined) found.args = `Character ${describe(bad)} is not allowed; allowed are letters, digits, space and = _ . , : - + /.`;
     else if (args.trim().split(/ +/).join(" ").length > maxArgs) found.args = `At most ${maxArgs} characters.`;
+    else {
+      const key = args.trim().split(/ +/).map((w) => w.split("=")[0]).find((k) => reserved.includes(k.toLowerCase()));
+      if (key !== undefined) found.args = `'${key}' is set by the service and cannot be given in args (reserved: ${reserved.join(", ")}).`;
+    }
     return found;
   }
 

@@ -59,6 +59,24 @@ public sealed class PageBrowserTests(BrowserSite browser) : IClassFixture<Browse
     }
 
     [Fact]
+    public async Task A_reserved_kernel_key_in_the_arguments_is_shown_as_you_type()
+    {
+        var page = await browser.OpenAsync("/generate");
+        var requests = new List<string>();
+        page.Request += (_, request) => requests.Add(request.Url);
+
+        await page.FillAsync("#farmer", "12");
+        await page.ClickAsync("button[type=submit]");
+        Assert.True(await page.IsVisibleAsync("#result"));
+        await page.FillAsync("#args", "console=ttyS0 runmode=dev");
+
+        Assert.Equal("'runmode' is set by the service and cannot be given in args (reserved: runmode, farmer_id, version, panic, bootstrap_url, bootstrap_token).",
+            await page.TextContentAsync("#args-error"));
+        Assert.False(await page.IsVisibleAsync("#result"));
+        Assert.Empty(requests);
+    }
+
+    [Fact]
     public async Task Without_javascript_the_server_renders_the_download()
     {
         var page = await browser.OpenAsync("/generate", new() { JavaScriptEnabled = false, AcceptDownloads = true });

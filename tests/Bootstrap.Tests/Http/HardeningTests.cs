@@ -119,3 +119,42 @@ public sealed class HardeningTests : IDisposable
         Assert.True(Directory.Exists(_site.NetLinks));
     }
 }
+
+/// <summary>Args cannot set the kernel arguments the service writes itself.</summary>
+public sealed class ReservedKernelKeyTests : IDisposable
+{
+    private readonly TestSite _site = new();
+
+    public ReservedKernelKeyTests() => _site.AddProdKernel();
+
+    public void Dispose() => _site.Dispose();
+
+    [Theory]
+    [InlineData("runmode=dev", "runmode")]
+    [InlineData("console=ttyS0%20farmer_id=666", "farmer_id")]
+    [InlineData("panic=0", "panic")]
+    [InlineData("version=v2", "version")]
+    [InlineData("bootstrap_url=http:___evil", "bootstrap_url")]
+    [InlineData("BOOTSTRAP_TOKEN=x", "BOOTSTRAP_TOKEN")]
+    [InlineData("quiet%20Runmode", "Runmode")]
+    public async Task A_reserved_key_in_args_is_400_naming_it(string args, string key)
+    {
+        foreach (var route in new[] { "ipxe", "iso" })
+        {
+            var response = await _site.Client().GetAsync($"/{route}/prod/1234/{args}");
+
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Equal($"args: '{key}' is set by the service and cannot be given in args (reserved: runmode, farmer_id, version, panic, bootstrap_url, bootstrap_token)\n",
+                await response.Content.ReadAsStringAsync());
+        }
+    }
+
+    [Theory]
+    [InlineData("runmodes=1")]
+    [InlineData("my_panic=1")]
+    [InlineData("console=ttyS0%20versions")]
+    public async Task Keys_that_only_look_alike_are_fine(string args)
+    {
+        Assert.Equal(HttpStatusCode.OK, (await _site.Client().GetAsync($"/ipxe/prod/1234/{args}")).StatusCode);
+    }
+}

@@ -44,6 +44,7 @@ builder.WebHost.ConfigureKestrel(kestrel =>
     kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
     kestrel.Limits.MaxRequestHeaderCount = 64;
     kestrel.Limits.MaxRequestBodySize = 64 * 1024;   // the kernel upload raises its own limit to max-upload-bytes
+    ConnectionLimits.Apply(kestrel, config);
 });
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(config.ShutdownTimeoutSeconds));
 

@@ -41,7 +41,7 @@ public sealed class ClientBudgets(BootstrapConfig config) : IDisposable
 
     private static ContentHttpResult? Take(PartitionedRateLimiter<string> limiter, HttpContext http, string what)
     {
-        using var lease = limiter.AttemptAcquire(http.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+        using var lease = limiter.AttemptAcquire(ClientKey.Of(http.Connection.RemoteIpAddress));
         if (lease.IsAcquired)
             return null;
         var retry = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)) : 60;

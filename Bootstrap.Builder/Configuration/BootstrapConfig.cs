@@ -62,6 +62,15 @@ public sealed record BootstrapConfig
     /// <summary>Cold image builds a client address may start per minute (cached images are not counted); past it 429.</summary>
     [JsonPropertyName("cold-builds-per-minute")] public int ColdBuildsPerMinute { get; init; } = 60;
 
+    /// <summary>Open connections the service accepts in all; past it new ones are refused.</summary>
+    [JsonPropertyName("max-connections")] public int MaxConnections { get; init; } = 10_000;
+
+    /// <summary>Open connections one client address (an IPv6 /64) may hold; past it new ones are closed at once. Trusted proxies are exempt.</summary>
+    [JsonPropertyName("max-connections-per-client")] public int MaxConnectionsPerClient { get; init; } = 256;
+
+    /// <summary>Slowest a client may read an answer (after 5 s of grace); a client that stops reading is dropped.</summary>
+    [JsonPropertyName("min-response-bytes-per-second")] public int MinResponseBytesPerSecond { get; init; } = 16 * 1024;
+
     /// <summary>How long a stopping service lets running downloads finish.</summary>
     [JsonPropertyName("shutdown-timeout-seconds")] public int ShutdownTimeoutSeconds { get; init; } = 30;
 

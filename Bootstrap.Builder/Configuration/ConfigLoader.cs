@@ -134,6 +134,12 @@ public static partial class ConfigLoader
             Fail("admin-requests-per-minute", "must be at least 1");
         if (c.ColdBuildsPerMinute < 1)
             Fail("cold-builds-per-minute", "must be at least 1");
+        if (c.MaxConnections < 1)
+            Fail("max-connections", "must be at least 1");
+        if (c.MaxConnectionsPerClient < 1)
+            Fail("max-connections-per-client", "must be at least 1");
+        if (c.MinResponseBytesPerSecond < 1)
+            Fail("min-response-bytes-per-second", "must be at least 1");
         if (c.ShutdownTimeoutSeconds is < 0 or > 3600)
             Fail("shutdown-timeout-seconds", "must be 0 to 3600");
     }

@@ -25,6 +25,6 @@ public static class ScriptEndpoints
         string network, string? farmer, string? args, string? kernel)
     {
         var (bound, error) = BootRequestBinding.Bind(http, config, kernels, network, farmer, args, kernel);
-        return error ?? PlainText.Script(scripts.Boot(bound!.Request, bound.BaseUrl));
+        return error ?? PlainText.Script(scripts.BootUtf8(bound!.Request, bound.BaseUrl));
     }
 }

@@ -19,19 +19,27 @@ public sealed class BootScripts(BootstrapConfig config)
     /// render is a pure function of the request, the base URL and the config, so the last few
     /// thousand are kept: farms ask for the same script over and over.
     /// </summary>
-    public string Boot(BootRequest request, string baseUrl)
+    public string Boot(BootRequest request, string baseUrl) => Rendered(request, baseUrl).Text;
+
+    /// <summary>The boot script as UTF-8 bytes, encoded once per remembered render (what the /ipxe route sends).</summary>
+    public byte[] BootUtf8(BootRequest request, string baseUrl) => Rendered(request, baseUrl).Utf8;
+
+    private RenderedScript Rendered(BootRequest request, string baseUrl)
     {
         if (_rendered.TryGetValue((request, baseUrl), out var script))
             return script;
-        script = _boot.Render(Values(request, baseUrl));
+        var text = _boot.Render(Values(request, baseUrl));
+        script = new RenderedScript(text, System.Text.Encoding.UTF8.GetBytes(text));
         if (_rendered.Count >= MaxRendered)
             _rendered.Clear();   // farm ids are the client's choice: the memory stays bounded
         _rendered[(request, baseUrl)] = script;
         return script;
     }
 
+    private sealed record RenderedScript(string Text, byte[] Utf8);
+
     private const int MaxRendered = 4096;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(BootRequest, string), string> _rendered = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(BootRequest, string), RenderedScript> _rendered = new();
 
     /// <summary>The boot script with <c>ifstat</c>, <c>route</c> and a pause before the download, for /debug images.</summary>
     public string Debug(BootRequest request, string baseUrl) => _debug.Render(Values(request, baseUrl));

@@ -128,18 +128,14 @@ public static partial class ConfigLoader
             Fail("max-concurrent-builds", "must not be negative (0 = one per core)");
         if (c.BuildQueueLimit < 0)
             Fail("build-queue-limit", "must not be negative");
-        if (c.MaxUploadBytes < 1)
-            Fail("max-upload-bytes", "must be at least 1");
-        if (c.AdminRequestsPerMinute < 1)
-            Fail("admin-requests-per-minute", "must be at least 1");
-        if (c.ColdBuildsPerMinute < 1)
-            Fail("cold-builds-per-minute", "must be at least 1");
-        if (c.MaxConnections < 1)
-            Fail("max-connections", "must be at least 1");
-        if (c.MaxConnectionsPerClient < 1)
-            Fail("max-connections-per-client", "must be at least 1");
-        if (c.MinResponseBytesPerSecond < 1)
-            Fail("min-response-bytes-per-second", "must be at least 1");
+        foreach (var (key, value) in new (string, long)[]
+                 {
+                     ("max-upload-bytes", c.MaxUploadBytes), ("admin-requests-per-minute", c.AdminRequestsPerMinute),
+                     ("cold-builds-per-minute", c.ColdBuildsPerMinute), ("max-connections", c.MaxConnections),
+                     ("max-connections-per-client", c.MaxConnectionsPerClient), ("min-response-bytes-per-second", c.MinResponseBytesPerSecond),
+                 })
+            if (value < 1)
+                Fail(key, "must be at least 1");
         if (c.ShutdownTimeoutSeconds is < 0 or > 3600)
             Fail("shutdown-timeout-seconds", "must be 0 to 3600");
     }

@@ -68,7 +68,7 @@ public static class ProvisionCli
         pending.SetAction(async (parse, _) => await WithStore(parse, async (_, store) =>
         {
             foreach (var p in await store.PendingAsync())
-                await Out(parse).WriteLineAsync($"{p.Mac}  first={p.FirstSeen:u}  last={p.LastSeen:u}  from={p.RemoteAddress}  count={p.Count}");
+                await Out(parse).WriteLineAsync($"{p.Mac}  first={p.FirstSeen:u}  last={p.LastSeen:u}  from={p.RemoteAddress}  count={p.Count}  first_from={p.FirstAddress}");
             return 0;
         }));
 

@@ -18,7 +18,7 @@ public static class ProvisionEndpoints
     }
 
     private static async Task<IResult> QuickScript(HttpContext http, BootstrapConfig config, KernelStore kernels,
-        BootScripts scripts, ProvisionStore store, BootstrapMetrics metrics, string mac)
+        BootScripts scripts, ProvisionStore store, BootstrapMetrics metrics, ClientBudgets budgets, string mac)
     {
         var normalized = MacAddress.Normalize(mac);
         if (normalized == null)
@@ -27,7 +27,9 @@ public static class ProvisionEndpoints
         if (entry == null)
         {
             metrics.UnknownMacs.Add(1);
-            await store.RecordUnknownAsync(normalized, http.Connection.RemoteIpAddress?.ToString(), DateTimeOffset.UtcNow);
+            if (budgets.UnknownMachine(http) is { } tooMany)
+                return tooMany;
+            await store.RecordUnknownAsync(normalized, http.Connection.RemoteIpAddress?.ToString(), DateTimeOffset.UtcNow, config.MaxPendingMachines);
             return PlainText.Error(StatusCodes.Status404NotFound, $"machine {normalized} is not provisioned (recorded as pending)");
         }
         var (bound, error) = BootRequestBinding.Bind(http, config, kernels, entry.Network, entry.Farmer, entry.Args, kernel: null);

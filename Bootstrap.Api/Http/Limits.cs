@@ -15,6 +15,7 @@ public sealed class ClientBudgets(BootstrapConfig config) : IDisposable
     private readonly PartitionedRateLimiter<string> _admin = PerMinute(config.AdminRequestsPerMinute);
     private readonly PartitionedRateLimiter<string> _coldBuilds = PerMinute(config.ColdBuildsPerMinute);
     private readonly PartitionedRateLimiter<string> _failedAuthentication = PerMinute(FailedAuthenticationsPerMinute);
+    private readonly PartitionedRateLimiter<string> _unknownMachines = PerMinute(config.UnknownMachinesPerMinute);
 
     /// <summary>Wrong admin tokens a client address may send per minute before it gets 429 instead of 401.</summary>
     public const int FailedAuthenticationsPerMinute = 10;
@@ -36,6 +37,9 @@ public sealed class ClientBudgets(BootstrapConfig config) : IDisposable
     /// <summary>Null when another wrong token may be answered 401, else the 429 answer; the holder of the right token is never counted here.</summary>
     public ContentHttpResult? FailedAuthentication(HttpContext http) => Take(_failedAuthentication, http, "failed admin authentications");
 
+    /// <summary>Null when another unknown MAC from this client may be recorded, else the 429 answer.</summary>
+    public ContentHttpResult? UnknownMachine(HttpContext http) => Take(_unknownMachines, http, "unknown machines");
+
     /// <summary>Null when the cold build may go on, else the 429 answer.</summary>
     public ContentHttpResult? ColdBuild(HttpContext http) => Take(_coldBuilds, http, "cold image builds");
 
@@ -54,6 +58,7 @@ public sealed class ClientBudgets(BootstrapConfig config) : IDisposable
         _admin.Dispose();
         _coldBuilds.Dispose();
         _failedAuthentication.Dispose();
+        _unknownMachines.Dispose();
     }
 }
 

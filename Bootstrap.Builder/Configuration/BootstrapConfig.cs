@@ -62,6 +62,12 @@ public sealed record BootstrapConfig
     /// <summary>Cold image builds a client address may start per minute (cached images are not counted); past it 429.</summary>
     [JsonPropertyName("cold-builds-per-minute")] public int ColdBuildsPerMinute { get; init; } = 60;
 
+    /// <summary>Unregistered machines remembered as pending; a new one beyond it pushes out the one seen longest ago.</summary>
+    [JsonPropertyName("max-pending-machines")] public int MaxPendingMachines { get; init; } = 10_000;
+
+    /// <summary>Unknown MACs a client address may have recorded per minute; past it /provision answers 429.</summary>
+    [JsonPropertyName("unknown-machines-per-minute")] public int UnknownMachinesPerMinute { get; init; } = 120;
+
     /// <summary>Open connections the service accepts in all; past it new ones are refused.</summary>
     [JsonPropertyName("max-connections")] public int MaxConnections { get; init; } = 10_000;
 

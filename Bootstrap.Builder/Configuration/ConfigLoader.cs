@@ -133,6 +133,7 @@ public static partial class ConfigLoader
                      ("max-upload-bytes", c.MaxUploadBytes), ("admin-requests-per-minute", c.AdminRequestsPerMinute),
                      ("cold-builds-per-minute", c.ColdBuildsPerMinute), ("max-connections", c.MaxConnections),
                      ("max-connections-per-client", c.MaxConnectionsPerClient), ("min-response-bytes-per-second", c.MinResponseBytesPerSecond),
+                     ("max-pending-machines", c.MaxPendingMachines), ("unknown-machines-per-minute", c.UnknownMachinesPerMinute),
                  })
             if (value < 1)
                 Fail(key, "must be at least 1");

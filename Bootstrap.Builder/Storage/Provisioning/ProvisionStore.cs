@@ -8,7 +8,7 @@ namespace Bootstrap.Builder.Storage.Provisioning;
 public sealed record ProvisionEntry(string Mac, string Network, string Farmer, string Args);
 
 /// <summary>A machine that asked for its boot script but is not registered yet.</summary>
-public sealed record PendingMachine(string Mac, DateTimeOffset FirstSeen, DateTimeOffset LastSeen, string? RemoteAddress, long Count);
+public sealed record PendingMachine(string Mac, DateTimeOffset FirstSeen, DateTimeOffset LastSeen, string? RemoteAddress, long Count, string? FirstAddress = null);
 
 public sealed class DuplicateMacException(string mac) : Exception($"MAC {mac} is already registered; delete it first");
 
@@ -74,19 +74,31 @@ public sealed class ProvisionStore
     public async Task<bool> DeleteAsync(string mac) =>
         await Query(db => db.ExecuteAsync("DELETE FROM provision WHERE client = @mac COLLATE NOCASE", new { mac })) > 0;
 
-    /// <summary>Notes that an unregistered MAC asked: first/last time, address, how often.</summary>
-    public Task RecordUnknownAsync(string mac, string? remoteAddress, DateTimeOffset now) =>
-        Query(db => db.ExecuteAsync(
-            """
-            INSERT INTO provision_pending (mac, first_seen, last_seen, remote_address, count)
-            VALUES (@mac, @now, @now, @remoteAddress, 1)
-            ON CONFLICT (mac) DO UPDATE SET last_seen = @now, remote_address = @remoteAddress, count = count + 1
-            """, new { mac, now = now.ToString("O"), remoteAddress }));
+    /// <summary>
+    /// Notes that an unregistered MAC asked: first and last time, first and last address, how
+    /// often. A new entry beyond <paramref name="maxPending"/> pushes out the ones seen longest ago.
+    /// </summary>
+    public Task RecordUnknownAsync(string mac, string? remoteAddress, DateTimeOffset now, int maxPending = int.MaxValue) =>
+        Query(async db =>
+        {
+            var count = await db.ExecuteScalarAsync<long>(
+                """
+                INSERT INTO provision_pending (mac, first_seen, last_seen, remote_address, first_address, count)
+                VALUES (@mac, @now, @now, @remoteAddress, @remoteAddress, 1)
+                ON CONFLICT (mac) DO UPDATE SET last_seen = @now, remote_address = @remoteAddress, count = provision_pending.count + 1
+                RETURNING count
+                """, new { mac, now = now.ToString("O"), remoteAddress });
+            if (count == 1 && maxPending < int.MaxValue)
+                await db.ExecuteAsync(
+                    "DELETE FROM provision_pending WHERE mac NOT IN (SELECT mac FROM provision_pending ORDER BY last_seen DESC, mac LIMIT @maxPending)",
+                    new { maxPending });
+            return count;
+        });
 
     public async Task<IReadOnlyList<PendingMachine>> PendingAsync() =>
-        (await Query(db => db.QueryAsync<(string Mac, string FirstSeen, string LastSeen, string? RemoteAddress, long Count)>(
-            "SELECT mac, first_seen, last_seen, remote_address, count FROM provision_pending ORDER BY last_seen DESC")))
-        .Select(r => new PendingMachine(r.Mac, DateTimeOffset.Parse(r.FirstSeen), DateTimeOffset.Parse(r.LastSeen), r.RemoteAddress, r.Count))
+        (await Query(db => db.QueryAsync<(string Mac, string FirstSeen, string LastSeen, string? RemoteAddress, long Count, string? FirstAddress)>(
+            "SELECT mac, first_seen, last_seen, remote_address, count, first_address FROM provision_pending ORDER BY last_seen DESC")))
+        .Select(r => new PendingMachine(r.Mac, DateTimeOffset.Parse(r.FirstSeen), DateTimeOffset.Parse(r.LastSeen), r.RemoteAddress, r.Count, r.FirstAddress))
         .ToList();
 
     /// <summary>True when the database opens and answers a query.</summary>

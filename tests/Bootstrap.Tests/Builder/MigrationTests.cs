@@ -48,7 +48,7 @@ public sealed class MigrationTests : IDisposable
 
         Assert.Equal((0, "52:54:00:00:00:01  network=prod  farmer=1234  args=console=ttyS0\n52:54:00:00:00:02  network=test  farmer=77  args=\n", ""),
             await Cli("provision", "list"));
-        Assert.Equal(["Bootstrap.Migrations.0001_provision.sql"], Journal());
+        Assert.Equal(["Bootstrap.Migrations.0001_provision.sql", "Bootstrap.Migrations.0002_pending_first_address.sql"], Journal());
         _site.AddProdKernel();
         var script = await _site.Client().GetStringAsync("/provision/52-54-00-00-00-01");
         Assert.Contains("farmer_id=1234 console=ttyS0", script);
@@ -70,11 +70,11 @@ public sealed class MigrationTests : IDisposable
         }
 
         var store = new ProvisionStore(_site.Database);
-        Assert.Equal(["0001_provision.sql"], store.Migrate());
+        Assert.Equal(["0001_provision.sql", "0002_pending_first_address.sql"], store.Migrate());
         Assert.Equal([], store.Migrate());
 
         Assert.Equal([new ProvisionEntry("52:54:00:00:00:03", "qa", "5", "a=b")], await store.ListAsync());
-        Assert.Equal((0, "52:54:00:00:00:09  first=2026-11-22 10:00:00Z  last=2026-11-22 11:00:00Z  from=192.0.2.8  count=4\n", ""),
+        Assert.Equal((0, "52:54:00:00:00:09  first=2026-11-22 10:00:00Z  last=2026-11-22 11:00:00Z  from=192.0.2.8  count=4  first_from=192.0.2.8\n", ""),
             await Cli("provision", "pending"));
     }
 

@@ -70,7 +70,7 @@ public sealed class ProvisionCliTests : IDisposable
         await store.RecordUnknownAsync("52:54:00:00:00:09", "192.0.2.7", new DateTimeOffset(2026, 11, 22, 10, 0, 0, TimeSpan.Zero));
         await store.RecordUnknownAsync("52:54:00:00:00:09", "192.0.2.8", new DateTimeOffset(2026, 11, 22, 11, 0, 0, TimeSpan.Zero));
 
-        Assert.Equal((0, "52:54:00:00:00:09  first=2026-11-22 10:00:00Z  last=2026-11-22 11:00:00Z  from=192.0.2.8  count=2\n", ""),
+        Assert.Equal((0, "52:54:00:00:00:09  first=2026-11-22 10:00:00Z  last=2026-11-22 11:00:00Z  from=192.0.2.8  count=2  first_from=192.0.2.7\n", ""),
             await Run("pending"));
     }
 }

@@ -158,3 +158,53 @@ public sealed class ReservedKernelKeyTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, (await _site.Client().GetAsync($"/ipxe/prod/1234/{args}")).StatusCode);
     }
 }
+
+/// <summary>Unknown machines cannot fill the pending table or rewrite where a real one came from.</summary>
+public sealed class PendingBoundTests
+{
+    [Fact]
+    public async Task A_flood_of_unknown_macs_from_one_client_gets_429_past_its_budget()
+    {
+        using var site = new TestSite(c => c["unknown-machines-per-minute"] = 20);
+        site.AddProdKernel();
+        var client = site.Client();
+
+        var answers = new List<HttpStatusCode>();
+        for (var i = 0; i < 300; i++)
+            answers.Add((await client.GetAsync($"/provision/52:54:00:00:{i / 256:x2}:{i % 256:x2}")).StatusCode);
+
+        Assert.Equal(20, answers.Count(a => a == HttpStatusCode.NotFound));
+        Assert.Equal(280, answers.Count(a => a == HttpStatusCode.TooManyRequests));
+        Assert.Equal(20, (await new Bootstrap.Builder.Storage.Provisioning.ProvisionStore(site.Database).PendingAsync()).Count);
+    }
+
+    [Fact]
+    public async Task The_table_keeps_the_machines_seen_most_recently()
+    {
+        using var site = new TestSite(c => c["max-pending-machines"] = 5);
+        var store = new Bootstrap.Builder.Storage.Provisioning.ProvisionStore(site.Database);
+        store.Migrate();
+        var start = new DateTimeOffset(2026, 11, 22, 10, 0, 0, TimeSpan.Zero);
+
+        for (var i = 1; i <= 8; i++)
+            await store.RecordUnknownAsync($"52:54:00:00:00:{i:x2}", "192.0.2.1", start.AddMinutes(i), maxPending: 5);
+
+        Assert.Equal(["52:54:00:00:00:08", "52:54:00:00:00:07", "52:54:00:00:00:06", "52:54:00:00:00:05", "52:54:00:00:00:04"],
+            (await store.PendingAsync()).Select(p => p.Mac));
+    }
+
+    [Fact]
+    public async Task A_stranger_asking_for_a_pending_mac_does_not_erase_where_it_first_came_from()
+    {
+        using var site = new TestSite();
+        var store = new Bootstrap.Builder.Storage.Provisioning.ProvisionStore(site.Database);
+        store.Migrate();
+        var now = DateTimeOffset.UtcNow;
+
+        await store.RecordUnknownAsync("52:54:00:00:00:09", "192.0.2.7", now);
+        await store.RecordUnknownAsync("52:54:00:00:00:09", "203.0.113.66", now.AddSeconds(1));
+
+        var pending = Assert.Single(await store.PendingAsync());
+        Assert.Equal(("192.0.2.7", "203.0.113.66", 2L), (pending.FirstAddress, pending.RemoteAddress, pending.Count));
+    }
+}

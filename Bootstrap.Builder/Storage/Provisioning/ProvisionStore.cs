@@ -78,22 +78,25 @@ public sealed class ProvisionStore
     /// Notes that an unregistered MAC asked: first and last time, first and last address, how
     /// often. A new entry beyond <paramref name="maxPending"/> pushes out the ones seen longest ago.
     /// </summary>
-    public Task RecordUnknownAsync(string mac, string? remoteAddress, DateTimeOffset now, int maxPending = int.MaxValue) =>
-        Query(async db =>
-        {
-            var count = await db.ExecuteScalarAsync<long>(
-                """
-                INSERT INTO provision_pending (mac, first_seen, last_seen, remote_address, first_address, count)
-                VALUES (@mac, @now, @now, @remoteAddress, @remoteAddress, 1)
-                ON CONFLICT (mac) DO UPDATE SET last_seen = @now, remote_address = @remoteAddress, count = provision_pending.count + 1
-                RETURNING count
-                """, new { mac, now = now.ToString("O"), remoteAddress });
-            if (count == 1 && maxPending < int.MaxValue)
-                await db.ExecuteAsync(
-                    "DELETE FROM provision_pending WHERE mac NOT IN (SELECT mac FROM provision_pending ORDER BY last_seen DESC, mac LIMIT @maxPending)",
-                    new { maxPending });
-            return count;
-        });
+    public async Task RecordUnknownAsync(string mac, string? remoteAddress, DateTimeOffset now, int maxPending = int.MaxValue)
+    {
+        await using var db = Open();
+        // One transaction, so a new machine and the trim it may cause cost one commit.
+        await using var tx = await db.BeginTransactionAsync();
+        var count = await db.ExecuteScalarAsync<long>(
+            """
+            INSERT INTO provision_pending (mac, first_seen, last_seen, remote_address, first_address, count)
+            VALUES (@mac, @now, @now, @remoteAddress, @remoteAddress, 1)
+            ON CONFLICT (mac) DO UPDATE SET last_seen = @now, remote_address = @remoteAddress, count = provision_pending.count + 1
+            RETURNING count
+            """, new { mac, now = now.ToString("O"), remoteAddress }, tx);
+        if (count == 1 && maxPending < int.MaxValue
+            && await db.ExecuteScalarAsync<long>("SELECT count(*) FROM provision_pending", transaction: tx) > maxPending)
+            await db.ExecuteAsync(
+                "DELETE FROM provision_pending WHERE mac NOT IN (SELECT mac FROM provision_pending ORDER BY last_seen DESC, mac LIMIT @maxPending)",
+                new { maxPending }, tx);
+        await tx.CommitAsync();
+    }
 
     public async Task<IReadOnlyList<PendingMachine>> PendingAsync() =>
         (await Query(db => db.QueryAsync<(string Mac, string FirstSeen, string LastSeen, string? RemoteAddress, long Count, string? FirstAddress)>(

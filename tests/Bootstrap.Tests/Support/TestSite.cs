@@ -38,6 +38,7 @@ public sealed class TestSite : IDisposable
             // Budgets high enough that only the tests about them ever meet them.
             ["admin-requests-per-minute"] = 1_000_000,
             ["cold-builds-per-minute"] = 1_000_000,
+            ["unknown-machines-per-minute"] = 1_000_000,
             ["runmodes"] = new Dictionary<string, string> { ["prod"] = "Production", ["test"] = "Testnet", ["dev"] = "Devnet", ["qa"] = "QA" },
         };
         configure?.Invoke(config);

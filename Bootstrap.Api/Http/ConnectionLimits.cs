@@ -27,12 +27,12 @@ public static class ConnectionLimits
     private sealed class PerClient(BootstrapConfig config)
     {
         private readonly ConcurrentDictionary<string, int> _open = new();
-        private readonly HashSet<IPAddress> _proxies = config.TrustedProxies.Select(IPAddress.Parse).ToHashSet();
+        private readonly Func<IPAddress?, bool> _isProxy = TrustedProxies.Listed(config);
 
         public async Task Run(ConnectionContext connection, ConnectionDelegate next)
         {
             var peer = (connection.RemoteEndPoint as IPEndPoint)?.Address;
-            if (peer != null && _proxies.Contains(peer.IsIPv4MappedToIPv6 ? peer.MapToIPv4() : peer))
+            if (_isProxy(peer))
             {
                 await next(connection);
                 return;

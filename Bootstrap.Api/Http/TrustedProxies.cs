@@ -30,17 +30,22 @@ public static class TrustedProxies
     {
         if (config.TrustedProxies.Count == 0)
             return app;
-        var proxies = config.TrustedProxies.Select(IPAddress.Parse).ToHashSet();
+        var isProxy = Listed(config);
         return app.Use((http, next) =>
         {
             foreach (var header in OriginalHeaders)
                 http.Request.Headers.Remove(header);
-            var peer = http.Connection.RemoteIpAddress;
-            if (peer != null && proxies.Contains(peer.IsIPv4MappedToIPv6 ? peer.MapToIPv4() : peer)
-                && LastValue(http.Request.Headers["X-Forwarded-Host"]) is { } host)
+            if (isProxy(http.Connection.RemoteIpAddress) && LastValue(http.Request.Headers["X-Forwarded-Host"]) is { } host)
                 http.Features.Set(new ProxyHost(host));
             return next(http);
         }).UseForwardedHeaders();
+    }
+
+    /// <summary>Whether a peer address is one of <c>trusted-proxies</c> (an IPv4 address seen as IPv6-mapped counts as itself).</summary>
+    public static Func<IPAddress?, bool> Listed(BootstrapConfig config)
+    {
+        var proxies = config.TrustedProxies.Select(IPAddress.Parse).ToHashSet();
+        return peer => peer != null && proxies.Contains(peer.IsIPv4MappedToIPv6 ? peer.MapToIPv4() : peer);
     }
 
     /// <summary>The forwarded host a trusted proxy sent, as sent (a feature: nothing is made for direct requests).</summary>

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Bootstrap.Builder.Requests;
-using Bootstrap.Builder.Storage;
 
 namespace Bootstrap.Builder.Storage.Kernels;
 

@@ -23,10 +23,12 @@ public static class Services
         services.AddSingleton(new TemplateStore(config.IpxeTemplate));
         services.AddSingleton(sp => new ArtifactCache(
             config.CacheMemoryBytes,
-            config.CachePath,
+            config.CacheDiskBytes > 0
+                ? new DiskTier(config.CachePath, config.CacheDiskBytes,
+                    warning => sp.GetRequiredService<ILoggerFactory>().CreateLogger("Bootstrap.Cache").LogWarning("{Warning}", warning))
+                : null,
             config.MaxConcurrentBuilds > 0 ? config.MaxConcurrentBuilds : Environment.ProcessorCount,
-            config.BuildQueueLimit,
-            warning => sp.GetRequiredService<ILoggerFactory>().CreateLogger("Bootstrap.Cache").LogWarning("{Warning}", warning)));
+            config.BuildQueueLimit));
         services.AddSingleton<ImagePipeline>();
         services.AddSingleton<BootstrapMetrics>();
         services.AddSingleton<PrometheusExporter>();

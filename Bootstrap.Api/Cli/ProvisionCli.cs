@@ -19,7 +19,7 @@ public static class ProvisionCli
         var address = new Option<string>("--address") { Description = "the machine's MAC (aa:bb:cc:dd:ee:ff, aa-bb-.., or 12 hex digits)", Required = true };
         var network = new Option<string>("--network") { Description = "the network (runmode) it boots", Required = true };
         var farmer = new Option<string>("--farmer") { Description = "its farm id (digits)", Required = true };
-        var args = new Option<string>("--args") { Description = "extra kernel arguments (the rules of the /ipxe route)" };
+        var args = new Option<string>("--args") { Description = "extra kernel arguments, '/' written as itself (the rules of the /ipxe route)" };
 
         var add = new Command("add", "Register a machine: its MAC boots NETWORK with FARM and ARGS") { address, network, farmer, args };
         add.SetAction(async (parse, _) => await WithStore(parse, async (config, store) =>
@@ -28,7 +28,7 @@ public static class ProvisionCli
             if (mac == null)
                 return BootstrapCli.Refuse(parse, BadMac(parse.GetValue(address)));
             // The same rules as the HTTP routes: what is stored here is rendered into a script later.
-            var (request, problem) = BootRequestParser.Parse(config.Runmodes, parse.GetValue(network)!, parse.GetValue(farmer), parse.GetValue(args) ?? "");
+            var (request, problem) = BootRequestParser.ParseTyped(config.Runmodes, parse.GetValue(network)!, parse.GetValue(farmer), parse.GetValue(args) ?? "");
             if (problem != null)
                 return BootstrapCli.Refuse(parse, problem.Message);
             try

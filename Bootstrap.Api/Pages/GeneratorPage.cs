@@ -30,7 +30,7 @@ public static class GeneratorPage
         {
             if (string.IsNullOrEmpty(input.Farmer))
                 errors["farmer"] = "Enter your farm id (digits only).";
-            var (request, problem) = BootRequestParser.Parse(config.Runmodes, network, input.Farmer ?? "", input.Args ?? "",
+            var (request, problem) = BootRequestParser.ParseTyped(config.Runmodes, network, input.Farmer ?? "", input.Args ?? "",
                 string.IsNullOrEmpty(input.Kernel) ? null : input.Kernel);
             if (problem != null && !errors.ContainsKey("farmer"))
                 errors[problem.Field] = Sentence(problem.Detail);
@@ -45,7 +45,7 @@ public static class GeneratorPage
             <p class="lead">Pick your network, type your farm id, choose how the machine will boot. The machine then
             downloads its OS from this service and joins your farm.</p>
             <form id="generator" method="get" action="{{(expert ? "/expert" : "/generate")}}" novalidate
-                  data-base="{{E(baseUrl)}}" data-args-chars="{{E(BootRequestParser.ArgsPunctuation)}}"
+                  data-base="{{E(baseUrl)}}" data-args-chars="{{E(BootRequestParser.ArgsPunctuation)}}" data-args-unexpressible="{{E(ArgsSegment.UnexpressiblePattern)}}"
                   data-max-args="{{BootRequestParser.MaxArgsLength}}" data-reserved="{{E(string.Join(' ', BootRequestParser.ReservedKeys))}}" data-max-farmer="{{BootRequestParser.MaxFarmerLength}}">
             <div class="field">
               <label for="network">Network</label>
@@ -65,7 +65,7 @@ public static class GeneratorPage
               <label for="args">Extra kernel arguments <span class="optional">(optional)</span></label>
               <input id="args" name="args" autocomplete="off" spellcheck="false" maxlength="{{BootRequestParser.MaxArgsLength}}"
                      value="{{E(input.Args)}}" placeholder="console=ttyS0" aria-describedby="args-help args-error"{{Invalid("args", errors)}}>
-              <p id="args-help" class="help">Letters, digits, space and <code>= _ . , : - + /</code>.</p>
+              <p id="args-help" class="help">Letters, digits, space and <code>= _ . , : - + /</code>; not <code>___</code> nor <code>_</code> right before <code>/</code> (the URL writes <code>/</code> as <code>___</code>).</p>
               {{Error("args", errors)}}
             </div>
             {{(expert ? KernelChoice(kernels, input.Kernel, errors) : "")}}

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Bootstrap.Builder.Storage;
 
 namespace Bootstrap.Builder.Caching;
 
@@ -12,17 +11,16 @@ public sealed record Artifact(string Key, byte[] Bytes, bool Built, double? Buil
 /// <summary>
 /// Content-addressed store of built images: the key is a hash of everything the image depends on,
 /// so an entry never goes stale. Entries live in memory up to a byte budget (least recently used
-/// dropped first) and on disk under <c>cache-path</c>, written to a temp file and renamed so no
-/// reader sees half an entry. Concurrent requests for one key share one build; at most
+/// dropped first) and, when a <see cref="DiskTier"/> is given, on disk under <c>cache-path</c> up to
+/// its own bound. Concurrent requests for one key share one build; at most
 /// <c>maxConcurrentBuilds</c> builds run at once and at most <c>queueLimit</c> wait.
 /// </summary>
 public sealed class ArtifactCache
 {
     private readonly long _memoryBudget;
-    private readonly string? _diskPath;
+    private readonly DiskTier? _disk;
     private readonly int _queueLimit;
     private readonly SemaphoreSlim _slots;
-    private readonly Action<string> _warn;
     private readonly ConcurrentDictionary<string, Lazy<Task<Artifact>>> _inFlight = new();
     private readonly Lock _lock = new();
     private readonly Dictionary<string, LinkedListNode<(string Key, byte[] Bytes)>> _memory = new();
@@ -30,14 +28,16 @@ public sealed class ArtifactCache
     private long _memoryBytes;
     private int _waiting;
 
-    public ArtifactCache(long memoryBudget, string? diskPath, int maxConcurrentBuilds, int queueLimit, Action<string>? warn = null)
+    public ArtifactCache(long memoryBudget, DiskTier? disk, int maxConcurrentBuilds, int queueLimit)
     {
         _memoryBudget = memoryBudget;
-        _diskPath = diskPath;
+        _disk = disk;
         _queueLimit = queueLimit;
         _slots = new SemaphoreSlim(maxConcurrentBuilds, maxConcurrentBuilds);
-        _warn = warn ?? (_ => { });
     }
+
+    /// <summary>The disk tier, if any (its size and evictions are exported as metrics).</summary>
+    public DiskTier? Disk => _disk;
 
     /// <summary>Builds actually run (not answered from memory or disk).</summary>
     public long Builds => Interlocked.Read(ref _builds);
@@ -68,7 +68,7 @@ public sealed class ArtifactCache
             if (_memory.ContainsKey(key))
                 return true;
         }
-        return DiskFile(key) is { } path && File.Exists(path);
+        return _disk?.Contains(key) == true;
     }
 
     /// <summary>
@@ -91,7 +91,7 @@ public sealed class ArtifactCache
             // Another caller may have finished this key between our memory check and joining.
             if (FromMemory(key) is { } hot)
                 return new Artifact(key, hot, Built: false);
-            if (FromDisk(key) is { } stored)
+            if (_disk?.Read(key) is { } stored)
             {
                 Interlocked.Increment(ref _diskHits);
                 Remember(key, stored);
@@ -120,7 +120,7 @@ public sealed class ArtifactCache
                 _slots.Release();
             }
             Remember(key, bytes);
-            ToDisk(key, bytes);
+            _disk?.Write(key, bytes);
             return new Artifact(key, bytes, Built: true, Math.Round(clock.Elapsed.TotalMilliseconds, 1));
         }
         finally
@@ -131,6 +131,7 @@ public sealed class ArtifactCache
 
     private byte[]? FromMemory(string key)
     {
+        byte[] bytes;
         lock (_lock)
         {
             if (!_memory.TryGetValue(key, out var node))
@@ -138,8 +139,10 @@ public sealed class ArtifactCache
             _recency.Remove(node);
             _recency.AddFirst(node);
             Interlocked.Increment(ref _memoryHits);
-            return node.Value.Bytes;
+            bytes = node.Value.Bytes;
         }
+        _disk?.Touch(key);   // a hot entry is the last the disk tier should drop
+        return bytes;
     }
 
     private void Remember(string key, byte[] bytes)
@@ -159,39 +162,6 @@ public sealed class ArtifactCache
                 _memoryBytes -= oldest.Value.Bytes.Length;
                 Interlocked.Increment(ref _evictions);
             }
-        }
-    }
-
-    private string? DiskFile(string key) => _diskPath == null ? null : Path.Combine(_diskPath, key[..2], key);
-
-    private byte[]? FromDisk(string key)
-    {
-        var path = DiskFile(key);
-        try
-        {
-            return path != null && File.Exists(path) ? File.ReadAllBytes(path) : null;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            _warn($"cache entry {path} is unreadable ({e.Message}); building again");
-            return null;
-        }
-    }
-
-    /// <summary>Writes an entry atomically; a failure (read-only, full disk) only costs the disk copy.</summary>
-    private void ToDisk(string key, byte[] bytes)
-    {
-        var path = DiskFile(key);
-        if (path == null)
-            return;
-        try
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            AtomicFile.WriteAsync(path, file => file.WriteAsync(bytes).AsTask()).GetAwaiter().GetResult();
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            _warn($"cache folder {_diskPath} is not writable ({e.Message}); serving {key} from memory only");
         }
     }
 }

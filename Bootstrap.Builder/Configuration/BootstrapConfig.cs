@@ -44,6 +44,9 @@ public sealed record BootstrapConfig
     /// <summary>Folder of built images kept between restarts.</summary>
     [JsonPropertyName("cache-path")] public string CachePath { get; init; } = "cache";
 
+    /// <summary>Bytes of built images kept on disk under cache-path; past it the least recently used go. 0 keeps none on disk.</summary>
+    [JsonPropertyName("cache-disk-bytes")] public long CacheDiskBytes { get; init; } = 2L * 1024 * 1024 * 1024;
+
     /// <summary>Bytes of built images kept in memory before older ones are dropped (disk copy stays).</summary>
     [JsonPropertyName("cache-memory-bytes")] public long CacheMemoryBytes { get; init; } = 256L * 1024 * 1024;
 

@@ -124,6 +124,8 @@ public static partial class ConfigLoader
                 Fail("trusted-proxies", $"'{proxy}' is not an IP address");
         if (c.CacheMemoryBytes < 0)
             Fail("cache-memory-bytes", "must not be negative");
+        if (c.CacheDiskBytes < 0)
+            Fail("cache-disk-bytes", "must not be negative (0 = no disk copy)");
         if (c.MaxConcurrentBuilds < 0)
             Fail("max-concurrent-builds", "must not be negative (0 = one per core)");
         if (c.BuildQueueLimit < 0)

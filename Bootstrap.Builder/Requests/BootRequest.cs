@@ -19,7 +19,7 @@ public sealed record BootRequest(string Network, string? Farmer, string Args, st
         get
         {
             var path = $"{Network}/{Farmer}";
-            var args = ArgsSegment.Encode(Args);
+            var args = ArgsSegment.Encode(Args).Replace(" ", "%20");
             if (args.Length > 0 || Kernel != null)
                 path += "/" + (args.Length > 0 ? args : "%20");   // a lone space is "no arguments"
             return Kernel != null ? $"{path}/{Kernel}" : path;

@@ -29,6 +29,9 @@ public static class BootRequestParser
 
     public const string ArgsRule = "letters, digits, space and = _ . , : - + (write / as ___)";
 
+    /// <summary>The same rule for args as a person types them, where '/' is itself.</summary>
+    public const string TypedArgsRule = "letters, digits, space and = _ . , : - + /";
+
     /// <summary>
     /// Kernel arguments the service writes itself: args may not set them, or a request could boot
     /// another network, another farm (side-stepping the farm-id rule), or the machines' status token.
@@ -39,7 +42,11 @@ public static class BootRequestParser
     public static string DefaultNetwork(IReadOnlyDictionary<string, string> runmodes) => runmodes.Keys.First();
 
     public static (BootRequest? Request, RequestProblem? Problem) Parse(
-        IReadOnlyDictionary<string, string> runmodes, string network, string? farmer = null, string? args = null, string? kernel = null)
+        IReadOnlyDictionary<string, string> runmodes, string network, string? farmer = null, string? args = null, string? kernel = null) =>
+        Parse(runmodes, network, farmer, args, kernel, ArgsRule);
+
+    private static (BootRequest? Request, RequestProblem? Problem) Parse(
+        IReadOnlyDictionary<string, string> runmodes, string network, string? farmer, string? args, string? kernel, string argsRule)
     {
         if (!runmodes.ContainsKey(network))
             return Fail(RequestProblemKind.UnknownNetwork, "network",
@@ -60,7 +67,7 @@ public static class BootRequestParser
             var expanded = ArgsSegment.Decode(args);
             var bad = expanded.AsSpan().IndexOfAnyExcept(ArgsChars);
             if (bad >= 0)
-                return Fail(RequestProblemKind.Invalid, "args", $"{Describe(expanded[bad])} is not allowed; allowed are {ArgsRule}");
+                return Fail(RequestProblemKind.Invalid, "args", $"{Describe(expanded[bad])} is not allowed; allowed are {argsRule}");
             var words = expanded.Split(' ', StringSplitOptions.RemoveEmptyEntries);
             cleanArgs = string.Join(' ', words);
             if (cleanArgs.Length > MaxArgsLength)
@@ -77,6 +84,23 @@ public static class BootRequestParser
         }
 
         return (new BootRequest(network, farmer, cleanArgs, kernel), null);
+    }
+
+    /// <summary>
+    /// <see cref="Parse"/> for args as a person types them (a form field, a CLI option): '/' is
+    /// written as itself, and what the URL scheme cannot carry (<see cref="ArgsSegment.Problem"/>)
+    /// is refused here rather than silently changed on the way.
+    /// </summary>
+    public static (BootRequest? Request, RequestProblem? Problem) ParseTyped(
+        IReadOnlyDictionary<string, string> runmodes, string network, string? farmer, string typedArgs, string? kernel = null)
+    {
+        var bad = typedArgs.AsSpan().IndexOfAnyExcept(ArgsChars);
+        if (bad < 0 && ArgsSegment.Problem(typedArgs) is { } unexpressible)
+        {
+            var (_, earlier) = Parse(runmodes, network, farmer, null, null, TypedArgsRule);   // network and farmer are reported first
+            return earlier != null ? (null, earlier) : Fail(RequestProblemKind.Invalid, "args", unexpressible);
+        }
+        return Parse(runmodes, network, farmer, bad < 0 ? ArgsSegment.Encode(typedArgs) : typedArgs, kernel, TypedArgsRule);
     }
 
     private static readonly SearchValues<char> ArgsChars =

@@ -9,6 +9,7 @@ document.addEventListener("DOMContentLoaded", () => {
   const argsChars = new Set([..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", ...form.dataset.argsChars]);
   const maxArgs = Number(form.dataset.maxArgs), maxFarmer = Number(form.dataset.maxFarmer);
   const reserved = form.dataset.reserved.split(" ");
+  const unexpressible = new RegExp(form.dataset.argsUnexpressible);   // the server's ArgsSegment rule
   const field = (id) => document.getElementById(id);
   const result = field("result");
 
@@ -23,9 +24,13 @@ document.addEventListener("DOMContentLoaded", () => {
     if (farmer === "") found.farmer = "Enter your farm id (digits only).";
     else if (!/^[0-9]+$/.test(farmer)) found.farmer = `Character ${describe([...farmer].find((c) => c < "0" || c > "9"))} is not allowed; a farm id is digits only.`;
     else if (farmer.length > maxFarmer) found.farmer = `A farm id is 1 to ${maxFarmer} digits.`;
-    const args = field("args").value.replaceAll("___", "/");
+    const args = field("args").value;
     const bad = [...args].find((c) => !argsChars.has(c));
+    const cannot = args.match(unexpressible);
     if (bad !== undefined) found.args = `Character ${describe(bad)} is not allowed; allowed are letters, digits, space and = _ . , : - + /.`;
+    else if (cannot) found.args = cannot[0] === "___"
+      ? "Three underscores in a row cannot be written in a URL, where ___ stands for '/'."
+      : "'_' right before '/' cannot be written in a URL, where '/' travels as ___ (put another character between them).";
     else if (args.trim().split(/ +/).join(" ").length > maxArgs) found.args = `At most ${maxArgs} characters.`;
     else {
       const key = args.trim().split(/ +/).map((w) => w.split("=")[0]).find((k) => reserved.includes(k.toLowerCase()));

@@ -77,6 +77,22 @@ public sealed class PageBrowserTests(BrowserSite browser) : IClassFixture<Browse
     }
 
     [Fact]
+    public async Task Args_the_url_cannot_carry_are_shown_as_you_type_and_a_slash_after_an_underscore_round_trips()
+    {
+        var page = await browser.OpenAsync("/generate");
+        await page.FillAsync("#farmer", "12");
+        await page.ClickAsync("button[type=submit]");
+        await page.FillAsync("#args", "x_/y");
+
+        Assert.Equal("'_' right before '/' cannot be written in a URL, where '/' travels as ___ (put another character between them).",
+            await page.TextContentAsync("#args-error"));
+        Assert.False(await page.IsVisibleAsync("#result"));
+
+        await page.FillAsync("#args", "x/_y");
+        Assert.Equal($"{Base}/ipxe/prod/12/x____y", (await page.InputValueAsync("#chain"))[6..]);
+    }
+
+    [Fact]
     public async Task Without_javascript_the_server_renders_the_download()
     {
         var page = await browser.OpenAsync("/generate", new() { JavaScriptEnabled = false, AcceptDownloads = true });

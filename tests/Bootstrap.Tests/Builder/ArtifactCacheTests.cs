@@ -10,10 +10,19 @@ public sealed class ArtifactCacheTests : IDisposable
 
     private static string Key(int n) => n.ToString("x64");
 
+    private DiskTier Disk(long bound = 1 << 20, List<string>? warnings = null) => new(_disk, bound, warnings == null ? null : warnings.Add);
+
+    private static Func<CancellationToken, Task<byte[]>> Bytes(int length) => _ => Task.FromResult(new byte[length]);
+
+    private string[] OnDisk() => Directory.GetFiles(_disk, "*", SearchOption.AllDirectories)
+        .Select(f => Path.GetRelativePath(_disk, f)).Order(StringComparer.Ordinal).ToArray();
+
+    private static string Entry(int n) => Path.Combine(Key(n)[..2], Key(n));
+
     [Fact]
     public async Task Sixteen_simultaneous_requests_for_one_key_run_one_build()
     {
-        var cache = new ArtifactCache(1 << 20, _disk, maxConcurrentBuilds: 2, queueLimit: 8);
+        var cache = new ArtifactCache(1 << 20, Disk(), maxConcurrentBuilds: 2, queueLimit: 8);
         var release = new TaskCompletionSource();
         var calls = 0;
         async Task<byte[]> Build(CancellationToken _)
@@ -36,8 +45,8 @@ public sealed class ArtifactCacheTests : IDisposable
     [Fact]
     public async Task Entries_survive_a_restart_on_disk()
     {
-        await new ArtifactCache(1 << 20, _disk, 1, 1).GetOrBuildAsync(Key(2), _ => Task.FromResult(new byte[] { 9 }), default);
-        var restarted = new ArtifactCache(1 << 20, _disk, 1, 1);
+        await new ArtifactCache(1 << 20, Disk(), 1, 1).GetOrBuildAsync(Key(2), _ => Task.FromResult(new byte[] { 9 }), default);
+        var restarted = new ArtifactCache(1 << 20, Disk(), 1, 1);
 
         var artifact = await restarted.GetOrBuildAsync(Key(2), _ => throw new InvalidOperationException("must not build"), default);
 
@@ -50,7 +59,7 @@ public sealed class ArtifactCacheTests : IDisposable
     [Fact]
     public async Task Memory_budget_drops_the_least_recently_used()
     {
-        var cache = new ArtifactCache(250, diskPath: null, 1, 1);
+        var cache = new ArtifactCache(250, disk: null, 1, 1);
         foreach (var n in new[] { 1, 2, 1, 3 })
             await cache.GetOrBuildAsync(Key(n), _ => Task.FromResult(new byte[100]), default);
 
@@ -87,7 +96,7 @@ public sealed class ArtifactCacheTests : IDisposable
     [Fact]
     public async Task Cancelled_waiter_leaves_the_build_running_and_no_temp_file()
     {
-        var cache = new ArtifactCache(1 << 20, _disk, 1, 1);
+        var cache = new ArtifactCache(1 << 20, Disk(), 1, 1);
         var release = new TaskCompletionSource();
         using var cancel = new CancellationTokenSource();
         var built = new TaskCompletionSource();
@@ -115,7 +124,7 @@ public sealed class ArtifactCacheTests : IDisposable
         var blocked = Path.Combine(_disk, "blocked");
         File.WriteAllText(blocked, "a file where the cache folder should be");
         var warnings = new List<string>();
-        var cache = new ArtifactCache(1 << 20, blocked, 1, 1, warnings.Add);
+        var cache = new ArtifactCache(1 << 20, new DiskTier(blocked, 1 << 20, warnings.Add), 1, 1);
 
         var artifact = await cache.GetOrBuildAsync(Key(5), _ => Task.FromResult(new byte[] { 5 }), default);
 
@@ -127,12 +136,104 @@ public sealed class ArtifactCacheTests : IDisposable
     [Fact]
     public async Task Failed_build_is_not_cached_and_the_next_request_builds_again()
     {
-        var cache = new ArtifactCache(1 << 20, _disk, 1, 1);
+        var cache = new ArtifactCache(1 << 20, Disk(), 1, 1);
 
         await Assert.ThrowsAsync<IOException>(() => cache.GetOrBuildAsync(Key(6), _ => throw new IOException("disk error"), default));
         var artifact = await cache.GetOrBuildAsync(Key(6), _ => Task.FromResult(new byte[] { 6 }), default);
 
         Assert.Equal([6], artifact.Bytes);
         Assert.True(artifact.Built);
+    }
+
+    [Fact]
+    public async Task Disk_tier_keeps_its_byte_bound_dropping_the_least_recently_used()
+    {
+        var disk = Disk(bound: 300);
+        var cache = new ArtifactCache(0, disk, 1, 1);   // no memory tier: every hit is a disk hit
+        foreach (var n in new[] { 1, 2, 3 })
+            await cache.GetOrBuildAsync(Key(n), Bytes(100), default);
+        await cache.GetOrBuildAsync(Key(1), Bytes(100), default);   // 1 is now more recent than 2
+        await cache.GetOrBuildAsync(Key(4), Bytes(100), default);
+
+        Assert.Equal([Entry(1), Entry(3), Entry(4)], OnDisk());
+        Assert.Equal((300L, 3, 1L, 4L), (disk.Bytes, disk.Count, disk.Evictions, cache.Builds));
+    }
+
+    [Fact]
+    public async Task Disk_bound_holds_across_a_restart_in_the_order_of_last_use()
+    {
+        var first = new ArtifactCache(0, Disk(), 1, 1);
+        foreach (var n in new[] { 1, 2, 3, 4 })
+        {
+            await first.GetOrBuildAsync(Key(n), Bytes(100), default);
+            File.SetLastWriteTimeUtc(Path.Combine(_disk, Entry(n)), new DateTime(2026, 1, 1, 0, 0, n, DateTimeKind.Utc));
+        }
+        File.SetLastWriteTimeUtc(Path.Combine(_disk, Entry(1)), new DateTime(2026, 1, 2, 0, 0, 0, DateTimeKind.Utc));   // used last
+
+        var restarted = Disk(bound: 250);
+
+        Assert.Equal([Entry(1), Entry(4)], OnDisk());
+        Assert.Equal((200L, 2, 2L), (restarted.Bytes, restarted.Count, restarted.Evictions));
+    }
+
+    [Fact]
+    public async Task Files_the_cache_did_not_write_are_neither_counted_nor_deleted()
+    {
+        string[] foreign = ["README", Path.Combine("00", "notes.txt"), Path.Combine("zz", Key(9)), Path.Combine("ab", Key(9))];
+        foreach (var file in foreign)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(_disk, file)) is { Length: > 0 } dir ? dir : _disk);
+            File.WriteAllBytes(Path.Combine(_disk, file), new byte[500]);
+        }
+        var leftover = Path.Combine("00", $".{Key(8)}.{Guid.NewGuid():N}.tmp");   // a write a crash cut short
+        File.WriteAllBytes(Path.Combine(_disk, leftover), new byte[500]);
+
+        var disk = Disk(bound: 150);
+        var cache = new ArtifactCache(0, disk, 1, 1);
+        await cache.GetOrBuildAsync(Key(1), Bytes(100), default);
+        await cache.GetOrBuildAsync(Key(2), Bytes(100), default);
+
+        Assert.Equal(foreign.Append(Entry(2)).Order(StringComparer.Ordinal).ToArray(), OnDisk());
+        Assert.Equal((100L, 1), (disk.Bytes, disk.Count));
+    }
+
+    [Fact]
+    public async Task An_entry_larger_than_the_disk_bound_is_served_but_not_stored()
+    {
+        var cache = new ArtifactCache(1 << 20, Disk(bound: 50), 1, 1);
+
+        var artifact = await cache.GetOrBuildAsync(Key(1), Bytes(100), default);
+
+        Assert.Equal(100, artifact.Bytes.Length);
+        Assert.Empty(OnDisk());
+    }
+
+    [Fact]
+    public async Task A_memory_hit_counts_as_use_for_the_disk_tier()
+    {
+        var disk = Disk(bound: 200);
+        var cache = new ArtifactCache(1 << 20, disk, 1, 1);
+        await cache.GetOrBuildAsync(Key(1), Bytes(100), default);
+        await cache.GetOrBuildAsync(Key(2), Bytes(100), default);
+        await cache.GetOrBuildAsync(Key(1), Bytes(100), default);   // from memory
+        await cache.GetOrBuildAsync(Key(3), Bytes(100), default);
+
+        Assert.Equal([Entry(1), Entry(3)], OnDisk());
+    }
+
+    [Fact]
+    public async Task An_entry_deleted_behind_the_cache_is_built_again()
+    {
+        var disk = Disk();
+        await new ArtifactCache(0, disk, 1, 1).GetOrBuildAsync(Key(1), Bytes(100), default);
+        File.Delete(Path.Combine(_disk, Entry(1)));
+        var warnings = new List<string>();
+        var cache = new ArtifactCache(0, new DiskTier(_disk, 1 << 20, warnings.Add), 1, 1);
+
+        var artifact = await cache.GetOrBuildAsync(Key(1), Bytes(100), default);
+
+        Assert.True(artifact.Built);
+        Assert.Empty(warnings);
+        Assert.Equal([Entry(1)], OnDisk());
     }
 }

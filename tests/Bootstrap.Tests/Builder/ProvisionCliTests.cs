@@ -48,7 +48,9 @@ public sealed class ProvisionCliTests : IDisposable
     [InlineData(new[] { "add", "--address", "52:54:00:ab:cd:ef", "--network", "main", "--farmer", "1" }, 1,
         "provision: unknown network 'main'; configured networks: dev, prod, qa, test\n")]
     [InlineData(new[] { "add", "--address", "52:54:00:ab:cd:ef", "--network", "prod", "--farmer", "1", "--args", "a;reboot" }, 1,
-        "provision: args: character ';' (U+003B) is not allowed; allowed are letters, digits, space and = _ . , : - + (write / as ___)\n")]
+        "provision: args: character ';' (U+003B) is not allowed; allowed are letters, digits, space and = _ . , : - + /\n")]
+    [InlineData(new[] { "add", "--address", "52:54:00:ab:cd:ef", "--network", "prod", "--farmer", "1", "--args", "root=a___b" }, 1,
+        "provision: args: three underscores in a row cannot be written in a URL, where ___ stands for '/'\n")]
     [InlineData(new[] { "add", "--address", "52:54:00:ab:cd:ef", "--network", "prod" }, 2, "provision: add needs --farmer\n")]
     [InlineData(new[] { "delete", "--address", "52:54:00:ab:cd:ef" }, 1, "provision: MAC 52:54:00:ab:cd:ef is not registered\n")]
     [InlineData(new[] { "remove" }, 2, "provision: unknown command 'remove'\n")]

@@ -50,9 +50,29 @@ public sealed class PageRouteTests : IDisposable
         var good = await _site.Client().GetStringAsync("/generate?network=prod&farmer=12&args=console%3DttyS0&format=usb");
 
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
-        Assert.Contains("Character &#x27;|&#x27; (U&#x2B;007C) is not allowed; allowed are letters, digits, space and = _ . , : - &#x2B; (write / as ___).",
+        Assert.Contains("Character &#x27;|&#x27; (U&#x2B;007C) is not allowed; allowed are letters, digits, space and = _ . , : - &#x2B; /.",
             await bad.Content.ReadAsStringAsync());
         Assert.Contains("""<a id="download" class="button" href="/usb/prod/12/console=ttyS0" download="ipxe-prod.img">""", good);
+    }
+
+    [Fact]
+    public async Task Generator_writes_a_slash_after_an_underscore_so_the_service_reads_it_back()
+    {
+        var page = await _site.Client().GetStringAsync("/generate?network=prod&farmer=12&args=x%2F_y&format=iso");
+        var script = await _site.Client().GetStringAsync("/ipxe/prod/12/x____y");
+
+        Assert.Contains("""<a id="download" class="button" href="/iso/prod/12/x____y" download="ipxe-prod.iso">""", page);
+        Assert.Contains(" farmer_id=12 x/_y && goto boot ||", script);
+    }
+
+    [Fact]
+    public async Task Generator_refuses_an_underscore_before_a_slash_instead_of_changing_it()
+    {
+        var response = await _site.Client().GetAsync("/generate?network=prod&farmer=12&args=x_%2Fy&format=iso");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("""<p id="args-error" class="error" role="alert">&#x27;_&#x27; right before &#x27;/&#x27; cannot be written in a URL, where &#x27;/&#x27; travels as ___ (put another character between them).</p>""",
+            await response.Content.ReadAsStringAsync());
     }
 
     [Fact]

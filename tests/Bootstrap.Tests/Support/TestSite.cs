@@ -26,7 +26,7 @@ public sealed class TestSite : IDisposable
     {
         Directory.CreateDirectory(NetLinks);
         Directory.CreateDirectory(Path.Combine(Root, "db"));
-        var config = new Dictionary<string, object>
+        _config = new Dictionary<string, object>
         {
             ["base-host"] = "",
             ["kernel-path"] = "kernels",
@@ -41,8 +41,22 @@ public sealed class TestSite : IDisposable
             ["unknown-machines-per-minute"] = 1_000_000,
             ["runmodes"] = new Dictionary<string, string> { ["prod"] = "Production", ["test"] = "Testnet", ["dev"] = "Devnet", ["qa"] = "QA" },
         };
-        configure?.Invoke(config);
-        File.WriteAllText(ConfigFile, JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true }));
+        configure?.Invoke(_config);
+        WriteConfig();
+    }
+
+    private readonly Dictionary<string, object> _config;
+
+    private void WriteConfig() =>
+        File.WriteAllText(ConfigFile, JsonSerializer.Serialize(_config, new JsonSerializerOptions { WriteIndented = true }));
+
+    /// <summary>Stops the hosted service; the next request starts it again on the same folder, with <paramref name="reconfigure"/> applied.</summary>
+    public void Restart(Action<Dictionary<string, object>>? reconfigure = null)
+    {
+        _factory?.Dispose();
+        _factory = null;
+        reconfigure?.Invoke(_config);
+        WriteConfig();
     }
 
     /// <summary>Writes a kernel file and returns its bytes.</summary>

@@ -33,6 +33,16 @@ public static class Services
         services.AddSingleton<BootstrapMetrics>();
         services.AddSingleton<PrometheusExporter>();
         services.AddSingleton<ClientBudgets>();
+        services.AddSingleton(sp =>
+        {
+            var log = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Bootstrap.Connections");
+            var metrics = sp.GetRequiredService<BootstrapMetrics>();
+            return new StalledReaders(config.MinResponseBytesPerSecond, (client, bytes) =>
+            {
+                metrics.ConnectionsDropped.Add(1, new KeyValuePair<string, object?>("reason", "stalled"));
+                log.LogWarning("dropped a connection from {Client}: it read {Bytes} bytes in {Seconds} s with an answer waiting", client, bytes, StalledReaders.Interval.TotalSeconds);
+            });
+        });
         services.AddSingleton<Endpoints.ImageEndpoints.ImageDependencies>();
         return services;
     }

@@ -20,6 +20,7 @@ public sealed class BootstrapMetrics : IDisposable
     public Histogram<double> BuildSeconds { get; }
     public Counter<long> KernelBytes { get; }
     public Counter<long> UnknownMacs { get; }
+    public Counter<long> ConnectionsDropped { get; }
 
     public BootstrapMetrics()
     {
@@ -29,6 +30,7 @@ public sealed class BootstrapMetrics : IDisposable
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = BuildSecondsBuckets });
         KernelBytes = Meter.CreateCounter<long>("bootstrap_kernel_bytes_served_total", "By", "Kernel bytes sent (as declared by Content-Length)");
         UnknownMacs = Meter.CreateCounter<long>("bootstrap_provision_unknown_total", description: "Provisioning requests from unregistered MACs");
+        ConnectionsDropped = Meter.CreateCounter<long>("bootstrap_connections_dropped_total", description: "Connections closed by the service: reason per-client (over max-connections-per-client) or stalled (stopped reading)");
     }
 
     /// <summary>Observable instruments over the cache's own counters (read at each scrape).</summary>

@@ -82,6 +82,61 @@ public sealed class ConnectionLimitTests : IDisposable
     }
 }
 
+/// <summary>A client that stops reading a kernel is dropped within two checks; one that reads slowly but steadily is not.</summary>
+public sealed class StalledReaderTests : IDisposable
+{
+    private const int KernelBytes = 64 * 1024 * 1024;
+    private readonly TestSite _site = new();
+
+    public StalledReaderTests()
+    {
+        _site.AddKernel("big.efi", KernelBytes);
+        _site.AddLink("prod.efi", "big.efi");
+    }
+
+    public void Dispose() => _site.Dispose();
+
+    private static async Task<Socket> Request(IPAddress source, int port)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 16 * 1024 };
+        socket.Bind(new IPEndPoint(source, 0));
+        await socket.ConnectAsync(IPAddress.Loopback, port);
+        await socket.SendAsync("GET /kernel/net/prod.efi HTTP/1.1\r\nHost: t\r\n\r\n"u8.ToArray());
+        return socket;
+    }
+
+    [Fact]
+    public async Task A_client_that_stops_reading_is_dropped_while_a_slow_one_and_a_fast_one_are_served()
+    {
+        using var service = new LiveService(_site.ConfigFile);
+        using var stalled = await Request(IPAddress.Parse("127.0.0.2"), service.Port);
+        using var slow = await Request(IPAddress.Parse("127.0.0.3"), service.Port);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var slowRead = 0L;
+        var buffer = new byte[4096];
+        while (clock.Elapsed < TimeSpan.FromSeconds(20) && !service.Log.Contains("dropped a connection"))
+        {
+            slowRead += await slow.ReceiveAsync(buffer);   // 4 KiB every 50 ms: 80 KiB/s, above the 16 KiB/s bound
+            await Task.Delay(50);
+        }
+        var droppedAfter = clock.Elapsed;
+        var fast = await service.Client().GetByteArrayAsync("/kernel/net/prod.efi");
+        for (var i = 0; i < 20; i++)
+        {
+            slowRead += await slow.ReceiveAsync(buffer);   // still served after the drop
+            await Task.Delay(50);
+        }
+        var metrics = await service.Client().GetStringAsync("/metrics");
+
+        Assert.InRange(droppedAfter, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(16));
+        Assert.Equal(["dropped a connection from 127.0.0.2: it read 0 bytes in 5 s with an answer waiting"],
+            service.Log.Split('\n').Where(l => l.Contains("dropped a connection")).Select(l => l.Trim()).ToArray());
+        Assert.Contains("bootstrap_connections_dropped_total{reason=\"stalled\"} 1", metrics);
+        Assert.Equal(KernelBytes, fast.Length);
+        Assert.InRange(slowRead, 20 * 4096, KernelBytes);
+    }
+}
+
 public sealed class ClientKeyTests
 {
     [Theory]

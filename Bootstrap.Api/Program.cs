@@ -32,6 +32,7 @@ if (string.IsNullOrEmpty(builder.Configuration["urls"]))
 BatchedRequestLog.AddTo(builder.Logging);
 builder.Services.AddBootstrap(config);
 builder.Services.AddTrustedProxies(config);
+builder.Services.AddAdminSession();
 builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
 {
     document.Info = new() { Title = "Bootstrap", Version = "v1", Description = "Network boot scripts, images and kernels for bare-metal farms" };
@@ -59,6 +60,9 @@ app.MapImages();
 app.MapKernels();
 app.MapAdmin();
 app.MapProvisioning();
+app.MapMachines();
+app.MapMachinePages();
+app.MapSignIn();
 app.MapHealth();
 app.MapMetrics();
 app.MapPages();

@@ -1,10 +1,11 @@
 using Bootstrap.Api.Http;
 using Bootstrap.Api.Observability;
 using Bootstrap.Builder.Caching;
+using Bootstrap.Builder.Machines;
+using Bootstrap.Builder.Storage.Machines;
 using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Storage.Kernels;
 using Bootstrap.Builder.Observability;
-using Bootstrap.Builder.Storage.Provisioning;
 using Bootstrap.Builder.Scripts;
 using Bootstrap.Builder.Targets;
 using Bootstrap.Builder.Templates;
@@ -19,7 +20,10 @@ public static class Services
         services.AddSingleton(config);
         services.AddSingleton(new BootScripts(config));
         services.AddSingleton(_ => new KernelStore(config.KernelPath, config.KernelNetPath));   // made by the container, so disposed with it
-        services.AddSingleton(new ProvisionStore(config.BootstrapDb));
+        services.AddSingleton(new MachineStore(config.BootstrapDb));
+        // Made at start (StartBootstrap), after the migrations: it loads every machine once.
+        services.AddSingleton(sp => new MachineDirectory(sp.GetRequiredService<MachineStore>(), config.MaxPendingMachines,
+            warning => sp.GetRequiredService<ILoggerFactory>().CreateLogger("Bootstrap.Machines").LogWarning("{Warning}", warning)));
         services.AddSingleton(new TemplateStore(config.IpxeTemplate));
         services.AddSingleton(sp => new ArtifactCache(
             config.CacheMemoryBytes,
@@ -52,8 +56,9 @@ public static class Services
     {
         var log = services.GetRequiredService<ILoggerFactory>().CreateLogger("Bootstrap");
         var config = services.GetRequiredService<BootstrapConfig>();
-        foreach (var script in services.GetRequiredService<ProvisionStore>().Migrate())
+        foreach (var script in services.GetRequiredService<MachineStore>().Migrate())
             log.LogInformation("database {Db}: migration {Script} applied", config.BootstrapDb, script);
+        log.LogInformation("machines: {Count} known", services.GetRequiredService<MachineDirectory>().Count);
         services.GetRequiredService<PrometheusExporter>();
         services.GetRequiredService<BootstrapMetrics>().Observe(services.GetRequiredService<ArtifactCache>());
         log.LogInformation("config {File}: networks {Networks}, kernels {Kernels}, database {Db}",

@@ -1,12 +1,13 @@
 using System.CommandLine;
 using Bootstrap.Builder.Requests;
-using Bootstrap.Builder.Storage.Provisioning;
+using Bootstrap.Builder.Machines;
 
 namespace Bootstrap.Api.Cli;
 
 /// <summary>
-/// <c>Bootstrap.Api provision add|list|delete|pending</c>: manages 0-bootstrap's provisioning
-/// table, which the running service reads.
+/// <c>Bootstrap.Api provision add|list|delete|pending</c>: 0-bootstrap's provisioning verbs, kept
+/// for its operators' scripts, on top of the machines (<see cref="MachineCli"/>): add assigns a
+/// machine (then=repeat), pending lists the discovered ones.
 /// </summary>
 public static class ProvisionCli
 {
@@ -22,7 +23,7 @@ public static class ProvisionCli
         var args = new Option<string>("--args") { Description = "extra kernel arguments, '/' written as itself (the rules of the /ipxe route)" };
 
         var add = new Command("add", "Register a machine: its MAC boots NETWORK with FARM and ARGS") { address, network, farmer, args };
-        add.SetAction(async (parse, _) => await WithStore(parse, async (config, store) =>
+        add.SetAction(async (parse, _) => await MachineCli.WithDirectory(parse, async (config, machines) =>
         {
             var mac = MacAddress.Normalize(parse.GetValue(address));
             if (mac == null)
@@ -31,58 +32,44 @@ public static class ProvisionCli
             var (request, problem) = BootRequestParser.ParseTyped(config.Runmodes, parse.GetValue(network)!, parse.GetValue(farmer), parse.GetValue(args) ?? "");
             if (problem != null)
                 return BootstrapCli.Refuse(parse, problem.Message);
-            try
-            {
-                await store.AddAsync(new ProvisionEntry(mac, request!.Network, request.Farmer!, request.Args));
-            }
-            catch (DuplicateMacException e)
-            {
-                return BootstrapCli.Refuse(parse, e.Message);
-            }
+            if (machines.FindByMac(mac) is { Assignment: not null })
+                return BootstrapCli.Refuse(parse, $"MAC {mac} is already registered; delete it first");
+            await machines.AssignAsync(mac, new Assignment(request!.Network, request.Farmer, request.Args, null, null, null, ThenBoot.Repeat), "cli", DateTimeOffset.UtcNow);
             await Out(parse).WriteLineAsync($"added {mac}: network={request.Network} farmer={request.Farmer} args={request.Args}");
             return 0;
         }));
 
         var deleteAddress = new Option<string>("--address") { Description = "the machine's MAC", Required = true };
         var delete = new Command("delete", "Remove a machine's registration") { deleteAddress };
-        delete.SetAction(async (parse, _) => await WithStore(parse, async (_, store) =>
+        delete.SetAction(async (parse, _) => await MachineCli.WithDirectory(parse, async (_, machines) =>
         {
             var mac = MacAddress.Normalize(parse.GetValue(deleteAddress));
             if (mac == null)
                 return BootstrapCli.Refuse(parse, BadMac(parse.GetValue(deleteAddress)));
-            if (!await store.DeleteAsync(mac))
+            if (machines.FindByMac(mac) is not { Assignment: not null })
                 return BootstrapCli.Refuse(parse, $"MAC {mac} is not registered");
+            await machines.DeleteAsync(mac);
             await Out(parse).WriteLineAsync($"deleted {mac}");
             return 0;
         }));
 
-        var list = new Command("list", "List registered machines");
-        list.SetAction(async (parse, _) => await WithStore(parse, async (_, store) =>
+        var list = new Command("list", "List registered (assigned) machines");
+        list.SetAction(async (parse, _) => await MachineCli.WithDirectory(parse, async (_, machines) =>
         {
-            foreach (var e in await store.ListAsync())
-                await Out(parse).WriteLineAsync($"{e.Mac}  network={e.Network}  farmer={e.Farmer}  args={e.Args}");
+            foreach (var m in machines.List().Where(m => m.Assignment != null).OrderBy(m => m.Mac, StringComparer.Ordinal))
+                await Out(parse).WriteLineAsync($"{m.Mac}  network={m.Assignment!.Network}  farmer={m.Assignment.Farmer}  args={m.Assignment.Args}");
             return 0;
         }));
 
-        var pending = new Command("pending", "Machines that asked for a boot script but are not registered");
-        pending.SetAction(async (parse, _) => await WithStore(parse, async (_, store) =>
+        var pending = new Command("pending", "Machines that asked for a boot script but are not assigned (discovered)");
+        pending.SetAction(async (parse, _) => await MachineCli.WithDirectory(parse, async (_, machines) =>
         {
-            foreach (var p in await store.PendingAsync())
-                await Out(parse).WriteLineAsync($"{p.Mac}  first={p.FirstSeen:u}  last={p.LastSeen:u}  from={p.RemoteAddress}  count={p.Count}  first_from={p.FirstAddress}");
+            foreach (var p in machines.List(MachineState.Discovered))
+                await Out(parse).WriteLineAsync($"{p.Mac}  first={p.FirstSeen:u}  last={p.LastSeen:u}  from={p.LastAddress}  count={p.Asks}  first_from={p.FirstAddress}");
             return 0;
         }));
 
         return new Command("provision", "Manage 0-bootstrap's provisioning table (MAC → network, farm, args)") { add, list, delete, pending };
-    }
-
-    /// <summary>Opens the database of the config (migrated, as the service does at start) and runs <paramref name="action"/>.</summary>
-    private static async Task<int> WithStore(ParseResult parse, Func<Builder.Configuration.BootstrapConfig, ProvisionStore, Task<int>> action)
-    {
-        if (BootstrapCli.LoadConfig(parse) is not { } config)
-            return BootstrapCli.Refused;
-        var store = new ProvisionStore(config.BootstrapDb);
-        store.Migrate();
-        return await action(config, store);
     }
 
     private static TextWriter Out(ParseResult parse) => parse.InvocationConfiguration.Output;

@@ -1,6 +1,6 @@
 using Bootstrap.Api.Http;
 using Bootstrap.Builder.Configuration;
-using Bootstrap.Builder.Storage.Provisioning;
+using Bootstrap.Builder.Storage.Machines;
 using Bootstrap.Builder.Templates;
 
 namespace Bootstrap.Api.Endpoints;
@@ -10,7 +10,7 @@ public static class HealthEndpoints
 {
     public static void MapHealth(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/healthz", async (HttpContext http, BootstrapConfig config, ProvisionStore store, TemplateStore templates) =>
+        app.MapGet("/healthz", async (HttpContext http, BootstrapConfig config, MachineStore store, TemplateStore templates) =>
         {
             var checks = new Dictionary<string, string>
             {

@@ -1,4 +1,5 @@
 using Bootstrap.Api.Http;
+using Bootstrap.Builder.Machines;
 using Bootstrap.Builder.Storage.Kernels;
 using Microsoft.Net.Http.Headers;
 
@@ -9,9 +10,9 @@ public static class KernelEndpoints
 {
     public static void MapKernels(this IEndpointRouteBuilder app)
     {
-                app.MapMethods("/kernel/{name}", ["GET", "HEAD"], (HttpContext http, KernelStore kernels, string name) => Serve(http, kernels, name))
+        app.MapMethods("/kernel/{name}", ["GET", "HEAD"], (HttpContext http, KernelStore kernels, MachineDirectory machines, string name) => Serve(http, kernels, machines, name))
             .WithSummary("A kernel file (Range, ETag, Last-Modified)").KernelFile();
-        app.MapMethods("/kernel/net/{name}", ["GET", "HEAD"], (HttpContext http, KernelStore kernels, string name) => Serve(http, kernels, "net/" + name))
+        app.MapMethods("/kernel/net/{name}", ["GET", "HEAD"], (HttpContext http, KernelStore kernels, MachineDirectory machines, string name) => Serve(http, kernels, machines, "net/" + name))
             .WithSummary("The kernel a runmode link points at (Range, ETag, Last-Modified)").KernelFile();
     }
 
@@ -22,12 +23,15 @@ public static class KernelEndpoints
              .Produces<string>(StatusCodes.Status404NotFound, "text/plain")
              .Produces<string>(StatusCodes.Status503ServiceUnavailable, "text/plain");
 
-    private static IResult Serve(HttpContext http, KernelStore kernels, string path)
+    private static IResult Serve(HttpContext http, KernelStore kernels, MachineDirectory machines, string path)
     {
         DropDateValidators(http.Request.Headers);
         var kernel = kernels.Open(path);
         if (kernel == null)
             return PlainText.Error(StatusCodes.Status404NotFound, $"kernel '{path}' is not in the kernels folder");
+        // A whole download from a machine's address goes into its boot log (ranges would flood it).
+        if (HttpMethods.IsGet(http.Request.Method) && http.Request.Headers.Range.Count == 0)
+            machines.Fetched(http.Connection.RemoteIpAddress?.ToString(), $"kernel {path}", DateTimeOffset.UtcNow);
         return TypedResults.Stream(kernel.Stream, "application/octet-stream", fileDownloadName: null,
             kernel.LastModified, EntityTagHeaderValue.Parse(kernel.ETag), enableRangeProcessing: true);
     }

@@ -19,6 +19,14 @@ public static class ScriptEndpoints
             .WithName("BootScript")
             .WithSummary("iPXE boot script: DHCP over every NIC, then download and boot the network's kernel")
             .Script().BootRequestErrors();
+        // For machines that run iPXE already (chain http://<service>/ipxe-generic): the generic script of the -generic images.
+        app.MapGet("/ipxe-generic", (HttpContext http) =>
+            {
+                var (baseUrl, problem) = http.PublicBaseUrl(config);
+                return problem != null ? (IResult)PlainText.Error(StatusCodes.Status400BadRequest, problem) : PlainText.Script(scripts.Provision(baseUrl!));
+            })
+            .WithSummary("The generic script: the machine asks /provision/<MAC> for each of its MACs and polls while it is not assigned")
+            .Script();
     }
 
     private static IResult BootScript(HttpContext http, BootstrapConfig config, KernelStore kernels, BootScripts scripts,

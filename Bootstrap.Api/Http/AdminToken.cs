@@ -36,6 +36,11 @@ public sealed class AdminToken(BootstrapConfig config, ClientBudgets budgets) : 
         return await next(context);
     }
 
+    /// <summary>True when <paramref name="given"/> is the configured token (never when none is configured), compared in constant time.</summary>
+    public static bool Matches(string given, BootstrapConfig config) =>
+        config.ApiToken.Length > 0 && CryptographicOperations.FixedTimeEquals(
+            SHA256.HashData(Encoding.UTF8.GetBytes(given)), SHA256.HashData(Encoding.UTF8.GetBytes(config.ApiToken)));
+
     /// <summary>True when the request carries the configured token (never when none is configured).</summary>
     public static bool IsPresentedBy(HttpContext http, BootstrapConfig config) =>
         config.ApiToken.Length > 0 && Presented(http, SHA256.HashData(Encoding.UTF8.GetBytes(config.ApiToken)));

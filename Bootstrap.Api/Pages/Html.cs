@@ -39,6 +39,7 @@ public static class Html
             {{Link("/generate", "Boot image", current)}}
             {{Link("/expert", "Expert", current)}}
             {{Link("/images", "Kernels", current)}}
+            {{Link("/machines", "Machines", current)}}
             <a href="/openapi/v1.json">API</a>
             </nav>
             </header>

@@ -65,8 +65,11 @@ public sealed record BootstrapConfig
     /// <summary>Cold image builds a client address may start per minute (cached images are not counted); past it 429.</summary>
     [JsonPropertyName("cold-builds-per-minute")] public int ColdBuildsPerMinute { get; init; } = 60;
 
-    /// <summary>Unregistered machines remembered as pending; a new one beyond it pushes out the one seen longest ago.</summary>
+    /// <summary>Discovered (unassigned) machines remembered; a new one beyond it pushes out the one seen longest ago.</summary>
     [JsonPropertyName("max-pending-machines")] public int MaxPendingMachines { get; init; } = 10_000;
+
+    /// <summary>Seconds an unassigned machine waits between two asks for its boot script.</summary>
+    [JsonPropertyName("discovery-poll-seconds")] public int DiscoveryPollSeconds { get; init; } = 10;
 
     /// <summary>Unknown MACs a client address may have recorded per minute; past it /provision answers 429.</summary>
     [JsonPropertyName("unknown-machines-per-minute")] public int UnknownMachinesPerMinute { get; init; } = 120;

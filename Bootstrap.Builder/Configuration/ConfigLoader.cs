@@ -136,6 +136,7 @@ public static partial class ConfigLoader
                      ("cold-builds-per-minute", c.ColdBuildsPerMinute), ("max-connections", c.MaxConnections),
                      ("max-connections-per-client", c.MaxConnectionsPerClient), ("min-response-bytes-per-second", c.MinResponseBytesPerSecond),
                      ("max-pending-machines", c.MaxPendingMachines), ("unknown-machines-per-minute", c.UnknownMachinesPerMinute),
+                     ("discovery-poll-seconds", c.DiscoveryPollSeconds),
                  })
             if (value < 1)
                 Fail(key, "must be at least 1");

@@ -13,6 +13,7 @@ public sealed class BootScripts(BootstrapConfig config)
     private readonly ScriptText _quick = ScriptText.FromResource("quick");
     private readonly ScriptText _provision = ScriptText.FromResource("provision");
     private readonly ScriptText _debug = ScriptText.FromResource("debug");
+    private readonly ScriptText _local = ScriptText.FromResource("local");
 
     /// <summary>
     /// The full boot script: banner, DHCP over every NIC, clock sync, kernel download, boot. A
@@ -47,11 +48,29 @@ public sealed class BootScripts(BootstrapConfig config)
     /// <summary>The answer of <c>/provision/&lt;mac&gt;</c>: download and boot, the network being up already.</summary>
     public string Quick(BootRequest request, string baseUrl) => _quick.Render(Values(request, baseUrl));
 
-    /// <summary>The generic script: each NIC asks <c>/provision/&lt;its MAC&gt;</c> for its boot script.</summary>
+    /// <summary>
+    /// The answer of <c>/provision/&lt;mac&gt;</c> for an assigned machine: the quick script, its
+    /// kernel command line extended with where and with which token the machine reports its status
+    /// (and, when its profile has one, where its answer file is). The token is 32 hex digits and
+    /// the URLs are validated, so nothing here can break the script's line.
+    /// </summary>
+    public string Assigned(BootRequest request, string baseUrl, string token, string? answerUrl)
+    {
+        var values = Values(request, baseUrl);
+        values["cmdline"] += $" bootstrap_url={baseUrl} bootstrap_token={token}" + (answerUrl == null ? "" : $" answer_url={answerUrl}");
+        return _quick.Render(values);
+    }
+
+    /// <summary>The answer of <c>/provision/&lt;mac&gt;</c> for an installed machine assigned with then=local: boot its own disk.</summary>
+    public string LocalDisk(string baseUrl) => _local.Render(new Dictionary<string, string> { ["machines_url"] = $"{baseUrl}/machines" });
+
+    /// <summary>The generic script: the machine asks <c>/provision/&lt;MAC&gt;</c> for each of its MACs, then polls while it is not assigned.</summary>
     public string Provision(string baseUrl) =>
         _provision.Render(new Dictionary<string, string>
         {
             ["provision_url"] = $"{baseUrl}/provision",
+            ["machines_url"] = $"{baseUrl}/machines",
+            ["poll_seconds"] = config.DiscoveryPollSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["dns_check"] = DnsCheck(baseUrl),
         });
 

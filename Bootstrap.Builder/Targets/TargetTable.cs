@@ -59,6 +59,8 @@ public static class TargetTable
         new("snponly", RouteShape.Request, ScriptKind.Boot, UefiSnpOnly, "ipxe-snp-{network}.efi",
             new("EFI file (firmware network driver)", "Like the EFI file, but uses the firmware's own network driver: for NICs iPXE has no driver for.")),
         new("uefi-generic", RouteShape.Static, ScriptKind.Provision, UefiFull, "ipxe-generic.efi"),
+        new("iso-generic", RouteShape.Static, ScriptKind.Provision, HybridIso, "ipxe-generic.iso"),
+        new("usb-generic", RouteShape.Static, ScriptKind.Provision, HybridIso, "ipxe-generic.img"),
         new("uefi-provision", RouteShape.Static, ScriptKind.Boot, UefiFull, "ipxe-provision.efi"),
         new("krn", RouteShape.Request, ScriptKind.Boot, LinuxKernel, "ipxe-{network}.lkrn",
             new("Linux-kernel file (.lkrn)", "For GRUB or syslinux (linux16 ipxe.lkrn).")),

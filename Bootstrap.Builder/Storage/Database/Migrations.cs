@@ -27,11 +27,16 @@ public static class Migrations
     /// Applies the scripts a SQLite database has not run yet; returns their names. Two processes
     /// starting together on one file take turns on a lock file beside it, so each script runs once.
     /// </summary>
-    public static IReadOnlyList<string> ApplySqlite(string connectionString, string databasePath, Action<string>? log = null)
+    public static IReadOnlyList<string> ApplySqlite(string connectionString, string databasePath, Action<string>? log = null) =>
+        ApplySqlite(connectionString, databasePath, log, upTo: null);
+
+    /// <summary>Applies the scripts up to and including <paramref name="upTo"/> only (tests make a database of an earlier release with it).</summary>
+    internal static IReadOnlyList<string> ApplySqlite(string connectionString, string databasePath, Action<string>? log, string? upTo)
     {
         using var turn = FileLock.Take(databasePath + ".migrations.lock", TimeSpan.FromSeconds(60));
         var upgrader = DeployChanges.To.SqliteDatabase(connectionString)
-            .WithScriptsEmbeddedInAssembly(typeof(Migrations).Assembly, name => name.StartsWith(ResourcePrefix, StringComparison.Ordinal))
+            .WithScriptsEmbeddedInAssembly(typeof(Migrations).Assembly, name => name.StartsWith(ResourcePrefix, StringComparison.Ordinal)
+                && (upTo == null || string.CompareOrdinal(name[ResourcePrefix.Length..], upTo) <= 0))
             .WithTransactionPerScript()
             .LogTo(new Log(log))
             .Build();

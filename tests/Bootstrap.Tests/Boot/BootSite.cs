@@ -11,7 +11,12 @@ public sealed class BootSite : IDisposable
     public TestSite Site { get; }
     public LiveService Service { get; }
 
-    public BootSite()
+    public BootSite() : this(null)
+    {
+    }
+
+    /// <param name="configure">Changes to the site's config.json (e.g. a shorter discovery poll).</param>
+    public BootSite(Action<Dictionary<string, object>>? configure)
     {
         var kernel = Environment.GetEnvironmentVariable("BOOTSTRAP_TEST_KERNEL") is { Length: > 0 } k ? k : Path.Combine(RepoRoot.Path, ".cache", "vmlinuz");
         if (!File.Exists(kernel))
@@ -20,6 +25,7 @@ public sealed class BootSite : IDisposable
         {
             c["base-host"] = $"http://{Qemu.ServiceAddress}";
             c["ipxe-template"] = RepoTemplate.Folder;
+            configure?.Invoke(c);
         });
         File.Copy(kernel, Path.Combine(Site.Kernels, "vmlinuz-debian.efi"));
         Site.AddLink("prod.efi", "vmlinuz-debian.efi");

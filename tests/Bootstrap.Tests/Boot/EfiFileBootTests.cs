@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using Bootstrap.Builder.Storage.Provisioning;
+using Bootstrap.Builder.Machines;
 using Bootstrap.Tests.Support;
 
 namespace Bootstrap.Tests.Boot;
@@ -31,11 +31,15 @@ public sealed partial class EfiFileBootTests(BootSite boot) : IClassFixture<Boot
     [Fact]
     public async Task Generic_efi_file_boots_what_the_database_says_for_its_mac()
     {
-        await new ProvisionStore(boot.Site.Database).AddAsync(new ProvisionEntry("52:54:00:12:34:56", "prod", "777", "console=ttyS0 from=db"));
+        using var admin = boot.Service.Client();
+        admin.DefaultRequestHeaders.Authorization = new("Bearer", TestSite.Token);
+        await MachineApi.AssignAsync(admin, "52:54:00:12:34:56", new { network = "prod", farmer = "777", args = "console=ttyS0 from=db" });
+        var token = (await admin.GetStringAsync("/provision/52:54:00:12:34:56")) is var script ? MachineApi.TokenIn(script) : "";
 
         var line = await BootEfiFile("/uefi-generic", "e1000");
 
-        Assert.Equal("Kernel command line: kernel nomodeset version=v3 runmode=prod panic=7200 farmer_id=777 console=ttyS0 from=db", line);
+        Assert.Equal("Kernel command line: kernel nomodeset version=v3 runmode=prod panic=7200 farmer_id=777 console=ttyS0 from=db " +
+                     $"bootstrap_url=http://{Qemu.ServiceAddress} bootstrap_token={token}", line);
     }
 
     private async Task<string> BootEfiFile(string path, string nic)

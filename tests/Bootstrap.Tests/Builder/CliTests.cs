@@ -23,7 +23,12 @@ public sealed class CliTests : IDisposable
     [InlineData(new[] { "provision", "add", "--help" }, "--farmer <farmer> (REQUIRED)")]
     [InlineData(new[] { "provision", "list", "--help" }, "--config <config>")]
     [InlineData(new[] { "provision", "delete", "--help" }, "--address <address> (REQUIRED)")]
-    [InlineData(new[] { "provision", "pending", "-h" }, "Machines that asked for a boot script but are not registered")]
+    [InlineData(new[] { "provision", "pending", "-h" }, "Machines that asked for a boot script but are not assigned (discovered)")]
+    [InlineData(new[] { "--help" }, "machines")]
+    [InlineData(new[] { "machines", "--help" }, "assign")]
+    [InlineData(new[] { "machines", "assign", "--help" }, "--then <then>")]
+    [InlineData(new[] { "machines", "list", "--help" }, "--state <state>")]
+    [InlineData(new[] { "profiles", "put", "--help" }, "--answer-template <answer-template>")]
     public async Task Every_verb_has_help(string[] args, string mentions)
     {
         var (code, stdout, stderr) = await Run(args);

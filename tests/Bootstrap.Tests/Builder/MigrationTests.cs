@@ -1,6 +1,7 @@
 using Bootstrap.Api.Cli;
 using Bootstrap.Builder.Storage.Database;
-using Bootstrap.Builder.Storage.Provisioning;
+using Bootstrap.Builder.Machines;
+using Bootstrap.Builder.Storage.Machines;
 using Bootstrap.Tests.Support;
 using CliWrap;
 using Bootstrap.Builder.Processes;
@@ -48,7 +49,8 @@ public sealed class MigrationTests : IDisposable
 
         Assert.Equal((0, "52:54:00:00:00:01  network=prod  farmer=1234  args=console=ttyS0\n52:54:00:00:00:02  network=test  farmer=77  args=\n", ""),
             await Cli("provision", "list"));
-        Assert.Equal(["Bootstrap.Migrations.0001_provision.sql", "Bootstrap.Migrations.0002_pending_first_address.sql"], Journal());
+        Assert.Equal(["Bootstrap.Migrations.0001_provision.sql", "Bootstrap.Migrations.0002_pending_first_address.sql",
+            "Bootstrap.Migrations.0003_machines.sql"], Journal());
         _site.AddProdKernel();
         var script = await _site.Client().GetStringAsync("/provision/52-54-00-00-00-01");
         Assert.Contains("farmer_id=1234 console=ttyS0", script);
@@ -69,20 +71,48 @@ public sealed class MigrationTests : IDisposable
                 """);
         }
 
-        var store = new ProvisionStore(_site.Database);
-        Assert.Equal(["0001_provision.sql", "0002_pending_first_address.sql"], store.Migrate());
+        var store = new MachineStore(_site.Database);
+        Assert.Equal(["0001_provision.sql", "0002_pending_first_address.sql", "0003_machines.sql"], store.Migrate());
         Assert.Equal([], store.Migrate());
 
-        Assert.Equal([new ProvisionEntry("52:54:00:00:00:03", "qa", "5", "a=b")], await store.ListAsync());
+        Assert.Equal((0, "52:54:00:00:00:03  network=qa  farmer=5  args=a=b\n", ""), await Cli("provision", "list"));
         Assert.Equal((0, "52:54:00:00:00:09  first=2026-11-22 10:00:00Z  last=2026-11-22 11:00:00Z  from=192.0.2.8  count=4  first_from=192.0.2.8\n", ""),
             await Cli("provision", "pending"));
+    }
+
+    [Fact]
+    public async Task A_database_of_todays_schema_moves_every_row_into_machines()
+    {
+        var connection = $"Data Source={_site.Database}";
+        Migrations.ApplySqlite(connection, _site.Database, null, upTo: "0002_pending_first_address.sql");
+        using (var db = Open())
+            db.Execute("""
+                INSERT INTO provision VALUES ('52:54:00:00:00:03', 'qa', '5', 'root=/dev/sda1'), ('52:54:00:00:00:03', 'prod', '6', 'later'),
+                                             ('52:54:00:00:00:04', 'prod', '7', NULL);
+                INSERT INTO provision_pending (mac, first_seen, last_seen, remote_address, count, first_address)
+                VALUES ('52:54:00:00:00:09', '2026-11-22T10:00:00.0000000+00:00', '2026-11-22T11:00:00.0000000+00:00', '192.0.2.8', 4, '192.0.2.7'),
+                       ('52:54:00:00:00:04', '2026-11-22T10:00:00.0000000+00:00', '2026-11-22T11:00:00.0000000+00:00', '192.0.2.9', 1, '192.0.2.9');
+                """);
+
+        var store = new MachineStore(_site.Database);
+        Assert.Equal(["0003_machines.sql"], store.Migrate());
+        var machines = (await store.AllAsync()).OrderBy(m => m.Id, StringComparer.Ordinal).ToList();
+
+        Assert.Equal(["mac:52:54:00:00:00:03", "mac:52:54:00:00:00:04", "mac:52:54:00:00:00:09"], machines.Select(m => m.Id));
+        Assert.Equal(new Assignment("qa", "5", "root=/dev/sda1", null, null, null, "repeat"), machines[0].Assignment);   // the row 0-bootstrap answered
+        Assert.Equal(new Assignment("prod", "7", "", null, null, null, "repeat"), machines[1].Assignment);
+        Assert.Equal(("assigned", "assigned", "discovered"), (machines[0].State, machines[1].State, machines[2].State));
+        Assert.All(machines.Take(2), m => Assert.Matches("^[0-9a-f]{32}$", m.Token));
+        Assert.Equal(("192.0.2.7", "192.0.2.8", 4L, new DateTimeOffset(2026, 11, 22, 10, 0, 0, TimeSpan.Zero)),
+            (machines[2].FirstAddress, machines[2].LastAddress, machines[2].Asks, machines[2].FirstSeen));
+        Assert.Equal([["52:54:00:00:00:03"], ["52:54:00:00:00:04"], ["52:54:00:00:00:09"]], machines.Select(m => m.Macs));
     }
 
     [Fact]
     public void Every_script_runs_once_when_many_start_together_in_one_process()
     {
         var applied = new List<string>[8];
-        Parallel.For(0, applied.Length, i => applied[i] = new ProvisionStore(_site.Database).Migrate().ToList());
+        Parallel.For(0, applied.Length, i => applied[i] = new MachineStore(_site.Database).Migrate().ToList());
 
         Assert.Equal(Migrations.Scripts, applied.SelectMany(a => a).Order(StringComparer.Ordinal));
         Assert.Equal(Migrations.Scripts.Select(s => "Bootstrap.Migrations." + s), Journal());

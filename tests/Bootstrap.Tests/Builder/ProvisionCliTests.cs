@@ -1,5 +1,6 @@
 using Bootstrap.Api.Cli;
-using Bootstrap.Builder.Storage.Provisioning;
+using Bootstrap.Builder.Machines;
+using Bootstrap.Builder.Storage.Machines;
 using Bootstrap.Tests.Support;
 
 namespace Bootstrap.Tests.Builder;
@@ -67,10 +68,13 @@ public sealed class ProvisionCliTests : IDisposable
     [Fact]
     public async Task Pending_lists_machines_that_asked()
     {
-        var store = new ProvisionStore(_site.Database);
+        var store = new MachineStore(_site.Database);
         store.Migrate();
-        await store.RecordUnknownAsync("52:54:00:00:00:09", "192.0.2.7", new DateTimeOffset(2026, 11, 22, 10, 0, 0, TimeSpan.Zero));
-        await store.RecordUnknownAsync("52:54:00:00:00:09", "192.0.2.8", new DateTimeOffset(2026, 11, 22, 11, 0, 0, TimeSpan.Zero));
+        await using (var machines = new MachineDirectory(store, maxDiscovered: 100))
+        {
+            await machines.AskedAsync("52:54:00:00:00:09", new Facts(), "192.0.2.7", new DateTimeOffset(2026, 11, 22, 10, 0, 0, TimeSpan.Zero));
+            await machines.AskedAsync("52:54:00:00:00:09", new Facts(), "192.0.2.8", new DateTimeOffset(2026, 11, 22, 11, 0, 0, TimeSpan.Zero));
+        }
 
         Assert.Equal((0, "52:54:00:00:00:09  first=2026-11-22 10:00:00Z  last=2026-11-22 11:00:00Z  from=192.0.2.8  count=2  first_from=192.0.2.7\n", ""),
             await Run("pending"));

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
+using Bootstrap.Builder.Machines;
+using Bootstrap.Builder.Storage.Machines;
 using Bootstrap.Tests.Support;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -175,36 +177,40 @@ public sealed class PendingBoundTests
 
         Assert.Equal(20, answers.Count(a => a == HttpStatusCode.NotFound));
         Assert.Equal(280, answers.Count(a => a == HttpStatusCode.TooManyRequests));
-        Assert.Equal(20, (await new Bootstrap.Builder.Storage.Provisioning.ProvisionStore(site.Database).PendingAsync()).Count);
+        Assert.Equal(20, (await MachineApi.GetAsync(site.AdminClient(), "/api/machines?state=discovered")).GetArrayLength());
     }
 
     [Fact]
-    public async Task The_table_keeps_the_machines_seen_most_recently()
+    public async Task The_directory_keeps_the_discovered_machines_seen_most_recently()
     {
         using var site = new TestSite(c => c["max-pending-machines"] = 5);
-        var store = new Bootstrap.Builder.Storage.Provisioning.ProvisionStore(site.Database);
+        var store = new MachineStore(site.Database);
         store.Migrate();
+        await using var machines = new MachineDirectory(store, maxDiscovered: 5);
         var start = new DateTimeOffset(2026, 11, 22, 10, 0, 0, TimeSpan.Zero);
 
         for (var i = 1; i <= 8; i++)
-            await store.RecordUnknownAsync($"52:54:00:00:00:{i:x2}", "192.0.2.1", start.AddMinutes(i), maxPending: 5);
+            await machines.AskedAsync($"52:54:00:00:00:{i:x2}", new Facts(), "192.0.2.1", start.AddMinutes(i));
 
         Assert.Equal(["52:54:00:00:00:08", "52:54:00:00:00:07", "52:54:00:00:00:06", "52:54:00:00:00:05", "52:54:00:00:00:04"],
-            (await store.PendingAsync()).Select(p => p.Mac));
+            machines.List(MachineState.Discovered).Select(m => m.Mac));
+        Assert.Equal(5, (await store.AllAsync()).Count);
     }
 
     [Fact]
-    public async Task A_stranger_asking_for_a_pending_mac_does_not_erase_where_it_first_came_from()
+    public async Task A_stranger_asking_for_a_discovered_mac_does_not_erase_where_it_first_came_from()
     {
         using var site = new TestSite();
-        var store = new Bootstrap.Builder.Storage.Provisioning.ProvisionStore(site.Database);
+        var store = new MachineStore(site.Database);
         store.Migrate();
         var now = DateTimeOffset.UtcNow;
+        await using (var machines = new MachineDirectory(store, maxDiscovered: 100))
+        {
+            await machines.AskedAsync("52:54:00:00:00:09", new Facts(), "192.0.2.7", now);
+            await machines.AskedAsync("52:54:00:00:00:09", new Facts(), "203.0.113.66", now.AddSeconds(1));
+        }
 
-        await store.RecordUnknownAsync("52:54:00:00:00:09", "192.0.2.7", now);
-        await store.RecordUnknownAsync("52:54:00:00:00:09", "203.0.113.66", now.AddSeconds(1));
-
-        var pending = Assert.Single(await store.PendingAsync());
-        Assert.Equal(("192.0.2.7", "203.0.113.66", 2L), (pending.FirstAddress, pending.RemoteAddress, pending.Count));
+        var machine = Assert.Single(await store.AllAsync());
+        Assert.Equal(("192.0.2.7", "203.0.113.66", 2L), (machine.FirstAddress, machine.LastAddress, machine.Asks));
     }
 }

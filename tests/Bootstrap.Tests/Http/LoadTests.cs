@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
-using Bootstrap.Builder.Storage.Provisioning;
+using Bootstrap.Builder.Machines;
 using Bootstrap.Tests.Support;
 
 namespace Bootstrap.Tests.Http;
@@ -28,8 +28,9 @@ public sealed class LoadTests : IDisposable
         var kernel = _site.AddKernel("zos.efi", size: 4_000_000);
         _site.AddLink("prod.efi", "zos.efi");
         using var service = new LiveService(_site.ConfigFile);
-        await new ProvisionStore(_site.Database).AddAsync(new ProvisionEntry("52:54:00:00:00:01", "prod", "1234", "console=ttyS0"));
         using var setup = service.Client();
+        setup.DefaultRequestHeaders.Authorization = new("Bearer", TestSite.Token);
+        await MachineApi.AssignAsync(setup, "52:54:00:00:00:01", new { network = "prod", farmer = "1234", args = "console=ttyS0" });
         var scriptHash = SHA256.HashData(await setup.GetByteArrayAsync("/ipxe/prod/1234"));
         var isoHash = SHA256.HashData(await setup.GetByteArrayAsync("/iso/prod/1234"));
         var quickHash = SHA256.HashData(await setup.GetByteArrayAsync("/provision/52:54:00:00:00:01"));

@@ -1,5 +1,5 @@
 using System.Net;
-using Bootstrap.Builder.Storage.Provisioning;
+using Bootstrap.Builder.Machines;
 using Bootstrap.Tests.Support;
 
 namespace Bootstrap.Tests.Http;
@@ -24,18 +24,20 @@ public sealed class ProvisionRouteTests : IDisposable
     public async Task Registered_mac_gets_the_quick_script_whatever_its_spelling(string spelled)
     {
         var client = _site.Client();
-        var store = new ProvisionStore(_site.Database);
-        await client.GetAsync("/healthz"); // the service applies the schema at start
-        await store.AddAsync(new ProvisionEntry("52:54:00:12:34:56", "prod", "1234", "console=ttyS0"));
+        await MachineApi.AssignAsync(_site.AdminClient(), "52:54:00:12:34:56", new { network = "prod", farmer = "1234", args = "console=ttyS0" });
 
         var response = await client.GetAsync($"/provision/{spelled.ToUpperInvariant()}");
+        var script = await response.Content.ReadAsStringAsync();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(Scripts.Reference("quick-prod-1234.ipxe"), await response.Content.ReadAsStringAsync());
+        var token = MachineApi.TokenIn(script);
+        Assert.Equal(32, token.Length);
+        Assert.Equal(Scripts.Reference("quick-prod-1234.ipxe").Replace("farmer_id=1234 console=ttyS0",
+            $"farmer_id=1234 console=ttyS0 bootstrap_url=https://bootstrap.test bootstrap_token={token}"), script);
     }
 
     [Fact]
-    public async Task Unknown_mac_is_404_and_recorded_as_pending()
+    public async Task Unknown_mac_is_404_and_recorded_as_discovered()
     {
         var client = _site.Client();
 
@@ -43,10 +45,10 @@ public sealed class ProvisionRouteTests : IDisposable
         await client.GetAsync("/provision/AA-BB-CC-DD-EE-01");
 
         Assert.Equal(HttpStatusCode.NotFound, first.StatusCode);
-        Assert.Equal("machine aa:bb:cc:dd:ee:01 is not provisioned (recorded as pending)\n", await first.Content.ReadAsStringAsync());
-        var pending = Assert.Single(await new ProvisionStore(_site.Database).PendingAsync());
-        Assert.Equal(("aa:bb:cc:dd:ee:01", 2L), (pending.Mac, pending.Count));
-        Assert.True(pending.FirstSeen <= pending.LastSeen);
+        Assert.Equal("machine aa:bb:cc:dd:ee:01 is not assigned yet (listed as discovered on /machines)\n", await first.Content.ReadAsStringAsync());
+        var listed = await MachineApi.GetAsync(_site.AdminClient(), "/api/machines");
+        var machine = Assert.Single(listed.EnumerateArray());
+        Assert.Equal(("mac:aa:bb:cc:dd:ee:01", "discovered", 2L), (machine.GetProperty("id").GetString(), machine.GetProperty("state").GetString(), machine.GetProperty("asks").GetInt64()));
     }
 
     [Theory]
@@ -65,19 +67,18 @@ public sealed class ProvisionRouteTests : IDisposable
     [Fact]
     public async Task Rows_written_by_the_original_service_still_work()
     {
-        var client = _site.Client();
-        await client.GetAsync("/healthz");
-        using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_site.Database}"))
+        using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_site.Database};Pooling=False"))
         {
             db.Open();
             using var insert = db.CreateCommand();
-            insert.CommandText = "INSERT INTO provision (client, branch, zerotier, kargs) VALUES ('AA:BB:CC:00:11:22', 'test', '77', NULL)";
+            insert.CommandText = "CREATE TABLE provision (client varchar(32), branch varchar(32), zerotier varchar(32), kargs text);" +
+                                 "INSERT INTO provision (client, branch, zerotier, kargs) VALUES ('AA:BB:CC:00:11:22', 'test', '77', NULL)";
             insert.ExecuteNonQuery();
         }
 
-        var script = await client.GetStringAsync("/provision/aa:bb:cc:00:11:22");
+        var script = await _site.Client().GetStringAsync("/provision/aa:bb:cc:00:11:22");
 
-        Assert.Contains("imgfetch --name kernel https://bootstrap.test/kernel/net/test.efi nomodeset version=v3 runmode=test panic=7200 farmer_id=77 && goto boot ||",
-            Scripts.Lines(script));
+        Assert.Contains("imgfetch --name kernel https://bootstrap.test/kernel/net/test.efi nomodeset version=v3 runmode=test panic=7200 farmer_id=77 " +
+                        $"bootstrap_url=https://bootstrap.test bootstrap_token={MachineApi.TokenIn(script)} && goto boot ||", Scripts.Lines(script));
     }
 }

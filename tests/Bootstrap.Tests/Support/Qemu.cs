@@ -17,59 +17,111 @@ public static class Qemu
     /// <summary>What to boot: a CD, a disk (or <c>fat:rw:DIR</c>), or a Linux-format kernel file (<c>-kernel</c>, BIOS only).</summary>
     public sealed record Media(string Path, bool AsCdrom, bool AsKernel = false);
 
+    /// <summary>A network card of the guest: its QEMU model and, if given, its MAC (QEMU's default is 52:54:00:12:34:56).</summary>
+    public sealed record Nic(string Model = "e1000", string? Mac = null);
+
+    /// <summary>What else the guest has: NICs (default one e1000), extra QEMU arguments (-uuid, -smbios), extra disks, a boot order.</summary>
+    public sealed record Options(IReadOnlyList<Nic>? Nics = null, IReadOnlyList<string>? ExtraArgs = null, IReadOnlyList<string>? Disks = null,
+        string? BootOrder = null, int MemoryMiB = 512);
+
     /// <summary>Returns the first serial line matching <paramref name="wanted"/>; fails with the serial log on timeout.</summary>
     public static async Task<string> BootUntilAsync(Firmware firmware, Media media, int servicePort, Regex wanted, TimeSpan timeout, string nic = "e1000")
     {
-        var work = Directory.CreateTempSubdirectory("bootstrap-qemu-").FullName;
-        var serial = Path.Combine(work, "serial.log");
-        var args = new List<string>
-        {
-            "-m", "512", "-display", "none", "-no-reboot", "-monitor", "none",
-            "-serial", $"file:{serial}",
-            "-netdev", $"user,id=n0,restrict=on,guestfwd=tcp:{ServiceAddress}:80-cmd:socat - TCP:127.0.0.1:{servicePort}",
-            "-device", $"{nic},netdev=n0,romfile=",
-        };
-        if (firmware == Firmware.Uefi)
-        {
-            // A fresh copy of the variable store each boot: old boot entries would change what OVMF tries first.
-            var vars = Path.Combine(work, "OVMF_VARS.fd");
-            File.Copy("/usr/share/OVMF/OVMF_VARS_4M.fd", vars);
-            args.AddRange(["-drive", "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
-                           "-drive", $"if=pflash,format=raw,file={vars}"]);
-        }
-        args.AddRange(media.AsKernel ? ["-kernel", media.Path]
-            : media.AsCdrom ? ["-cdrom", media.Path]
-            : ["-drive", media.Path.StartsWith("fat:") ? $"file={media.Path},format=raw" : $"file={media.Path},format=raw,snapshot=on"]);
+        await using var guest = Guest.Start(firmware, media, servicePort, new Options([new Nic(nic)]));
+        return await guest.WaitForAsync(wanted, timeout);
+    }
 
-        using var qemu = Process.Start(new ProcessStartInfo("qemu-system-x86_64", args)
+    /// <summary>A running guest: the test waits for lines on its serial console while it acts on the service.</summary>
+    public sealed class Guest : IAsyncDisposable
+    {
+        private readonly Process _qemu;
+        private readonly string _work;
+        private readonly string _serial;
+        private readonly Task<string> _stderr;
+        private readonly Firmware _firmware;
+        private readonly Media _media;
+
+        private Guest(Process qemu, string work, string serial, Firmware firmware, Media media)
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        var stderr = qemu.StandardError.ReadToEndAsync();
-        var deadline = Stopwatch.StartNew();
-        try
+            (_qemu, _work, _serial, _firmware, _media) = (qemu, work, serial, firmware, media);
+            _stderr = qemu.StandardError.ReadToEndAsync();
+        }
+
+        public static Guest Start(Firmware firmware, Media media, int servicePort, Options? options = null)
         {
+            options ??= new Options();
+            var work = Directory.CreateTempSubdirectory("bootstrap-qemu-").FullName;
+            var serial = Path.Combine(work, "serial.log");
+            var args = new List<string>
+            {
+                "-m", options.MemoryMiB.ToString(System.Globalization.CultureInfo.InvariantCulture), "-display", "none", "-no-reboot", "-monitor", "none",
+                "-serial", $"file:{serial}",
+            };
+            var nics = options.Nics ?? [new Nic()];
+            for (var i = 0; i < nics.Count; i++)
+                args.AddRange([
+                    "-netdev", $"user,id=n{i},restrict=on,guestfwd=tcp:{ServiceAddress}:80-cmd:socat - TCP:127.0.0.1:{servicePort}",
+                    "-device", $"{nics[i].Model},netdev=n{i},romfile=" + (nics[i].Mac is { } mac ? $",mac={mac}" : ""),
+                ]);
+            if (firmware == Firmware.Uefi)
+            {
+                // A fresh copy of the variable store each boot: old boot entries would change what OVMF tries first.
+                var vars = Path.Combine(work, "OVMF_VARS.fd");
+                File.Copy("/usr/share/OVMF/OVMF_VARS_4M.fd", vars);
+                args.AddRange(["-drive", "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
+                               "-drive", $"if=pflash,format=raw,file={vars}"]);
+            }
+            args.AddRange(media.AsKernel ? ["-kernel", media.Path]
+                : media.AsCdrom ? ["-cdrom", media.Path]
+                : ["-drive", media.Path.StartsWith("fat:") ? $"file={media.Path},format=raw" : $"file={media.Path},format=raw,snapshot=on"]);
+            foreach (var disk in options.Disks ?? [])
+                args.AddRange(["-drive", $"file={disk},format=raw,snapshot=on"]);
+            if (options.BootOrder != null)
+                args.AddRange(["-boot", $"order={options.BootOrder}"]);
+            args.AddRange(options.ExtraArgs ?? []);
+            var qemu = Process.Start(new ProcessStartInfo("qemu-system-x86_64", args)
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            })!;
+            return new Guest(qemu, work, serial, firmware, media);
+        }
+
+        /// <summary>Everything the guest wrote on its serial console so far.</summary>
+        public string Serial => File.Exists(_serial) ? File.ReadAllText(_serial) : "";
+
+        /// <summary>The first serial line matching <paramref name="wanted"/>; fails with the serial log on timeout or exit.</summary>
+        public async Task<string> WaitForAsync(Regex wanted, TimeSpan timeout)
+        {
+            var deadline = Stopwatch.StartNew();
             while (deadline.Elapsed < timeout)
             {
-                var log = File.Exists(serial) ? await File.ReadAllTextAsync(serial) : "";
-                if (wanted.Match(log) is { Success: true } m)
+                if (wanted.Match(Serial) is { Success: true } m)
                     return m.Value.TrimEnd('\r');
-                if (qemu.HasExited)
+                if (_qemu.HasExited)
                     break;
                 await Task.Delay(250);
             }
-            var tail = File.Exists(serial) ? await File.ReadAllTextAsync(serial) : "(no serial output)";
-            throw new Xunit.Sdk.XunitException(
-                $"{firmware} boot of {media.Path} ({(media.AsCdrom ? "CD" : "disk")}) showed no '{wanted}' in {deadline.Elapsed.TotalSeconds:F0} s" +
-                $"{(qemu.HasExited ? $", QEMU exited {qemu.ExitCode}" : "")}\nserial:\n{tail[^Math.Min(tail.Length, 3000)..]}\nqemu: {(qemu.HasExited ? await stderr : "")}");
+            throw Failure($"showed no '{wanted}'", deadline.Elapsed);
         }
-        finally
+
+        /// <summary>Fails the test with the guest's serial log (for waits on the service's side).</summary>
+        public Exception Failure(string what, TimeSpan after)
         {
-            if (!qemu.HasExited)
-                qemu.Kill(entireProcessTree: true);
-            await qemu.WaitForExitAsync();
-            Directory.Delete(work, recursive: true);
+            var tail = Serial is { Length: > 0 } log ? log : "(no serial output)";
+            return new Xunit.Sdk.XunitException(
+                $"{_firmware} boot of {_media.Path} ({(_media.AsCdrom ? "CD" : "disk")}) {what} in {after.TotalSeconds:F0} s" +
+                $"{(_qemu.HasExited ? $", QEMU exited {_qemu.ExitCode}" : "")}\nserial:\n{tail[^Math.Min(tail.Length, 3000)..]}" +
+                $"\nqemu: {(_qemu.HasExited && _stderr.IsCompleted ? _stderr.Result : "")}");
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_qemu.HasExited)
+                _qemu.Kill(entireProcessTree: true);
+            await _qemu.WaitForExitAsync();
+            _qemu.Dispose();
+            Directory.Delete(_work, recursive: true);
         }
     }
 }

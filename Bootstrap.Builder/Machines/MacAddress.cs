@@ -1,4 +1,4 @@
-namespace Bootstrap.Builder.Storage.Provisioning;
+namespace Bootstrap.Builder.Machines;
 
 /// <summary>MAC addresses in the one form the database keys on: <c>aa:bb:cc:dd:ee:ff</c>.</summary>
 public static class MacAddress

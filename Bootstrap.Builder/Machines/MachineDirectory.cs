@@ -1,0 +1,473 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Bootstrap.Builder.Storage.Machines;
+
+namespace Bootstrap.Builder.Machines;
+
+/// <summary>A status report a machine's OS or installer posts (DESIGN.md: state, progress, message).</summary>
+public sealed record StatusReport(string State, int? Progress, string? Message);
+
+/// <summary>
+/// The machines the service knows, and the rules of their life (DESIGN.md's state diagram).
+/// Requests read the copy held here, never the database, so boot scripts never wait for a write.
+/// Changes an operator or a machine asks for (assign, reset, delete, status, a new machine) are
+/// written through before they are answered; what every boot changes (last seen, the
+/// assigned → provisioning step, the boot log) is written behind, in one transaction per
+/// <see cref="FlushInterval"/>, and on <see cref="DisposeAsync"/>. Another process on the same
+/// database (the CLI) says it changed something by writing its own id into the marker file
+/// <c>&lt;database&gt;.changed</c>; every directory watches that file (inotify) and reloads when
+/// another writer's id appears in it.
+/// </summary>
+public sealed class MachineDirectory : IAsyncDisposable
+{
+    public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(200);
+
+    private readonly MachineStore _store;
+    private readonly int _maxDiscovered;
+    private readonly Action<string> _warn;
+    private readonly ConcurrentDictionary<string, Machine> _byId = new();
+    private readonly ConcurrentDictionary<string, string> _idByMac = new();
+    private readonly ConcurrentDictionary<string, string> _idByUuid = new();
+    private readonly ConcurrentDictionary<string, string> _idByAddress = new();
+    private readonly ConcurrentDictionary<string, Profile> _profiles = new();
+    private readonly SemaphoreSlim _writes = new(1, 1);
+    private readonly ConcurrentDictionary<string, bool> _dirty = new();
+    private readonly ConcurrentQueue<(string MachineId, DateTimeOffset At, string Kind, string Detail, string? Address)> _events = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _flusher;
+    private readonly string _marker;
+    private readonly string _writerId = Guid.NewGuid().ToString("N");
+    private readonly FileSystemWatcher? _markerWatch;
+
+    public MachineDirectory(MachineStore store, int maxDiscovered, Action<string>? warn = null)
+    {
+        _store = store;
+        _maxDiscovered = maxDiscovered;
+        _warn = warn ?? (_ => { });
+        _marker = store.DatabasePath + ".changed";
+        foreach (var machine in store.AllAsync().GetAwaiter().GetResult())
+            Index(machine);
+        foreach (var profile in store.ProfilesAsync().GetAwaiter().GetResult())
+            _profiles[profile.Name] = profile;
+        _flusher = Task.Run(FlushLoop);
+        try
+        {
+            _markerWatch = new FileSystemWatcher(Path.GetDirectoryName(Path.GetFullPath(_marker))!, Path.GetFileName(_marker))
+            {
+                NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size,
+            };
+            _markerWatch.Changed += (_, _) => _ = ReloadIfChangedElsewhere();
+            _markerWatch.Created += (_, _) => _ = ReloadIfChangedElsewhere();
+            _markerWatch.Renamed += (_, _) => _ = ReloadIfChangedElsewhere();
+            _markerWatch.EnableRaisingEvents = true;
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or PlatformNotSupportedException)
+        {
+            _warn($"changes made by the CLI are not watched ({e.Message}): restart the service after using it");
+        }
+    }
+
+    /// <summary>Reloads every machine when the marker names another writer; our own writes are already in memory.</summary>
+    private async Task ReloadIfChangedElsewhere()
+    {
+        try
+        {
+            string writer;
+            try
+            {
+                writer = await File.ReadAllTextAsync(_marker);
+            }
+            catch (IOException)
+            {
+                writer = "";   // gone or unreadable: reload to be safe
+            }
+            if (writer == _writerId)
+                return;
+            await FlushAsync();   // what boots changed here goes to the database first, or the reload would undo it
+            await _writes.WaitAsync();
+            try
+            {
+                var machines = await _store.AllAsync();
+                var fresh = machines.Select(m => m.Id).ToHashSet();
+                foreach (var gone in _byId.Values.Where(m => !fresh.Contains(m.Id)).ToList())
+                    Unindex(gone);
+                foreach (var machine in machines)
+                {
+                    if (_byId.TryGetValue(machine.Id, out var old))
+                        Unindex(old);
+                    Index(machine);
+                }
+                var profiles = await _store.ProfilesAsync();
+                _profiles.Clear();
+                foreach (var profile in profiles)
+                    _profiles[profile.Name] = profile;
+            }
+            finally
+            {
+                _writes.Release();
+            }
+        }
+        catch (Exception e)
+        {
+            _warn($"reloading the machines after a change by another process failed: {e.Message}");
+        }
+    }
+
+    /// <summary>Tells other processes on this database that it changed (see the class summary).</summary>
+    private void Announce()
+    {
+        try
+        {
+            // Written aside and renamed into place, so a reader never sees it half written.
+            var temp = $"{_marker}.{_writerId}.tmp";
+            File.WriteAllText(temp, _writerId);
+            File.Move(temp, _marker, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _warn($"could not write {_marker} ({e.Message}): a running service sees this change after its restart");
+        }
+    }
+
+    public int Count => _byId.Count;
+
+    public Machine? FindByMac(string mac) => _idByMac.TryGetValue(mac, out var id) && _byId.TryGetValue(id, out var m) ? m : null;
+
+    public Machine? FindById(string id) => _byId.GetValueOrDefault(id);
+
+    /// <summary>True when a report with these MACs or this UUID would update a machine rather than create one.</summary>
+    public bool Knows(IEnumerable<string> macs, string? uuid) =>
+        (uuid != null && _idByUuid.ContainsKey(uuid)) || macs.Any(_idByMac.ContainsKey);
+
+    /// <summary>Machines, optionally in one state: discovered first, then the most recently seen.</summary>
+    public IReadOnlyList<Machine> List(string? state = null) => _byId.Values
+        .Where(m => state == null || m.State == state)
+        .OrderBy(m => m.State == MachineState.Discovered ? 0 : 1).ThenByDescending(m => m.LastSeen).ThenBy(m => m.Id, StringComparer.Ordinal)
+        .ToList();
+
+    /// <summary>The machine whose current assignment token is <paramref name="token"/> (compared in constant time), if any.</summary>
+    public Machine? FindByToken(string token) =>
+        _byId.Values.FirstOrDefault(m => m.Token != null && CryptographicOperations.FixedTimeEquals(
+            System.Text.Encoding.UTF8.GetBytes(m.Token), System.Text.Encoding.UTF8.GetBytes(token)));
+
+    /// <summary>
+    /// A boot script was asked for <paramref name="mac"/>, with what iPXE told about the machine.
+    /// A known machine is returned (a discovered one also takes the new facts, written behind);
+    /// an unknown one is recorded as discovered, grouped with the machine of the same UUID.
+    /// </summary>
+    public async Task<Machine> AskedAsync(string mac, Facts facts, string? address, DateTimeOffset now)
+    {
+        if (FindByMac(mac) is { } known && (facts.Uuid == null || known.Facts.Uuid == facts.Uuid || known.State != MachineState.Discovered))
+        {
+            if (known.State != MachineState.Discovered)
+                return known;
+            // Polls repeat what is known already: only when and from where is new, and that is written behind.
+            if (Merge(known.Facts, facts) == known.Facts)
+            {
+                var polled = known with { LastSeen = now, LastAddress = address, Asks = known.Asks + 1 };
+                Replace(polled, known);
+                _dirty[polled.Id] = true;
+                return polled;
+            }
+        }
+        return await DiscoverAsync([mac], facts, address, now);
+    }
+
+    /// <summary>
+    /// Records what a machine reported about itself (its MACs and facts): creates a discovered
+    /// machine, or updates one that is still discovered. An assigned machine is never changed by
+    /// a report (the caller has no token): it is returned as it is.
+    /// </summary>
+    public async Task<Machine> DiscoverAsync(IReadOnlyList<string> macs, Facts facts, string? address, DateTimeOffset now)
+    {
+        await _writes.WaitAsync();
+        try
+        {
+            var existing = (facts.Uuid != null && _idByUuid.TryGetValue(facts.Uuid, out var byUuid) ? FindById(byUuid) : null)
+                           ?? macs.Select(FindByMac).FirstOrDefault(m => m != null);
+            if (existing != null && existing.State != MachineState.Discovered)
+                return existing;
+            Machine machine;
+            if (existing == null)
+            {
+                var id = facts.Uuid != null ? $"uuid:{facts.Uuid}" : $"mac:{macs[0]}";
+                machine = new Machine(id, macs.Distinct().ToList(), facts, MachineState.Discovered, null, null, 0, null, now, now, address, address, 1);
+            }
+            else
+            {
+                // MACs another machine holds stay with it: a report cannot take a NIC from a machine.
+                var added = macs.Where(m => !_idByMac.ContainsKey(m)).Distinct();
+                machine = existing with
+                {
+                    Macs = existing.Macs.Concat(added).ToList(), Facts = Merge(existing.Facts, facts),
+                    LastSeen = now, LastAddress = address, Asks = existing.Asks + 1,
+                };
+            }
+            var detail = existing == null ? $"discovered with {string.Join(", ", machine.Macs)}" : $"reported {string.Join(", ", macs)}";
+            await _store.SaveAsync(machine, [("discovered", detail, address)], now);
+            Replace(machine, existing);
+            Announce();
+            if (existing == null)
+                await TrimDiscovered();
+            return machine;
+        }
+        finally
+        {
+            _writes.Release();
+        }
+    }
+
+    /// <summary>Gives a machine (known or not) its job; a new random token replaces the old one.</summary>
+    public async Task<Machine> AssignAsync(string mac, Assignment assignment, string? address, DateTimeOffset now)
+    {
+        await _writes.WaitAsync();
+        try
+        {
+            var existing = FindByMac(mac);
+            var machine = (existing ?? new Machine($"mac:{mac}", [mac], new Facts(), MachineState.Discovered, null, null, 0, null, now, now, null, null, 0))
+                with { State = MachineState.Assigned, Assignment = assignment, Token = NewToken(), Progress = 0, Message = null };
+            var what = $"assigned network={assignment.Network} farmer={assignment.Farmer ?? "-"} args={assignment.Args} " +
+                       $"kernel={assignment.Kernel ?? "-"} profile={assignment.Profile ?? "-"} then={assignment.Then}";
+            await _store.SaveAsync(machine, [("assigned", what, address)], now);
+            Replace(machine, existing);
+            Announce();
+            return machine;
+        }
+        finally
+        {
+            _writes.Release();
+        }
+    }
+
+    /// <summary>Sends a machine round again: back to discovered, its assignment and token gone, its facts and log kept.</summary>
+    public async Task<Machine?> ResetAsync(string mac, string? address, DateTimeOffset now)
+    {
+        await _writes.WaitAsync();
+        try
+        {
+            if (FindByMac(mac) is not { } existing)
+                return null;
+            var machine = existing with { State = MachineState.Discovered, Assignment = null, Token = null, Progress = 0, Message = null };
+            await _store.SaveAsync(machine, [("reset", "back to discovered", address)], now);
+            Replace(machine, existing);
+            Announce();
+            return machine;
+        }
+        finally
+        {
+            _writes.Release();
+        }
+    }
+
+    public async Task<bool> DeleteAsync(string mac)
+    {
+        await _writes.WaitAsync();
+        try
+        {
+            if (FindByMac(mac) is not { } existing)
+                return false;
+            await _store.DeleteAsync(existing.Id);
+            Unindex(existing);
+            Announce();
+            return true;
+        }
+        finally
+        {
+            _writes.Release();
+        }
+    }
+
+    /// <summary>Applies a machine's status report (the caller checked its token and the report's fields).</summary>
+    public async Task<Machine> ReportAsync(Machine machine, StatusReport report, string? address, DateTimeOffset now)
+    {
+        await _writes.WaitAsync();
+        try
+        {
+            var current = FindById(machine.Id) ?? machine;
+            var updated = report.State switch
+            {
+                MachineState.Installed => current with { State = MachineState.Installed, Progress = 100, Message = report.Message },
+                MachineState.Failed => current with { State = MachineState.Failed, Message = report.Message },
+                _ => current with { State = MachineState.Provisioning, Progress = report.Progress ?? current.Progress, Message = report.Message ?? current.Message },
+            };
+            updated = updated with { LastSeen = now, LastAddress = address ?? current.LastAddress };
+            var detail = report.State + (report.Progress is { } p ? $" {p}%" : "") + (report.Message is { } msg ? $": {msg}" : "");
+            await _store.SaveAsync(updated, [("status", detail, address)], now);
+            Replace(updated, current);
+            Announce();
+            return updated;
+        }
+        finally
+        {
+            _writes.Release();
+        }
+    }
+
+    /// <summary>
+    /// A boot script went to the machine: an assigned (or re-booting installed repeat) machine is
+    /// now provisioning. Written behind, so serving the script never waits for the database.
+    /// </summary>
+    public void ScriptServed(Machine machine, string what, string? address, DateTimeOffset now)
+    {
+        var current = FindById(machine.Id) ?? machine;
+        var state = current.State is MachineState.Assigned || (current.State == MachineState.Installed && !current.BootsLocalDisk)
+            ? MachineState.Provisioning
+            : current.State;
+        Replace(current with { State = state, LastSeen = now, LastAddress = address ?? current.LastAddress }, current);
+        _dirty[current.Id] = true;
+        _events.Enqueue((current.Id, now, "script", what, address));
+    }
+
+    /// <summary>A kernel or image was fetched from <paramref name="address"/>: the boot log of the machine last seen there notes it.</summary>
+    public void Fetched(string? address, string what, DateTimeOffset now)
+    {
+        if (address != null && _idByAddress.TryGetValue(address, out var id) && _byId.ContainsKey(id))
+            _events.Enqueue((id, now, "fetch", what, address));
+    }
+
+    public Task<IReadOnlyList<MachineEvent>> EventsAsync(Machine machine) => _store.EventsAsync(machine.Id);
+
+    public IReadOnlyList<Profile> Profiles => _profiles.Values.OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
+
+    public Profile? FindProfile(string name) => _profiles.GetValueOrDefault(name);
+
+    /// <summary>The answer-file template of the machine's profile, if it has one.</summary>
+    public string? AnswerTemplateOf(Machine machine) =>
+        machine.Assignment?.Profile is { } name ? FindProfile(name)?.AnswerTemplate : null;
+
+    public async Task SaveProfileAsync(Profile profile)
+    {
+        await _writes.WaitAsync();
+        try
+        {
+            await _store.SaveProfileAsync(profile);
+            _profiles[profile.Name] = profile;
+            Announce();
+        }
+        finally
+        {
+            _writes.Release();
+        }
+    }
+
+    public async Task<bool> DeleteProfileAsync(string name)
+    {
+        await _writes.WaitAsync();
+        try
+        {
+            var gone = await _store.DeleteProfileAsync(name);
+            _profiles.TryRemove(name, out _);
+            Announce();
+            return gone;
+        }
+        finally
+        {
+            _writes.Release();
+        }
+    }
+
+    /// <summary>Writes what boots changed since the last flush (the tests and shutdown call it; a timer does too).</summary>
+    public async Task FlushAsync()
+    {
+        if (_dirty.IsEmpty && _events.IsEmpty)
+            return;
+        await _writes.WaitAsync();
+        try
+        {
+            var ids = _dirty.Keys.ToList();
+            foreach (var id in ids)
+                _dirty.TryRemove(id, out _);
+            var events = new List<(string, DateTimeOffset, string, string, string?)>();
+            while (_events.TryDequeue(out var e))
+                events.Add(e);
+            // The current copy, not the one queued: a reset written through meanwhile must not be undone.
+            var machines = ids.Select(FindById).OfType<Machine>().ToList();
+            try
+            {
+                await _store.SaveBatchAsync(machines, events.Where(e => _byId.ContainsKey(e.Item1)).ToList());
+            }
+            catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
+            {
+                _warn($"the boot log could not be written ({e.Message}); {events.Count} events will be tried again");
+                foreach (var id in ids)
+                    _dirty[id] = true;
+                foreach (var ev in events)
+                    _events.Enqueue(ev);
+            }
+        }
+        finally
+        {
+            _writes.Release();
+        }
+    }
+
+    private async Task FlushLoop()
+    {
+        using var timer = new PeriodicTimer(FlushInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token))
+                await FlushAsync();
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Drops the discovered machines seen longest ago beyond the bound (the caller holds the write lock).</summary>
+    private async Task TrimDiscovered()
+    {
+        var discovered = _byId.Values.Where(m => m.State == MachineState.Discovered).ToList();
+        if (discovered.Count <= _maxDiscovered)
+            return;
+        var oldest = discovered.OrderBy(m => m.LastSeen).ThenBy(m => m.Id, StringComparer.Ordinal).Take(discovered.Count - _maxDiscovered).ToList();
+        await _store.TrimDiscoveredAsync(oldest.Select(m => m.Id).ToList());
+        foreach (var machine in oldest)
+            Unindex(machine);
+    }
+
+    private static Facts Merge(Facts old, Facts reported) => new(
+        old.Uuid ?? reported.Uuid, reported.Serial ?? old.Serial, reported.Manufacturer ?? old.Manufacturer, reported.Product ?? old.Product,
+        reported.Asset ?? old.Asset, reported.Platform ?? old.Platform, reported.Arch ?? old.Arch, reported.InventoryJson ?? old.InventoryJson,
+        reported.Ip ?? old.Ip);
+
+    private static string NewToken() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
+    private void Replace(Machine machine, Machine? previous = null)
+    {
+        if (previous != null && previous.LastAddress != machine.LastAddress && previous.LastAddress != null)
+            _idByAddress.TryRemove(new KeyValuePair<string, string>(previous.LastAddress, previous.Id));
+        Index(machine);
+    }
+
+    private void Index(Machine machine)
+    {
+        _byId[machine.Id] = machine;
+        foreach (var mac in machine.Macs)
+            _idByMac[mac] = machine.Id;
+        if (machine.Facts.Uuid != null)
+            _idByUuid[machine.Facts.Uuid] = machine.Id;
+        if (machine.LastAddress != null)
+            _idByAddress[machine.LastAddress] = machine.Id;
+    }
+
+    private void Unindex(Machine machine)
+    {
+        _byId.TryRemove(machine.Id, out _);
+        foreach (var mac in machine.Macs)
+            _idByMac.TryRemove(new KeyValuePair<string, string>(mac, machine.Id));
+        if (machine.Facts.Uuid != null)
+            _idByUuid.TryRemove(new KeyValuePair<string, string>(machine.Facts.Uuid, machine.Id));
+        if (machine.LastAddress != null)
+            _idByAddress.TryRemove(new KeyValuePair<string, string>(machine.LastAddress, machine.Id));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _markerWatch?.Dispose();
+        await _stop.CancelAsync();
+        await _flusher;
+        await FlushAsync();
+        _stop.Dispose();
+    }
+}

@@ -16,7 +16,7 @@ public sealed class BootSite : IDisposable
     }
 
     /// <param name="configure">Changes to the site's config.json (e.g. a shorter discovery poll).</param>
-    public BootSite(Action<Dictionary<string, object>>? configure)
+    internal BootSite(Action<Dictionary<string, object>>? configure)
     {
         var kernel = Environment.GetEnvironmentVariable("BOOTSTRAP_TEST_KERNEL") is { Length: > 0 } k ? k : Path.Combine(RepoRoot.Path, ".cache", "vmlinuz");
         if (!File.Exists(kernel))

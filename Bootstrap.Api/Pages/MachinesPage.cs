@@ -56,6 +56,7 @@ public static class MachinesPage
             {{string.Concat(events.Select(e => $"<li>{e.At.UtcDateTime:yyyy-MM-dd HH:mm:ss} {E(e.Kind)}: {E(e.Detail)}{(e.Address != null ? $" ({E(e.Address)})" : "")}</li>"))}}
             </ul></details>
             """)}}
+            <details{{(m.Assignment == null ? " open" : "")}}><summary>{{(m.Assignment == null ? "Assign" : "Change the assignment")}}</summary>
             <form method="post" action="/machines/{{E(m.Mac)}}/assign" class="assign">
             {{admin.AntiforgeryField}}
             <div class="field"><label for="network-{{Id(m)}}">Network</label>
@@ -72,6 +73,7 @@ public static class MachinesPage
             <select id="then-{{Id(m)}}" name="then"><option value="repeat"{{(a?.Then == ThenBoot.Local ? "" : " selected")}}>boot this again (repeat)</option><option value="local"{{(a?.Then == ThenBoot.Local ? " selected" : "")}}>boot the local disk</option></select></div>
             <button type="submit">Assign</button>
             </form>
+            </details>
             <form class="inline" method="post" action="/machines/{{E(m.Mac)}}/reset">{{admin.AntiforgeryField}}<button type="submit" class="secondary">Reset</button></form>
             <form class="inline" method="post" action="/machines/{{E(m.Mac)}}/delete">{{admin.AntiforgeryField}}<button type="submit" class="secondary">Delete</button></form>
             """;

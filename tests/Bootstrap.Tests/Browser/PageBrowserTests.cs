@@ -161,3 +161,54 @@ public sealed class PageBrowserTests(BrowserSite browser) : IClassFixture<Browse
         Assert.Empty(unlabelled);
     }
 }
+
+/// <summary>/machines in Chromium: a machine that asked shows up, and the signed-in admin assigns it from the page.</summary>
+public sealed class MachinesPageBrowserTests(BrowserSite browser) : IClassFixture<BrowserSite>
+{
+    [Fact]
+    public async Task A_discovered_machine_is_listed_and_assigning_it_on_the_page_changes_its_state()
+    {
+        using var machine = browser.Service.Client();
+        await machine.GetAsync("/provision/52:54:00:cc:00:01?serial=SN-PAGE&manufacturer=Acme&product=Rack9&platform=efi");
+
+        var page = await browser.OpenAsync("/machines");
+        Assert.Equal("discovered", await page.TextContentAsync("section[aria-labelledby='m-525400cc0001'] .state"));
+        Assert.Contains("Acme, Rack9, serial SN-PAGE, efi", await page.TextContentAsync("section[aria-labelledby='m-525400cc0001']"));
+
+        await page.ClickAsync("text=Sign in to assign machines");
+        await page.FillAsync("#token", "wrong-token");
+        await page.ClickAsync("button[type=submit]");
+        Assert.Equal("That is not the admin token.", await page.TextContentAsync("#token-error"));
+        await page.FillAsync("#token", TestSite.Token);
+        await page.ClickAsync("button[type=submit]");
+
+        await page.SelectOptionAsync("#network-525400cc0001", "test");
+        await page.FillAsync("#farmer-525400cc0001", "4242");
+        await page.FillAsync("#args-525400cc0001", "console=ttyS0");
+        await page.SelectOptionAsync("#then-525400cc0001", "local");
+        await page.ClickAsync("section[aria-labelledby='m-525400cc0001'] form.assign button[type=submit]");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserSite.Screenshots, "machines-assigned.png"), FullPage = true });
+
+        Assert.Equal("assigned", await page.TextContentAsync("section[aria-labelledby='m-525400cc0001'] .state"));
+        Assert.Contains("network test, farm 4242, args console=ttyS0, then local", await page.TextContentAsync("section[aria-labelledby='m-525400cc0001']"));
+        Assert.Contains("assigned: assigned network=test farmer=4242 args=console=ttyS0", await page.TextContentAsync("section[aria-labelledby='m-525400cc0001'] details"));
+    }
+
+    [Fact]
+    public async Task Without_javascript_the_list_reads_the_same_and_a_post_without_sign_in_changes_nothing()
+    {
+        using var machine = browser.Service.Client();
+        await machine.GetAsync("/provision/52:54:00:cc:00:02?serial=SN-NOJS");
+
+        var page = await browser.OpenAsync("/machines", new() { JavaScriptEnabled = false });
+        using var noRedirects = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = browser.Service.BaseAddress };
+        var forged = await noRedirects.PostAsync("/machines/52:54:00:cc:00:02/delete", new FormUrlEncodedContent([]));
+
+        Assert.Equal("discovered", await page.TextContentAsync("section[aria-labelledby='m-525400cc0002'] .state"));
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, forged.StatusCode);
+        Assert.Equal("/signin?return=%2Fmachines%2F52%3A54%3A00%3Acc%3A00%3A02%2Fdelete", forged.Headers.Location?.OriginalString);
+        using var admin = browser.Service.Client();
+        admin.DefaultRequestHeaders.Authorization = new("Bearer", TestSite.Token);
+        Assert.Equal("discovered", (await MachineApi.GetAsync(admin, "/api/machines/52:54:00:cc:00:02")).GetProperty("state").GetString());
+    }
+}

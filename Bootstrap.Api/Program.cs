@@ -62,6 +62,7 @@ app.MapAdmin();
 app.MapProvisioning();
 app.MapMachines();
 app.MapMachinePages();
+app.MapDiscovery();
 app.MapSignIn();
 app.MapHealth();
 app.MapMetrics();

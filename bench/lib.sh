@@ -14,7 +14,7 @@ ln -s ../zos.efi "$site/kernels/net/prod.efi"
 cat > "$site/config.json" <<JSON
 { "ipxe-template": "$repo/ipxe-template", "kernel-path": "kernels", "kernel-net-path": "kernels/net",
   "bootstrap-db": "db/bootstrap.sqlite3", "cache-path": "cache", "base-host": "http://bootstrap.test",
-  "cold-builds-per-minute": 1000000, "max-connections-per-client": 100000 }
+  "cold-builds-per-minute": 1000000, "max-connections-per-client": 100000, "unknown-machines-per-minute": 1000000 }
 JSON
 dotnet build "$repo/Bootstrap.Api" -c Release -v quiet -nologo >/dev/null
 dll="$repo/Bootstrap.Api/bin/Release/net10.0/Bootstrap.Api.dll"

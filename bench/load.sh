@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Load benchmark: the service on 127.0.0.1 under wrk (256 connections) for each mix a booting farm
-# sends, printing requests/s, p50/p99 latency and the service's peak RSS. Prints; asserts nothing.
+# sends, printing requests/s, p50/p99 latency and the service's peak RSS; then 1,000 discovered
+# machines polling at once (1,000 connections, bench/poll.lua counts every status), and the rate
+# of /provision for an assigned machine as a ratio of /ipxe/prod/1234 (median of 3 alternating
+# rounds: "ratio provision/ipxe 0.93"). Prints; asserts nothing.
 # Usage: bench/load.sh [seconds per mix, default 60]
 set -euo pipefail
 seconds=${1:-60}
@@ -20,4 +23,18 @@ run "/ipxe/prod/1234" "$base/ipxe/prod/1234"
 run "/iso/prod/1234 (cached)" "$base/iso/prod/1234"
 run "/kernel 64 KiB range" -H "Range: bytes=65536-131071" "$base/kernel/net/prod.efi"
 run "/provision/<registered>" "$base/provision/52:54:00:00:00:01"
+
+echo "== 1,000 discovered machines polling /provision at once (wrk, 2 threads, 1000 connections, ${seconds} s; 404 is their answer)"
+wrk -t2 -c1000 -d"${seconds}s" --latency -s "$here/poll.lua" "$base" | awk '
+    /Requests\/sec/ {rps=$2} / 50%/ {p50=$2} / 99%/ {p99=$2} /^statuses/ {statuses=$0}
+    END {printf "%-26s %10s req/s   p50 %-9s p99 %-9s %s\n", "/provision (1,000 polling)", rps, p50, p99, statuses}'
+
+rate() { wrk -t2 -c64 -d5s "$1" | awk '/Requests\/sec/ {print $2}'; }
+ratios=()
+for _ in 1 2 3; do
+    ipxe=$(rate "$base/ipxe/prod/1234")
+    provision=$(rate "$base/provision/52:54:00:00:00:01")
+    ratios+=("$(awk -v a="$provision" -v b="$ipxe" 'BEGIN {printf "%.2f", a / b}')")
+done
+echo "ratio provision/ipxe $(printf '%s\n' "${ratios[@]}" | sort -n | sed -n 2p)   (rounds: ${ratios[*]})"
 peak_rss

@@ -3,6 +3,7 @@
 #   Debian packages (QEMU, OVMF, socat, the oracles xorriso, isoinfo, mtools, fsck.fat, fdisk, binutils,
 #   and Chromium for the browser tests),
 #   the iPXE template (setup/template.sh), a real Debian kernel for the boot tests (.cache/vmlinuz),
+#   the discovery OS (setup/discovery.sh into .cache/discovery),
 #   then the whole xunit suite. Extra arguments go to dotnet test (e.g. --filter Boot).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,6 +25,9 @@ if [ ! -s "$repo/.cache/vmlinuz" ]; then
     mv "$repo/.cache/vmlinuz.tmp" "$repo/.cache/vmlinuz"
     rm -rf "$dir"
 fi
+
+# The discovery OS the machine tests boot (Debian's kernel, busybox and drivers, our agent).
+"$here/discovery.sh" "$repo/.cache/discovery"
 
 cd "$repo"
 log=$(mktemp)

@@ -60,7 +60,7 @@ public static class ProvisionEndpoints
             ? $"{bound!.BaseUrl}/answer/{machine.Mac}/{machine.Token}"
             : null;
         machines.ScriptServed(machine, $"boot {bound!.Request.KernelPath}", address, now);
-        return PlainText.Script(scripts.Assigned(bound.Request, bound.BaseUrl, machine.Token!, answerUrl));
+        return PlainText.Script(scripts.AssignedUtf8(bound.Request, bound.BaseUrl, machine.Token!, answerUrl));
     }
 
     /// <summary>The facts iPXE's generic script sends as query parameters (names of DESIGN.md).</summary>

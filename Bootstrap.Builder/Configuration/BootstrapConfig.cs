@@ -68,6 +68,9 @@ public sealed record BootstrapConfig
     /// <summary>Discovered (unassigned) machines remembered; a new one beyond it pushes out the one seen longest ago.</summary>
     [JsonPropertyName("max-pending-machines")] public int MaxPendingMachines { get; init; } = 10_000;
 
+    /// <summary>Folder of the discovery OS (vmlinuz, initrd.img: setup/discovery.sh builds it) offered to unassigned machines; empty: none.</summary>
+    [JsonPropertyName("discovery-image")] public string DiscoveryImage { get; init; } = "";
+
     /// <summary>Seconds an unassigned machine waits between two asks for its boot script.</summary>
     [JsonPropertyName("discovery-poll-seconds")] public int DiscoveryPollSeconds { get; init; } = 10;
 

@@ -24,6 +24,9 @@ public static partial class ConfigLoader
         AllowTrailingCommas = true,
     };
 
+    /// <summary>The files of a discovery OS folder, served at /discovery/&lt;name&gt;.</summary>
+    public static readonly IReadOnlyList<string> DiscoveryFiles = ["vmlinuz", "initrd.img"];
+
     [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,31}$")]
     internal static partial Regex RunmodeKey();
 
@@ -87,6 +90,7 @@ public static partial class ConfigLoader
             KernelNetPath = Resolve(raw.KernelNetPath),
             BootstrapDb = Resolve(raw.BootstrapDb),
             CachePath = Resolve(raw.CachePath),
+            DiscoveryImage = raw.DiscoveryImage.Length == 0 ? "" : Resolve(raw.DiscoveryImage),
             SourceFile = Path.GetFullPath(path),
         };
         Validate(config);
@@ -122,6 +126,8 @@ public static partial class ConfigLoader
         foreach (var proxy in c.TrustedProxies)
             if (!IPAddress.TryParse(proxy, out _))
                 Fail("trusted-proxies", $"'{proxy}' is not an IP address");
+        if (c.DiscoveryImage.Length > 0 && DiscoveryFiles.FirstOrDefault(f => !File.Exists(Path.Combine(c.DiscoveryImage, f))) is { } missing)
+            Fail("discovery-image", $"'{c.DiscoveryImage}' has no {missing}: build it with setup/discovery.sh");
         if (c.CacheMemoryBytes < 0)
             Fail("cache-memory-bytes", "must not be negative");
         if (c.CacheDiskBytes < 0)

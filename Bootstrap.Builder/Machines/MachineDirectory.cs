@@ -32,7 +32,8 @@ public sealed class MachineDirectory : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Profile> _profiles = new();
     private readonly SemaphoreSlim _writes = new(1, 1);
     private readonly ConcurrentDictionary<string, bool> _dirty = new();
-    private readonly ConcurrentQueue<(string MachineId, DateTimeOffset At, string Kind, string Detail, string? Address)> _events = new();
+    /// <summary>Boot events not written yet; the same event repeated within one flush is one line with a count.</summary>
+    private readonly ConcurrentDictionary<(string MachineId, string Kind, string Detail, string? Address), (DateTimeOffset First, int Count)> _events = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _flusher;
     private readonly string _marker;
@@ -313,16 +314,23 @@ public sealed class MachineDirectory : IAsyncDisposable
         var state = current.State is MachineState.Assigned || (current.State == MachineState.Installed && !current.BootsLocalDisk)
             ? MachineState.Provisioning
             : current.State;
-        Replace(current with { State = state, LastSeen = now, LastAddress = address ?? current.LastAddress }, current);
-        _dirty[current.Id] = true;
-        _events.Enqueue((current.Id, now, "script", what, address));
+        // A machine asking many times a second changes its record once a second (last seen is kept to the second).
+        if (state != current.State || address != current.LastAddress || now - current.LastSeen >= TimeSpan.FromSeconds(1))
+        {
+            Replace(current with { State = state, LastSeen = now, LastAddress = address ?? current.LastAddress }, current);
+            _dirty[current.Id] = true;
+        }
+        Note(current.Id, "script", what, address, now);
     }
+
+    private void Note(string machineId, string kind, string detail, string? address, DateTimeOffset now) =>
+        _events.AddOrUpdate((machineId, kind, detail, address), static (_, at) => (at, 1), static (_, seen, _) => (seen.First, seen.Count + 1), now);
 
     /// <summary>A kernel or image was fetched from <paramref name="address"/>: the boot log of the machine last seen there notes it.</summary>
     public void Fetched(string? address, string what, DateTimeOffset now)
     {
         if (address != null && _idByAddress.TryGetValue(address, out var id) && _byId.ContainsKey(id))
-            _events.Enqueue((id, now, "fetch", what, address));
+            Note(id, "fetch", what, address, now);
     }
 
     public Task<IReadOnlyList<MachineEvent>> EventsAsync(Machine machine) => _store.EventsAsync(machine.Id);
@@ -377,22 +385,26 @@ public sealed class MachineDirectory : IAsyncDisposable
             var ids = _dirty.Keys.ToList();
             foreach (var id in ids)
                 _dirty.TryRemove(id, out _);
-            var events = new List<(string, DateTimeOffset, string, string, string?)>();
-            while (_events.TryDequeue(out var e))
-                events.Add(e);
+            var taken = new List<((string MachineId, string Kind, string Detail, string? Address) Key, (DateTimeOffset First, int Count) Seen)>();
+            foreach (var key in _events.Keys)
+                if (_events.TryRemove(key, out var seen))
+                    taken.Add((key, seen));
+            var events = taken.Where(e => _byId.ContainsKey(e.Key.MachineId)).OrderBy(e => e.Seen.First)
+                .Select(e => (e.Key.MachineId, e.Seen.First, e.Key.Kind, e.Seen.Count > 1 ? $"{e.Key.Detail} (×{e.Seen.Count})" : e.Key.Detail, e.Key.Address))
+                .ToList();
             // The current copy, not the one queued: a reset written through meanwhile must not be undone.
             var machines = ids.Select(FindById).OfType<Machine>().ToList();
             try
             {
-                await _store.SaveBatchAsync(machines, events.Where(e => _byId.ContainsKey(e.Item1)).ToList());
+                await _store.SaveBatchAsync(machines, events);
             }
             catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
             {
                 _warn($"the boot log could not be written ({e.Message}); {events.Count} events will be tried again");
                 foreach (var id in ids)
                     _dirty[id] = true;
-                foreach (var ev in events)
-                    _events.Enqueue(ev);
+                foreach (var (key, seen) in taken)
+                    _events.AddOrUpdate(key, seen, (_, now) => (seen.First < now.First ? seen.First : now.First, seen.Count + now.Count));
             }
         }
         finally

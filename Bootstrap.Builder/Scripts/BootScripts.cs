@@ -14,6 +14,7 @@ public sealed class BootScripts(BootstrapConfig config)
     private readonly ScriptText _provision = ScriptText.FromResource("provision");
     private readonly ScriptText _debug = ScriptText.FromResource("debug");
     private readonly ScriptText _local = ScriptText.FromResource("local");
+    private readonly ScriptText _discovery = ScriptText.FromResource("discovery");
 
     /// <summary>
     /// The full boot script: banner, DHCP over every NIC, clock sync, kernel download, boot. A
@@ -54,12 +55,29 @@ public sealed class BootScripts(BootstrapConfig config)
     /// (and, when its profile has one, where its answer file is). The token is 32 hex digits and
     /// the URLs are validated, so nothing here can break the script's line.
     /// </summary>
-    public string Assigned(BootRequest request, string baseUrl, string token, string? answerUrl)
+    public string Assigned(BootRequest request, string baseUrl, string token, string? answerUrl) =>
+        AssignedRendered(request, baseUrl, token, answerUrl).Text;
+
+    /// <summary>The assigned machine's script as UTF-8 bytes, rendered once per assignment (what /provision sends).</summary>
+    public byte[] AssignedUtf8(BootRequest request, string baseUrl, string token, string? answerUrl) =>
+        AssignedRendered(request, baseUrl, token, answerUrl).Utf8;
+
+    private RenderedScript AssignedRendered(BootRequest request, string baseUrl, string token, string? answerUrl)
     {
+        var key = (request, baseUrl, token, answerUrl);
+        if (_assigned.TryGetValue(key, out var script))
+            return script;
         var values = Values(request, baseUrl);
         values["cmdline"] += $" bootstrap_url={baseUrl} bootstrap_token={token}" + (answerUrl == null ? "" : $" answer_url={answerUrl}");
-        return _quick.Render(values);
+        var text = _quick.Render(values);
+        script = new RenderedScript(text, System.Text.Encoding.UTF8.GetBytes(text));
+        if (_assigned.Count >= MaxRendered)
+            _assigned.Clear();   // tokens rotate with every assignment: the memory stays bounded
+        _assigned[key] = script;
+        return script;
     }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(BootRequest, string, string, string?), RenderedScript> _assigned = new();
 
     /// <summary>The answer of <c>/provision/&lt;mac&gt;</c> for an installed machine assigned with then=local: boot its own disk.</summary>
     public string LocalDisk(string baseUrl) => _local.Render(new Dictionary<string, string> { ["machines_url"] = $"{baseUrl}/machines" });
@@ -72,7 +90,13 @@ public sealed class BootScripts(BootstrapConfig config)
             ["machines_url"] = $"{baseUrl}/machines",
             ["poll_seconds"] = config.DiscoveryPollSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["dns_check"] = DnsCheck(baseUrl),
+            ["discovery_step"] = config.DiscoveryImage.Length > 0
+                ? $"chain {baseUrl}/discovery || echo The discovery OS is not available"
+                : "# no discovery-image configured: the machine waits with what iPXE told",
         });
+
+    /// <summary>The answer of <c>/discovery</c>: boot the discovery OS with the service's URL on its command line.</summary>
+    public string Discovery(string baseUrl) => _discovery.Render(new Dictionary<string, string> { ["base_url"] = baseUrl });
 
     /// <summary>A DNS server counts only when the service is reached by name; an IP address needs none.</summary>
     private static string DnsCheck(string url) =>

@@ -80,7 +80,9 @@ public sealed class MachineStore
                 "UPDATE machines SET state = @State, last_seen = @LastSeen, last_address = @LastAddress, asks = @Asks WHERE id = @Id",
                 new { machine.Id, machine.State, LastSeen = Time(machine.LastSeen), machine.LastAddress, machine.Asks }, tx);
         foreach (var e in events)
-            await AddEvent(db, tx, e.MachineId, e.At, e.Kind, e.Detail, e.Address);
+            await InsertEvent(db, tx, e.MachineId, e.At, e.Kind, e.Detail, e.Address);
+        foreach (var machineId in events.Select(e => e.MachineId).Distinct())
+            await TrimEvents(db, tx, machineId);
         await tx.CommitAsync();
     }
 
@@ -186,9 +188,17 @@ public sealed class MachineStore
 
     private static async Task AddEvent(DbConnection db, DbTransaction tx, string machineId, DateTimeOffset at, string kind, string detail, string? address)
     {
-        await db.ExecuteAsync("INSERT INTO machine_events (machine_id, at, kind, detail, address) VALUES (@machineId, @at, @kind, @detail, @address)",
+        await InsertEvent(db, tx, machineId, at, kind, detail, address);
+        await TrimEvents(db, tx, machineId);
+    }
+
+    private static Task InsertEvent(DbConnection db, DbTransaction tx, string machineId, DateTimeOffset at, string kind, string detail, string? address) =>
+        db.ExecuteAsync("INSERT INTO machine_events (machine_id, at, kind, detail, address) VALUES (@machineId, @at, @kind, @detail, @address)",
             new { machineId, at = Time(at), kind, detail, address }, tx);
-        // The log stays bounded: the oldest events of this machine past the bound go.
+
+    /// <summary>The log stays bounded: the oldest events of this machine past the bound go.</summary>
+    private static async Task TrimEvents(DbConnection db, DbTransaction tx, string machineId)
+    {
         await db.ExecuteAsync(
             "DELETE FROM machine_events WHERE machine_id = @machineId AND id <= " +
             "(SELECT id FROM machine_events WHERE machine_id = @machineId ORDER BY id DESC LIMIT 1 OFFSET @keep)",

@@ -127,3 +127,95 @@ public sealed partial class MachineBootTests : IClassFixture<MachineBootTests.Si
         Assert.Contains("fetch: kernel net/prod.efi", events);
     }
 }
+
+/// <summary>
+/// The discovery OS on a real guest: the generic ISO chains it for an unassigned machine; it posts
+/// an inventory matching QEMU's -m, -drive and MAC, waits, reboots into its assignment once given
+/// one; the installer's report makes it installed, and then=local sends the next boot to its disk.
+/// </summary>
+public sealed partial class DiscoveryOsBootTests : IClassFixture<DiscoveryOsBootTests.Site>
+{
+    private const string Mac = "52:54:00:00:bb:01";
+    private const long DiskBytes = 64L * 1024 * 1024;
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(4);
+    private readonly Site _site;
+
+    public DiscoveryOsBootTests(Site site) => _site = site;
+
+    public sealed class Site : IDisposable
+    {
+        public BootSite Boot { get; } = new(c =>
+        {
+            c["discovery-poll-seconds"] = 2;
+            c["discovery-image"] = Path.Combine(RepoRoot.Path, ".cache", "discovery");
+        });
+
+        public void Dispose() => Boot.Dispose();
+    }
+
+    [GeneratedRegex(@"Kernel command line: [^\r\n]*")]
+    private static partial Regex CommandLine();
+
+    [GeneratedRegex("LOCAL DISK BOOTED")]
+    private static partial Regex LocalDisk();
+
+    private HttpClient Admin()
+    {
+        var client = _site.Boot.Service.Client();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", TestSite.Token);
+        return client;
+    }
+
+    [Fact]
+    public async Task The_discovery_os_reports_the_hardware_and_the_machine_goes_from_discovered_to_its_own_disk()
+    {
+        var iso = await _site.Boot.DownloadAsync("/iso-generic");
+        var disk = Tool.TempFile(MbrDisk.PrintingOnSerial("LOCAL DISK BOOTED\r\n").Concat(new byte[DiskBytes - 1024 * 1024]).ToArray(), ".img");
+        var options = new Qemu.Options(Nics: [new Qemu.Nic("e1000", Mac)], Disks: [disk], BootOrder: "d", MemoryMiB: 512);
+        using var admin = Admin();
+
+        await using (var discovery = Qemu.Guest.Start(Firmware.Bios, new Qemu.Media(iso, AsCdrom: true), _site.Boot.Service.Port, options))
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            JsonElement inventory = default;
+            while (clock.Elapsed < Timeout)
+            {
+                var response = await admin.GetAsync($"/api/machines/{Mac}");
+                if (response.StatusCode == HttpStatusCode.OK
+                    && JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("inventory") is { ValueKind: JsonValueKind.Object } found)
+                {
+                    inventory = found.Clone();
+                    break;
+                }
+                await Task.Delay(500);
+            }
+            if (inventory.ValueKind != JsonValueKind.Object)
+                throw discovery.Failure("never posted an inventory", clock.Elapsed);
+
+            Assert.Equal((1, 512L * 1024 * 1024), (inventory.GetProperty("cpus").GetInt32(), inventory.GetProperty("memory").GetInt64()));
+            Assert.Equal($$"""[{"name":"sda","size":{{DiskBytes}}}]""", inventory.GetProperty("disks").GetRawText());
+            Assert.Equal($$"""[{"name":"eth0","mac":"{{Mac}}"}]""", inventory.GetProperty("nics").GetRawText());
+            Assert.Equal("QEMU", inventory.GetProperty("dmi").GetProperty("sys_vendor").GetString());
+
+            await MachineApi.AssignAsync(admin, Mac, new { network = "prod", farmer = "808", args = "console=ttyS0", then = "local" });
+            await discovery.WaitForAsync(new Regex("discovery: assigned: rebooting"), Timeout);
+            await discovery.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        }
+
+        string token;
+        await using (var install = Qemu.Guest.Start(Firmware.Bios, new Qemu.Media(iso, AsCdrom: true), _site.Boot.Service.Port, options))
+        {
+            var line = await install.WaitForAsync(CommandLine(), Timeout);
+            token = Regex.Match(line, "bootstrap_token=([0-9a-f]{32})").Groups[1].Value;
+            Assert.Equal($"Kernel command line: nomodeset version=v3 runmode=prod panic=7200 farmer_id=808 console=ttyS0 bootstrap_url=http://{Qemu.ServiceAddress} bootstrap_token={token}", line);
+        }
+        using var installer = _site.Boot.Service.Client();
+        installer.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        Assert.Equal(HttpStatusCode.OK, (await installer.PostAsJsonAsync($"/api/machines/{Mac}/status", new { state = "installed" })).StatusCode);
+        Assert.Equal("installed", (await MachineApi.GetAsync(admin, $"/api/machines/{Mac}")).GetProperty("state").GetString());
+
+        await using var next = Qemu.Guest.Start(Firmware.Bios, new Qemu.Media(iso, AsCdrom: true), _site.Boot.Service.Port, options);
+        Assert.Equal("LOCAL DISK BOOTED", await next.WaitForAsync(LocalDisk(), Timeout));
+        File.Delete(disk);
+    }
+}

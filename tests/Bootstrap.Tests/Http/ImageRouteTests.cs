@@ -155,7 +155,7 @@ public sealed class ImageRouteTests : IDisposable
     [InlineData("/uefi/prod/1234/console=ttyS0", "ipxe-prod.efi", "ipxe-amd64.efi", "Farm: 1234")]
     [InlineData("/snponly/prod/1234/console=ttyS0", "ipxe-snp-prod.efi", "snponly.efi", "Farm: 1234")]
     [InlineData("/uefi-provision", "ipxe-provision.efi", "ipxe-amd64.efi", "Farm: (none)")]
-    [InlineData("/uefi-generic", "ipxe-generic.efi", "ipxe-amd64.efi", "chain https://bootstrap.test/provision/${net${nic}/mac} || goto next_nic")]
+    [InlineData("/uefi-generic", "ipxe-generic.efi", "ipxe-amd64.efi", "chain https://bootstrap.test/provision/${net${mac_index}/mac}?uuid=${uuid}&serial=${serial:uristring}&manufacturer=${manufacturer:uristring}&product=${product:uristring}&asset=${asset:uristring}&platform=${platform:uristring}&arch=${buildarch:uristring}&ip=${net${nic}/ip} ||")]
     public async Task Single_efi_file_carries_ipxe_and_the_script(string path, string fileName, string ipxe, string scriptLine)
     {
         var response = await _site.Client().GetAsync(path);

@@ -297,11 +297,28 @@ public sealed class MachineRouteTests : IDisposable
     {
         await MachineApi.AssignAsync(_site.AdminClient(), Mac, new { network = "prod", farmer = "1" });
         for (var i = 0; i < 250; i++)
+        {
             await BootScript();
+            await _site.AdminClient().GetAsync($"/api/machines/{Mac}/events");   // each boot its own flush, so none is counted in with another
+        }
 
         var events = await MachineApi.GetAsync(_site.AdminClient(), $"/api/machines/{Mac}/events");
 
         Assert.Equal(200, events.GetArrayLength());
-        Assert.Equal("script", events[0].GetProperty("kind").GetString());
+        Assert.Equal("script: boot net/prod.efi", $"{events[0].GetProperty("kind").GetString()}: {events[0].GetProperty("detail").GetString()}");
+    }
+
+    [Fact]
+    public async Task Boots_repeated_between_two_writes_are_one_line_with_a_count()
+    {
+        await MachineApi.AssignAsync(_site.AdminClient(), Mac, new { network = "prod", farmer = "1" });
+        await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => BootScript()));
+
+        var events = await MachineApi.GetAsync(_site.AdminClient(), $"/api/machines/{Mac}/events");
+
+        Assert.InRange(events.GetArrayLength(), 2, 6);   // assigned, then the boots: one line unless the timer flushed among them
+        var boots = events.EnumerateArray().Where(e => e.GetProperty("kind").GetString() == "script")
+            .Sum(e => e.GetProperty("detail").GetString() is var d && d!.EndsWith(")") ? int.Parse(d[(d.LastIndexOf('×') + 1)..^1]) : 1);
+        Assert.Equal(5, boots);
     }
 }

@@ -105,6 +105,20 @@ public static class Qemu
             throw Failure($"showed no '{wanted}'", deadline.Elapsed);
         }
 
+        /// <summary>Waits for the guest to end by itself (with -no-reboot, a reboot ends QEMU).</summary>
+        public async Task WaitForExitAsync(TimeSpan timeout)
+        {
+            using var cancel = new CancellationTokenSource(timeout);
+            try
+            {
+                await _qemu.WaitForExitAsync(cancel.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw Failure("did not end", timeout);
+            }
+        }
+
         /// <summary>Fails the test with the guest's serial log (for waits on the service's side).</summary>
         public Exception Failure(string what, TimeSpan after)
         {

@@ -1,0 +1,41 @@
+-- wrk script: 1,000 discovered machines polling /provision/<their MAC> with iPXE's facts, as the
+-- generic script does while a machine waits for its assignment (404 is the expected answer).
+-- Prints the count of each status, so that an error (429, 5xx) is never hidden in "non-2xx".
+local machines, n = 1000, 0
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  statuses = {}
+end
+
+function request()
+  n = n + 1
+  local i = n % machines
+  return wrk.format("GET", string.format(
+    "/provision/52:54:01:00:%02x:%02x?serial=SN%d&manufacturer=Acme&product=Rack9&platform=efi&arch=x86_64&ip=10.0.%d.%d",
+    math.floor(i / 256), i % 256, i, math.floor(i / 256), i % 256))
+end
+
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+
+function done(summary, latency, requests)
+  local total = {}
+  for _, thread in ipairs(threads) do
+    for status, count in pairs(thread:get("statuses")) do
+      total[status] = (total[status] or 0) + count
+    end
+  end
+  local parts = {}
+  for status, count in pairs(total) do
+    table.insert(parts, string.format("%d=%d", status, count))
+  end
+  table.sort(parts)
+  io.write(string.format("statuses %s  socket_errors %d\n", table.concat(parts, " "),
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end

@@ -38,6 +38,9 @@ builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
     document.Info = new() { Title = "Bootstrap", Version = "v1", Description = "Network boot scripts, images and kernels for bare-metal farms" };
     return Task.CompletedTask;
 }));
+// A rack powered on at once opens its connections together: past Kestrel's default backlog of 512
+// the kernel drops their SYNs and each waits a second to retry.
+builder.WebHost.UseSockets(sockets => sockets.Backlog = 4096);
 builder.WebHost.ConfigureKestrel(kestrel =>
 {
     // Boot scripts and images need short URLs; anything far longer is not a farmer's request.

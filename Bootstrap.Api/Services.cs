@@ -22,14 +22,18 @@ public static class Services
         services.AddSingleton(_ => new KernelStore(config.KernelPath, config.KernelNetPath));   // made by the container, so disposed with it
         services.AddSingleton(new MachineStore(config.BootstrapDb));
         // Made at start (StartBootstrap), after the migrations: it loads every machine once.
-        services.AddSingleton(sp => new MachineDirectory(sp.GetRequiredService<MachineStore>(), config.MaxPendingMachines,
-            warning => sp.GetRequiredService<ILoggerFactory>().CreateLogger("Bootstrap.Machines").LogWarning("{Warning}", warning)));
+        services.AddSingleton(sp =>
+        {
+            // The logger is taken now: the last flush runs while the container is being disposed.
+            var log = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Bootstrap.Machines");
+            return new MachineDirectory(sp.GetRequiredService<MachineStore>(), config.MaxPendingMachines, warning => log.LogWarning("{Warning}", warning));
+        });
         services.AddSingleton(new TemplateStore(config.IpxeTemplate));
         services.AddSingleton(sp => new ArtifactCache(
             config.CacheMemoryBytes,
             config.CacheDiskBytes > 0
                 ? new DiskTier(config.CachePath, config.CacheDiskBytes,
-                    warning => sp.GetRequiredService<ILoggerFactory>().CreateLogger("Bootstrap.Cache").LogWarning("{Warning}", warning))
+                    sp.GetRequiredService<ILoggerFactory>().CreateLogger("Bootstrap.Cache") is var log ? warning => log.LogWarning("{Warning}", warning) : null)
                 : null,
             config.MaxConcurrentBuilds > 0 ? config.MaxConcurrentBuilds : Environment.ProcessorCount,
             config.BuildQueueLimit));

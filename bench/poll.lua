@@ -1,6 +1,7 @@
 -- wrk script: 1,000 discovered machines polling /provision/<their MAC> with iPXE's facts, as the
--- generic script does while a machine waits for its assignment (404 is the expected answer).
--- Prints the count of each status, so that an error (429, 5xx) is never hidden in "non-2xx".
+-- generic script does while a machine waits for its assignment (404 is the expected answer). Each
+-- connection is one machine asking once a second (ten times the default discovery-poll-seconds).
+-- Prints the count of each status and of each socket error, so that none hides in "non-2xx".
 local machines, n = 1000, 0
 local threads = {}
 
@@ -20,6 +21,10 @@ function request()
     math.floor(i / 256), i % 256, i, math.floor(i / 256), i % 256))
 end
 
+function delay()
+  return 1000
+end
+
 function response(status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
 end
@@ -36,6 +41,7 @@ function done(summary, latency, requests)
     table.insert(parts, string.format("%d=%d", status, count))
   end
   table.sort(parts)
-  io.write(string.format("statuses %s  socket_errors %d\n", table.concat(parts, " "),
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+  local e = summary.errors
+  io.write(string.format("statuses %s  socket_errors connect=%d read=%d write=%d timeout=%d\n", table.concat(parts, " "),
+    e.connect, e.read, e.write, e.timeout))
 end

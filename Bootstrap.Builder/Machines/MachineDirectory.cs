@@ -31,7 +31,8 @@ public sealed class MachineDirectory : IAsyncDisposable
     private readonly ConcurrentDictionary<string, string> _idByAddress = new();
     private readonly ConcurrentDictionary<string, Profile> _profiles = new();
     private readonly SemaphoreSlim _writes = new(1, 1);
-    private readonly ConcurrentDictionary<string, bool> _dirty = new();
+    private readonly ConcurrentDictionary<string, bool> _dirty = new();   // last seen, state, asks changed
+    private readonly ConcurrentDictionary<string, bool> _whole = new();   // new, or its MACs or facts changed
     /// <summary>Boot events not written yet; the same event repeated within one flush is one line with a count.</summary>
     private readonly ConcurrentDictionary<(string MachineId, string Kind, string Detail, string? Address), (DateTimeOffset First, int Count)> _events = new();
     private readonly CancellationTokenSource _stop = new();
@@ -171,7 +172,9 @@ public sealed class MachineDirectory : IAsyncDisposable
                 return polled;
             }
         }
-        return await DiscoverAsync([mac], facts, address, now);
+        // New machines (and new facts) from polls are written behind too: a machine lost in a crash
+        // within the flush interval is found again at its next ask.
+        return await DiscoverAsync([mac], facts, address, now, writeThrough: false);
     }
 
     /// <summary>
@@ -179,7 +182,7 @@ public sealed class MachineDirectory : IAsyncDisposable
     /// machine, or updates one that is still discovered. An assigned machine is never changed by
     /// a report (the caller has no token): it is returned as it is.
     /// </summary>
-    public async Task<Machine> DiscoverAsync(IReadOnlyList<string> macs, Facts facts, string? address, DateTimeOffset now)
+    public async Task<Machine> DiscoverAsync(IReadOnlyList<string> macs, Facts facts, string? address, DateTimeOffset now, bool writeThrough = true)
     {
         await _writes.WaitAsync();
         try
@@ -205,6 +208,13 @@ public sealed class MachineDirectory : IAsyncDisposable
                 };
             }
             var detail = existing == null ? $"discovered with {string.Join(", ", machine.Macs)}" : $"reported {string.Join(", ", macs)}";
+            if (!writeThrough)
+            {
+                Replace(machine, existing);
+                _whole[machine.Id] = true;
+                Note(machine.Id, "discovered", detail, address, now);
+                return machine;
+            }
             await _store.SaveAsync(machine, [("discovered", detail, address)], now);
             Replace(machine, existing);
             Announce();
@@ -377,7 +387,7 @@ public sealed class MachineDirectory : IAsyncDisposable
     /// <summary>Writes what boots changed since the last flush (the tests and shutdown call it; a timer does too).</summary>
     public async Task FlushAsync()
     {
-        if (_dirty.IsEmpty && _events.IsEmpty)
+        if (_dirty.IsEmpty && _whole.IsEmpty && _events.IsEmpty)
             return;
         await _writes.WaitAsync();
         try
@@ -385,6 +395,9 @@ public sealed class MachineDirectory : IAsyncDisposable
             var ids = _dirty.Keys.ToList();
             foreach (var id in ids)
                 _dirty.TryRemove(id, out _);
+            var wholeIds = _whole.Keys.ToList();
+            foreach (var id in wholeIds)
+                _whole.TryRemove(id, out _);
             var taken = new List<((string MachineId, string Kind, string Detail, string? Address) Key, (DateTimeOffset First, int Count) Seen)>();
             foreach (var key in _events.Keys)
                 if (_events.TryRemove(key, out var seen))
@@ -393,16 +406,24 @@ public sealed class MachineDirectory : IAsyncDisposable
                 .Select(e => (e.Key.MachineId, e.Seen.First, e.Key.Kind, e.Seen.Count > 1 ? $"{e.Key.Detail} (×{e.Seen.Count})" : e.Key.Detail, e.Key.Address))
                 .ToList();
             // The current copy, not the one queued: a reset written through meanwhile must not be undone.
-            var machines = ids.Select(FindById).OfType<Machine>().ToList();
+            var machines = ids.Except(wholeIds).Select(FindById).OfType<Machine>().ToList();
+            var wholes = wholeIds.Select(FindById).OfType<Machine>().ToList();
             try
             {
-                await _store.SaveBatchAsync(machines, events);
+                await _store.SaveBatchAsync(machines, events, wholes);
+                if (wholes.Count > 0)
+                {
+                    Announce();
+                    await TrimDiscovered();
+                }
             }
             catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
             {
                 _warn($"the boot log could not be written ({e.Message}); {events.Count} events will be tried again");
                 foreach (var id in ids)
                     _dirty[id] = true;
+                foreach (var id in wholeIds)
+                    _whole[id] = true;
                 foreach (var (key, seen) in taken)
                     _events.AddOrUpdate(key, seen, (_, now) => (seen.First < now.First ? seen.First : now.First, seen.Count + now.Count));
             }

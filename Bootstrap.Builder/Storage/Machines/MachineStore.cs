@@ -36,7 +36,15 @@ public sealed class MachineStore
     public string DatabasePath => _databasePath;
 
     /// <summary>Runs the migrations this database has not run yet (<see cref="Migrations"/>); returns their names.</summary>
-    public IReadOnlyList<string> Migrate(Action<string>? log = null) => Migrations.ApplySqlite(_connectionString, _databasePath, log);
+    public IReadOnlyList<string> Migrate(Action<string>? log = null)
+    {
+        var applied = Migrations.ApplySqlite(_connectionString, _databasePath, log);
+        // Write-ahead logging: readers never wait for the writer, and a commit is one synced append
+        // (synchronous stays FULL: an answered assignment survives a power cut).
+        using var db = Open();
+        db.Execute("PRAGMA journal_mode=WAL");
+        return applied;
+    }
 
     private const string MachineColumns =
         "id, uuid, serial, manufacturer, product, asset, platform, arch, ip, inventory, state, network, farmer, args, kernel, profile, " +
@@ -57,28 +65,56 @@ public sealed class MachineStore
     {
         await using var db = Open();
         await using var tx = await db.BeginTransactionAsync();
-        await Upsert(db, tx, machine);
-        await db.ExecuteAsync("DELETE FROM machine_macs WHERE machine_id = @Id", new { machine.Id }, tx);
-        for (var i = 0; i < machine.Macs.Count; i++)
-            await db.ExecuteAsync("INSERT INTO machine_macs (mac, machine_id, position) VALUES (@mac, @id, @i)",
-                new { mac = machine.Macs[i], id = machine.Id, i }, tx);
+        await UpsertWithMacs(db, tx, machine);
         foreach (var e in events ?? [])
             await AddEvent(db, tx, machine.Id, at ?? DateTimeOffset.UtcNow, e.Kind, e.Detail, e.Address);
         await tx.CommitAsync();
     }
 
     /// <summary>
-    /// What boots write, many at once in one transaction: each machine's new state, last seen and
-    /// ask count, and the events of those boots (the machines' MACs do not change here).
+    /// What boots write, many at once in one transaction. None of it may undo a change another
+    /// process (the CLI, another instance) wrote meanwhile, so each write is guarded:
+    /// <list type="bullet">
+    /// <item><paramref name="discovered"/>: machines found by polls, inserted if new, else their
+    /// facts and MACs merged only while the row is still discovered; a MAC another machine holds
+    /// stays with it.</item>
+    /// <item><paramref name="machines"/>: last seen, asks and the assigned → provisioning step, only
+    /// while the row still has the same token (the same assignment, or none).</item>
+    /// <item>the boot log, kept to <see cref="EventsPerMachine"/> per machine.</item>
+    /// </list>
     /// </summary>
-    public async Task SaveBatchAsync(IReadOnlyCollection<Machine> machines, IReadOnlyCollection<(string MachineId, DateTimeOffset At, string Kind, string Detail, string? Address)> events)
+    public async Task SaveBatchAsync(IReadOnlyCollection<Machine> machines, IReadOnlyCollection<(string MachineId, DateTimeOffset At, string Kind, string Detail, string? Address)> events,
+        IReadOnlyCollection<Machine>? discovered = null)
     {
         await using var db = Open();
         await using var tx = await db.BeginTransactionAsync();
-        foreach (var machine in machines)
+        foreach (var m in discovered ?? [])
+        {
             await db.ExecuteAsync(
-                "UPDATE machines SET state = @State, last_seen = @LastSeen, last_address = @LastAddress, asks = @Asks WHERE id = @Id",
-                new { machine.Id, machine.State, LastSeen = Time(machine.LastSeen), machine.LastAddress, machine.Asks }, tx);
+                $"""
+                INSERT INTO machines ({MachineColumns})
+                VALUES (@Id, @Uuid, @Serial, @Manufacturer, @Product, @Asset, @Platform, @Arch, @Ip, @Inventory, @State, NULL, NULL, '', NULL,
+                        NULL, NULL, 'repeat', NULL, 0, NULL, @FirstSeen, @LastSeen, @FirstAddress, @LastAddress, @Asks)
+                ON CONFLICT (id) DO UPDATE SET uuid = excluded.uuid, serial = excluded.serial, manufacturer = excluded.manufacturer,
+                    product = excluded.product, asset = excluded.asset, platform = excluded.platform, arch = excluded.arch, ip = excluded.ip,
+                    inventory = excluded.inventory, last_seen = excluded.last_seen, last_address = excluded.last_address, asks = excluded.asks
+                WHERE machines.state = 'discovered'
+                """,
+                new
+                {
+                    m.Id, m.Facts.Uuid, m.Facts.Serial, m.Facts.Manufacturer, m.Facts.Product, m.Facts.Asset, m.Facts.Platform, m.Facts.Arch,
+                    m.Facts.Ip, Inventory = m.Facts.InventoryJson, m.State, FirstSeen = Time(m.FirstSeen), LastSeen = Time(m.LastSeen),
+                    m.FirstAddress, m.LastAddress, m.Asks,
+                }, tx);
+            for (var i = 0; i < m.Macs.Count; i++)
+                await db.ExecuteAsync("INSERT INTO machine_macs (mac, machine_id, position) VALUES (@mac, @id, @i) ON CONFLICT (mac) DO NOTHING",
+                    new { mac = m.Macs[i], id = m.Id, i }, tx);
+        }
+        foreach (var m in machines)
+            await db.ExecuteAsync(
+                "UPDATE machines SET state = @State, last_seen = @LastSeen, last_address = @LastAddress, asks = @Asks " +
+                "WHERE id = @Id AND coalesce(token, '') = @Token",
+                new { m.Id, m.State, LastSeen = Time(m.LastSeen), m.LastAddress, m.Asks, Token = m.Token ?? "" }, tx);
         foreach (var e in events)
             await InsertEvent(db, tx, e.MachineId, e.At, e.Kind, e.Detail, e.Address);
         foreach (var machineId in events.Select(e => e.MachineId).Distinct())
@@ -159,6 +195,15 @@ public sealed class MachineStore
         {
             return false;
         }
+    }
+
+    private static async Task UpsertWithMacs(DbConnection db, DbTransaction tx, Machine machine)
+    {
+        await Upsert(db, tx, machine);
+        await db.ExecuteAsync("DELETE FROM machine_macs WHERE machine_id = @Id", new { machine.Id }, tx);
+        for (var i = 0; i < machine.Macs.Count; i++)
+            await db.ExecuteAsync("INSERT INTO machine_macs (mac, machine_id, position) VALUES (@mac, @id, @i)",
+                new { mac = machine.Macs[i], id = machine.Id, i }, tx);
     }
 
     private static async Task Upsert(DbConnection db, DbTransaction tx, Machine m)

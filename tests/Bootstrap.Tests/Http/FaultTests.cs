@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Net;
 using System.Net.Http.Headers;
 using Bootstrap.Tests.Support;
@@ -105,11 +106,11 @@ public sealed class FaultTests : IDisposable
     }
 
     [Fact]
-    public async Task Locked_database_is_503_on_provision_only()
+    public async Task A_locked_database_refuses_changes_with_503_while_machines_keep_booting_from_memory()
     {
         var site = Site();
         var client = site.Client();
-        await client.GetAsync("/healthz");
+        await MachineApi.AssignAsync(site.AdminClient(), "52:54:00:00:00:01", new { network = "prod", farmer = "1" });
         using var locker = new SqliteConnection($"Data Source={site.Database};Pooling=False");
         locker.Open();
         using (var begin = locker.CreateCommand())
@@ -118,36 +119,43 @@ public sealed class FaultTests : IDisposable
             begin.ExecuteNonQuery();
         }
 
-        var provision = await client.GetAsync("/provision/52:54:00:00:00:01");
+        var assigned = await client.GetAsync("/provision/52:54:00:00:00:01");
+        var unknown = await client.GetAsync("/provision/52:54:00:00:00:02");
+        var change = await site.AdminClient().PutAsJsonAsync("/api/machines/52:54:00:00:00:03", new { network = "prod", farmer = "3" });
         var script = await client.GetAsync("/ipxe/prod/1");
 
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, provision.StatusCode);
-        Assert.Equal("5", provision.Headers.GetValues("Retry-After").Single());
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.NotFound, HttpStatusCode.OK), (assigned.StatusCode, unknown.StatusCode, script.StatusCode));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, change.StatusCode);
+        Assert.Equal("5", change.Headers.GetValues("Retry-After").Single());
         Assert.Equal("the provisioning database is unavailable (SQLite Error 5: 'database is locked'); retry shortly\n",
-            await provision.Content.ReadAsStringAsync());
-        Assert.Equal(HttpStatusCode.OK, script.StatusCode);
+            await change.Content.ReadAsStringAsync());
 
         using (var rollback = locker.CreateCommand())
         {
             rollback.CommandText = "ROLLBACK";
             rollback.ExecuteNonQuery();
         }
-        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/provision/52:54:00:00:00:01")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await site.AdminClient().PutAsJsonAsync("/api/machines/52:54:00:00:00:03", new { network = "prod", farmer = "3" })).StatusCode);
     }
 
     [Fact]
-    public async Task Damaged_database_is_503_on_provision_only()
+    public async Task A_damaged_database_refuses_changes_with_503_while_machines_keep_booting_from_memory()
     {
         var site = Site();
         var client = site.Client();
-        await client.GetAsync("/healthz");
+        await MachineApi.AssignAsync(site.AdminClient(), "52:54:00:00:00:01", new { network = "prod", farmer = "1" });
         SqliteConnection.ClearAllPools();
-        File.WriteAllText(site.Database, "this is not a database, it is a text file of some length........................................");
+        foreach (var file in Directory.GetFiles(Path.GetDirectoryName(site.Database)!, "bootstrap.sqlite3*"))
+            File.WriteAllText(file, "this is not a database, it is a text file of some length........................................");
 
-        var provision = await client.GetAsync("/provision/52:54:00:00:00:01");
+        var assigned = await client.GetAsync("/provision/52:54:00:00:00:01");
+        var change = await site.AdminClient().PostAsync("/api/machines/52:54:00:00:00:01/reset", null);
+        var health = await client.GetAsync("/healthz");
 
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, provision.StatusCode);
-        Assert.StartsWith("the provisioning database is unavailable (SQLite Error 26: 'file is not a database'", await provision.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, assigned.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, change.StatusCode);
+        Assert.StartsWith("the provisioning database is unavailable (SQLite Error 26: 'file is not a database'", await change.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/ipxe/prod/1")).StatusCode);
     }
 

@@ -191,6 +191,7 @@ public sealed class PendingBoundTests
 
         for (var i = 1; i <= 8; i++)
             await machines.AskedAsync($"52:54:00:00:00:{i:x2}", new Facts(), "192.0.2.1", start.AddMinutes(i));
+        await machines.FlushAsync();   // new machines from polls are written, and the bound applied, at each flush
 
         Assert.Equal(["52:54:00:00:00:08", "52:54:00:00:00:07", "52:54:00:00:00:06", "52:54:00:00:00:05", "52:54:00:00:00:04"],
             machines.List(MachineState.Discovered).Select(m => m.Mac));

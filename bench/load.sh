@@ -24,16 +24,24 @@ run "/iso/prod/1234 (cached)" "$base/iso/prod/1234"
 run "/kernel 64 KiB range" -H "Range: bytes=65536-131071" "$base/kernel/net/prod.efi"
 run "/provision/<registered>" "$base/provision/52:54:00:00:00:01"
 
-echo "== 1,000 discovered machines polling once a second (1000 connections), while assigned machines get their scripts (64 connections)"
+poll_line() {
+    awk -v name="$1" '/Requests\/sec/ {rps=$2} / 50%/ {p50=$2} / 99%/ {p99=$2} /^statuses/ {sub(/^statuses /, ""); statuses=$0}
+        END {printf "%-30s %10s req/s   p50 %-9s p99 %-9s %s\n", name, rps, p50, p99, statuses}' "$2"
+}
+echo "== 1,000 discovered machines polling /provision about once a second each (1000 connections; 404 is their answer)"
+wrk -t2 -c1000 -d5s --latency -s "$here/poll.lua" "$base" > "$site/poll.out"
+poll_line "first contact (1,000 new), 5 s" "$site/poll.out"
+wrk -t2 -c1000 -d"${seconds}s" --latency -s "$here/poll.lua" "$base" > "$site/poll.out"
+poll_line "1,000 polling, alone" "$site/poll.out"
+echo "== the same, while assigned machines fetch their scripts as fast as they can (64 connections): reads never wait for discovery writes"
 wrk -t2 -c1000 -d"${seconds}s" --latency -s "$here/poll.lua" "$base" > "$site/poll.out" &
 poller=$!
 sleep 1
 wrk -t1 -c64 -d"$((seconds - 2))s" --latency "$base/provision/52:54:00:00:00:01" | awk '
     /Requests\/sec/ {rps=$2} / 50%/ {p50=$2} / 99%/ {p99=$2} /Non-2xx/ {bad=$NF}
-    END {printf "%-26s %10s req/s   p50 %-9s p99 %-9s non-2xx %s\n", "/provision/<registered>", rps, p50, p99, bad ? bad : 0}'
+    END {printf "%-30s %10s req/s   p50 %-9s p99 %-9s non-2xx %s\n", "/provision/<registered> meanwhile", rps, p50, p99, bad ? bad : 0}'
 wait "$poller"
-awk '/Requests\/sec/ {rps=$2} / 50%/ {p50=$2} / 99%/ {p99=$2} /^statuses/ {sub(/^statuses /, ""); statuses=$0}
-    END {printf "%-26s %10s req/s   p50 %-9s p99 %-9s %s\n", "/provision (1,000 polling)", rps, p50, p99, statuses}' "$site/poll.out"
+poll_line "1,000 polling, under that load" "$site/poll.out"
 
 rate() { wrk -t2 -c64 -d5s "$1" | awk '/Requests\/sec/ {print $2}'; }
 ratios=()

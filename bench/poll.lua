@@ -1,6 +1,7 @@
 -- wrk script: 1,000 discovered machines polling /provision/<their MAC> with iPXE's facts, as the
 -- generic script does while a machine waits for its assignment (404 is the expected answer). Each
--- connection is one machine asking once a second (ten times the default discovery-poll-seconds).
+-- connection is one machine asking about once a second (ten times the default discovery-poll-seconds),
+-- 0.5 to 1.5 s apart: machines powered on at different moments do not ask in step.
 -- Prints the count of each status and of each socket error, so that none hides in "non-2xx".
 local machines, n = 1000, 0
 local threads = {}
@@ -11,6 +12,7 @@ end
 
 function init(args)
   statuses = {}
+  math.randomseed(os.time() + math.floor(os.clock() * 1000000))
 end
 
 function request()
@@ -22,7 +24,7 @@ function request()
 end
 
 function delay()
-  return 1000
+  return math.random(500, 1500)
 end
 
 function response(status, headers, body)

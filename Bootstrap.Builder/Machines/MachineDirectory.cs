@@ -30,7 +30,8 @@ public sealed class MachineDirectory : IAsyncDisposable
     private readonly ConcurrentDictionary<string, string> _idByUuid = new();
     private readonly ConcurrentDictionary<string, string> _idByAddress = new();
     private readonly ConcurrentDictionary<string, Profile> _profiles = new();
-    private readonly SemaphoreSlim _writes = new(1, 1);
+    private readonly SemaphoreSlim _writes = new(1, 1);     // changes written through, one at a time
+    private readonly SemaphoreSlim _flushing = new(1, 1);   // one flush at a time
     private readonly ConcurrentDictionary<string, bool> _dirty = new();   // last seen, state, asks changed
     private readonly ConcurrentDictionary<string, bool> _whole = new();   // new, or its MACs or facts changed
     /// <summary>Boot events not written yet; the same event repeated within one flush is one line with a count.</summary>
@@ -389,7 +390,9 @@ public sealed class MachineDirectory : IAsyncDisposable
     {
         if (_dirty.IsEmpty && _whole.IsEmpty && _events.IsEmpty)
             return;
-        await _writes.WaitAsync();
+        // Its own turn, not the writers': new machines and answered changes never wait for a flush.
+        // Every write of a flush is guarded (MachineStore.SaveBatchAsync), so none undoes theirs.
+        await _flushing.WaitAsync();
         try
         {
             var ids = _dirty.Keys.ToList();
@@ -407,14 +410,22 @@ public sealed class MachineDirectory : IAsyncDisposable
                 .ToList();
             // The current copy, not the one queued: a reset written through meanwhile must not be undone.
             var machines = ids.Except(wholeIds).Select(FindById).OfType<Machine>().ToList();
-            var wholes = wholeIds.Select(FindById).OfType<Machine>().ToList();
+            var wholes = wholeIds.Select(FindById).OfType<Machine>().Where(m => m.State == MachineState.Discovered).ToList();
             try
             {
                 await _store.SaveBatchAsync(machines, events, wholes);
                 if (wholes.Count > 0)
                 {
                     Announce();
-                    await TrimDiscovered();
+                    await _writes.WaitAsync();
+                    try
+                    {
+                        await TrimDiscovered();
+                    }
+                    finally
+                    {
+                        _writes.Release();
+                    }
                 }
             }
             catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
@@ -430,7 +441,7 @@ public sealed class MachineDirectory : IAsyncDisposable
         }
         finally
         {
-            _writes.Release();
+            _flushing.Release();
         }
     }
 

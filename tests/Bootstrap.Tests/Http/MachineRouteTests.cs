@@ -162,6 +162,34 @@ public sealed class MachineRouteTests : IDisposable
         Assert.Equal((status, message), ((int)response.StatusCode, await response.Content.ReadAsStringAsync()));
     }
 
+    [Theory]
+    [InlineData("/api/machines?state=sleeping", 400, "state: 'sleeping' is not one of discovered, assigned, provisioning, installed, failed\n")]
+    [InlineData("/api/machines/52:54:00:ff:00:01", 404, "no machine with MAC 52:54:00:ff:00:01\n")]
+    [InlineData("/api/machines/52-54-00-ff-00-0g", 400, "mac: '52-54-00-ff-00-0g' is not a MAC address (12 hex digits, e.g. 52:54:00:12:34:56)\n")]
+    [InlineData("/api/machines/52:54:00:ff:00:01/events", 404, "no machine with MAC 52:54:00:ff:00:01\n")]
+    [InlineData("/api/profiles/none", 404, "no profile named 'none'\n")]
+    public async Task Lookups_of_what_is_not_there_say_so(string path, int status, string message)
+    {
+        var response = await _site.AdminClient().GetAsync(path);
+
+        Assert.Equal(message, await response.Content.ReadAsStringAsync());
+        Assert.Equal(status, (int)response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("""{"network":"prod","args":"a\nchain http://evil"}""", "args: character U+000A (line feed) is not allowed; allowed are letters, digits, space and = _ . , : - + /\n")]
+    [InlineData("""{"network":"prod","args":"x=${net0/mac}"}""", "args: character '$' (U+0024) is not allowed; allowed are letters, digits, space and = _ . , : - + /\n")]
+    [InlineData("""{"network":"prod","args":"a || shell"}""", "args: character '|' (U+007C) is not allowed; allowed are letters, digits, space and = _ . , : - + /\n")]
+    [InlineData("""{"network":"prod\u0000"}""", "network: unknown network 'prod?'; configured networks: dev, prod, qa, test\n")]
+    [InlineData("""{"network":"prod","farmer":"1\"2"}""", "farmer: character '\"' (U+0022) is not allowed; a farm id is digits only\n")]
+    public async Task Profile_fields_that_would_reach_a_script_are_refused(string body, string message)
+    {
+        var response = await _site.AdminClient().PutAsync("/api/profiles/p1", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        Assert.Equal(message, await response.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
     [Fact]
     public async Task The_machines_api_needs_the_admin_token()
     {

@@ -33,3 +33,29 @@ fetch_debian_package() {
     dpkg -x "$dir"/"${package}"_*.deb "$dir/root"
     dpkg-deb -f "$dir"/"${package}"_*.deb Version > "$dir/version"
 }
+
+# Makes sure $1/.cache/vmlinuz holds Debian's kernel (an EFI-stub bzImage, unpacked from its package,
+# nothing installed); prints its version. Used by the boot tests and by the first run's demo kernel.
+debian_kernel() {
+    local repo=$1
+    if [ ! -s "$repo/.cache/vmlinuz" ]; then
+        local dir="$repo/.cache/debian-kernel"
+        echo "setup: fetching Debian's kernel" >&2
+        fetch_debian_package bookworm linux-image-amd64 "$dir" >&2
+        local versioned
+        versioned=$(dpkg-deb -f "$dir"/linux-image-amd64_*.deb Depends | grep -o 'linux-image-[0-9][^ ,]*-amd64' | head -n 1)
+        fetch_debian_package bookworm "$versioned" "$dir" >&2
+        mkdir -p "$repo/.cache"
+        cp "$dir"/root/boot/vmlinuz-* "$repo/.cache/vmlinuz.tmp"
+        mv "$repo/.cache/vmlinuz.tmp" "$repo/.cache/vmlinuz"
+        rm -rf "$dir"
+    fi
+    # The version as the image states it: the x86 boot protocol's kernel_version field (offset 0x20E,
+    # Documentation/arch/x86/boot.rst) points, less 0x200, at "6.1.0-50-amd64 (debian-kernel@...) #1 ...".
+    python3 - "$repo/.cache/vmlinuz" <<'PY'
+import struct, sys
+data = open(sys.argv[1], "rb").read(65536)
+start = struct.unpack_from("<H", data, 0x20E)[0] + 0x200
+print(data[start:data.index(b"\0", start)].decode().split()[0])
+PY
+}

@@ -15,16 +15,7 @@ need_packages qemu-system-x86 ovmf socat xorriso genisoimage mtools dosfstools f
 "$here/template.sh"
 
 # The boot tests boot a real kernel: Debian's, unpacked from its package (no system install).
-if [ ! -s "$repo/.cache/vmlinuz" ]; then
-    dir="$repo/.cache/test-kernel"
-    echo "test: fetching a Debian kernel for the boot tests"
-    fetch_debian_package bookworm linux-image-amd64 "$dir"
-    versioned=$(dpkg-deb -f "$dir"/linux-image-amd64_*.deb Depends | grep -o 'linux-image-[0-9][^ ,]*-amd64' | head -n 1)
-    fetch_debian_package bookworm "$versioned" "$dir"
-    cp "$dir"/root/boot/vmlinuz-* "$repo/.cache/vmlinuz.tmp"
-    mv "$repo/.cache/vmlinuz.tmp" "$repo/.cache/vmlinuz"
-    rm -rf "$dir"
-fi
+debian_kernel "$repo" >/dev/null
 
 # The discovery OS the machine tests boot (Debian's kernel, busybox and drivers, our agent).
 "$here/discovery.sh" "$repo/.cache/discovery"

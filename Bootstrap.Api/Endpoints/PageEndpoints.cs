@@ -36,8 +36,9 @@ public static class PageEndpoints
             {
                 embedsScripts = false;   // the image routes say what is wrong; the page still lets people get scripts
             }
-            return GeneratorPage.Render(config, expert ? kernels.List() : [], new GeneratorInput(network, farmer, args, format, kernel),
-                baseUrl ?? "", expert, embedsScripts);
+            var all = kernels.List();
+            return GeneratorPage.Render(config, expert ? all : [], new GeneratorInput(network, farmer, args, format, kernel),
+                baseUrl ?? "", expert, embedsScripts, all);
         };
 
     private static bool WantsHtml(HttpContext http) =>

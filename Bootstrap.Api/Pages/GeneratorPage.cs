@@ -18,8 +18,11 @@ public sealed record GeneratorInput(string? Network, string? Farmer, string? Arg
 /// </summary>
 public static class GeneratorPage
 {
+    /// <summary>Names of kernels that setup/run.sh installs on a first run (Debian's), not an operator's.</summary>
+    public const string DemoKernelPrefix = "demo-";
+
     public static IResult Render(BootstrapConfig config, IReadOnlyList<KernelInfo> kernels, GeneratorInput input, string baseUrl, bool expert,
-        bool templateEmbedsScripts)
+        bool templateEmbedsScripts, IReadOnlyList<KernelInfo> linked)
     {
         bool Off(Format f) => f.NeedsSource && !templateEmbedsScripts;
         var network = input.Network ?? BootRequestParser.DefaultNetwork(config.Runmodes);
@@ -53,6 +56,7 @@ public static class GeneratorPage
               {{string.Concat(config.Runmodes.Select(r => $"""<option value="{E(r.Key)}"{(r.Key == network ? " selected" : "")}>{E(r.Value)} ({E(r.Key)})</option>"""))}}
               </select>
               {{Error("network", errors)}}
+              {{BootsWhat(config, linked)}}
             </div>
             <div class="field">
               <label for="farmer">Farm id</label>
@@ -127,4 +131,14 @@ public static class GeneratorPage
     private static string Invalid(string field, Dictionary<string, string> errors) => errors.ContainsKey(field) ? " aria-invalid=\"true\"" : "";
 
     private static string Sentence(string detail) => char.ToUpperInvariant(detail[0]) + detail[1..] + ".";
+
+    /// <summary>Which kernel each network boots, and a plain warning when it is only the demo kernel.</summary>
+    private static string BootsWhat(BootstrapConfig config, IReadOnlyList<KernelInfo> linked)
+    {
+        var byRunmode = linked.SelectMany(k => k.Runmodes.Select(r => (Runmode: r, Kernel: k.Name))).ToDictionary(p => p.Runmode, p => p.Kernel);
+        var lines = config.Runmodes.Keys.Select(r => byRunmode.TryGetValue(r, out var kernel)
+            ? $"<li>{E(r)} boots <code>{E(kernel)}</code>{(kernel.StartsWith(DemoKernelPrefix, StringComparison.Ordinal) ? " — only the demo kernel setup/run.sh installed (Debian's): upload your OS's kernel and switch the link" : "")}</li>"
+            : $"<li>{E(r)} has no kernel yet</li>");
+        return $"""<ul id="runmode-kernels" class="help">{string.Concat(lines)}</ul>""";
+    }
 }

@@ -119,8 +119,9 @@ public sealed class ArtifactCache
             {
                 _slots.Release();
             }
-            Remember(key, bytes);
+            // Disk first: once an entry can be found in memory, its disk copy is complete.
             _disk?.Write(key, bytes);
+            Remember(key, bytes);
             return new Artifact(key, bytes, Built: true, Math.Round(clock.Elapsed.TotalMilliseconds, 1));
         }
         finally

@@ -66,6 +66,7 @@ app.MapProvisioning();
 app.MapMachines();
 app.MapMachinePages();
 app.MapDiscovery();
+app.MapCatalogue();
 app.MapSignIn();
 app.MapHealth();
 app.MapMetrics();

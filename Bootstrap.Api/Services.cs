@@ -21,6 +21,7 @@ public static class Services
         services.AddSingleton(new BootScripts(config));
         services.AddSingleton(_ => new KernelStore(config.KernelPath, config.KernelNetPath));   // made by the container, so disposed with it
         services.AddSingleton(new MachineStore(config.BootstrapDb));
+        services.AddSingleton(new Bootstrap.Builder.Catalogue.ImageCatalogue(config.BootstrapDb, config.ImagePath));
         // Made at start (StartBootstrap), after the migrations: it loads every machine once.
         services.AddSingleton(sp =>
         {

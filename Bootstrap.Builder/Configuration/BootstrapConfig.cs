@@ -41,6 +41,12 @@ public sealed record BootstrapConfig
     /// <summary>NTP server the boot script syncs the clock with; empty leaves the step out.</summary>
     [JsonPropertyName("ntp-server")] public string NtpServer { get; init; } = "pool.ntp.org";
 
+    /// <summary>Folder of the image catalogue's files (one folder per image); created when needed.</summary>
+    [JsonPropertyName("image-path")] public string ImagePath { get; init; } = "images";
+
+    /// <summary>Largest file of a catalogue image (ISOs are gigabytes); a larger upload gets 413.</summary>
+    [JsonPropertyName("max-image-bytes")] public long MaxImageBytes { get; init; } = 16L * 1024 * 1024 * 1024;
+
     /// <summary>Folder of built images kept between restarts.</summary>
     [JsonPropertyName("cache-path")] public string CachePath { get; init; } = "cache";
 

@@ -90,6 +90,7 @@ public static partial class ConfigLoader
             KernelNetPath = Resolve(raw.KernelNetPath),
             BootstrapDb = Resolve(raw.BootstrapDb),
             CachePath = Resolve(raw.CachePath),
+            ImagePath = Resolve(raw.ImagePath),
             DiscoveryImage = raw.DiscoveryImage.Length == 0 ? "" : Resolve(raw.DiscoveryImage),
             SourceFile = Path.GetFullPath(path),
         };
@@ -138,7 +139,7 @@ public static partial class ConfigLoader
             Fail("build-queue-limit", "must not be negative");
         foreach (var (key, value) in new (string, long)[]
                  {
-                     ("max-upload-bytes", c.MaxUploadBytes), ("admin-requests-per-minute", c.AdminRequestsPerMinute),
+                     ("max-upload-bytes", c.MaxUploadBytes), ("max-image-bytes", c.MaxImageBytes), ("admin-requests-per-minute", c.AdminRequestsPerMinute),
                      ("cold-builds-per-minute", c.ColdBuildsPerMinute), ("max-connections", c.MaxConnections),
                      ("max-connections-per-client", c.MaxConnectionsPerClient), ("min-response-bytes-per-second", c.MinResponseBytesPerSecond),
                      ("max-pending-machines", c.MaxPendingMachines), ("unknown-machines-per-minute", c.UnknownMachinesPerMinute),

@@ -23,14 +23,7 @@ public sealed class MachineStore
     public MachineStore(string databasePath)
     {
         _databasePath = databasePath;
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = databasePath,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = true,
-            // A locked database answers within 2 s; the booting machine retries, the request does not hang.
-            DefaultTimeout = 2,
-        }.ToString();
+        _connectionString = Sqlite.ConnectionString(databasePath);
     }
 
     public string DatabasePath => _databasePath;
@@ -252,12 +245,7 @@ public sealed class MachineStore
 
     internal static string Time(DateTimeOffset t) => t.ToUniversalTime().ToString("O");
 
-    private SqliteConnection Open()
-    {
-        var db = new SqliteConnection(_connectionString);
-        db.Open();
-        return db;
-    }
+    private SqliteConnection Open() => Sqlite.Open(_connectionString);
 
     /// <summary>A machines row as stored (column names as in the table, read by Dapper).</summary>
     private sealed record MachineRow(

@@ -49,8 +49,7 @@ public sealed class MigrationTests : IDisposable
 
         Assert.Equal((0, "52:54:00:00:00:01  network=prod  farmer=1234  args=console=ttyS0\n52:54:00:00:00:02  network=test  farmer=77  args=\n", ""),
             await Cli("provision", "list"));
-        Assert.Equal(["Bootstrap.Migrations.0001_provision.sql", "Bootstrap.Migrations.0002_pending_first_address.sql",
-            "Bootstrap.Migrations.0003_machines.sql"], Journal());
+        Assert.Equal(Migrations.Scripts.Select(s => "Bootstrap.Migrations." + s), Journal());
         _site.AddProdKernel();
         var script = await _site.Client().GetStringAsync("/provision/52-54-00-00-00-01");
         Assert.Contains("farmer_id=1234 console=ttyS0", script);
@@ -72,7 +71,7 @@ public sealed class MigrationTests : IDisposable
         }
 
         var store = new MachineStore(_site.Database);
-        Assert.Equal(["0001_provision.sql", "0002_pending_first_address.sql", "0003_machines.sql"], store.Migrate());
+        Assert.Equal(Migrations.Scripts, store.Migrate());
         Assert.Equal([], store.Migrate());
 
         Assert.Equal((0, "52:54:00:00:00:03  network=qa  farmer=5  args=a=b\n", ""), await Cli("provision", "list"));
@@ -95,7 +94,7 @@ public sealed class MigrationTests : IDisposable
                 """);
 
         var store = new MachineStore(_site.Database);
-        Assert.Equal(["0003_machines.sql"], store.Migrate());
+        Assert.Equal(Migrations.Scripts.Skip(2), store.Migrate());
         var machines = (await store.AllAsync()).OrderBy(m => m.Id, StringComparer.Ordinal).ToList();
 
         Assert.Equal(["mac:52:54:00:00:00:03", "mac:52:54:00:00:00:04", "mac:52:54:00:00:00:09"], machines.Select(m => m.Id));

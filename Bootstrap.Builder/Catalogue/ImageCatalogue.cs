@@ -1,0 +1,171 @@
+using System.Security.Cryptography;
+using Bootstrap.Builder.Storage;
+using Bootstrap.Builder.Storage.Database;
+using Dapper;
+
+namespace Bootstrap.Builder.Catalogue;
+
+/// <summary>Why a catalogue change was refused; the API maps the kind to 404, 409, 413 or 400.</summary>
+public sealed class CatalogueException(CatalogueException.Kind kind, string message) : Exception(message)
+{
+    public enum Kind { NotFound, Frozen, TooLarge, Invalid }
+
+    public Kind Problem { get; } = kind;
+}
+
+/// <summary>
+/// The image catalogue: descriptions and file records in the database (migration 0004), bytes in
+/// <c>&lt;image-path&gt;/&lt;name&gt;/&lt;file&gt;</c>. Uploads stream to a temp file while
+/// they are hashed (never held in memory: ISOs are gigabytes) and are renamed into place, so a
+/// reader sees the whole old file or the whole new one. A golden image is frozen.
+/// </summary>
+public sealed class ImageCatalogue(string databasePath, string folder)
+{
+    private readonly string _connectionString = Sqlite.ConnectionString(databasePath);
+
+    public string Folder => folder;
+
+    public async Task<IReadOnlyList<CatalogueImage>> ListAsync()
+    {
+        await using var db = Sqlite.Open(_connectionString);
+        var files = (await db.QueryAsync<FileRow>("SELECT image, file, size, sha256, updated FROM image_files ORDER BY image, file"))
+            .GroupBy(f => f.image).ToDictionary(g => g.Key, g => g.Select(f => f.ToFile()).ToList());
+        return (await db.QueryAsync<ImageRow>("SELECT name, type, title, kernel, initrds, iso, rootfs, args, state, updated FROM images ORDER BY name"))
+            .Select(r => r.ToImage(files.GetValueOrDefault(r.name) ?? [])).ToList();
+    }
+
+    public async Task<CatalogueImage?> GetAsync(string name)
+    {
+        await using var db = Sqlite.Open(_connectionString);
+        var row = await db.QuerySingleOrDefaultAsync<ImageRow>(
+            "SELECT name, type, title, kernel, initrds, iso, rootfs, args, state, updated FROM images WHERE name = @name", new { name });
+        if (row == null)
+            return null;
+        var files = await db.QueryAsync<FileRow>("SELECT image, file, size, sha256, updated FROM image_files WHERE image = @name ORDER BY file", new { name });
+        return row.ToImage(files.Select(f => f.ToFile()).ToList());
+    }
+
+    /// <summary>Creates or replaces a staging image's description (its files stay).</summary>
+    public async Task<CatalogueImage> SaveAsync(CatalogueImage image)
+    {
+        if (await GetAsync(image.Name) is { State: ImageState.Golden })
+            throw Frozen(image.Name);
+        await using var db = Sqlite.Open(_connectionString);
+        await db.ExecuteAsync(
+            """
+            INSERT INTO images (name, type, title, kernel, initrds, iso, rootfs, args, state, updated)
+            VALUES (@Name, @Type, @Title, @Kernel, @Initrds, @Iso, @Rootfs, @Args, @State, @Updated)
+            ON CONFLICT (name) DO UPDATE SET type = excluded.type, title = excluded.title, kernel = excluded.kernel,
+                initrds = excluded.initrds, iso = excluded.iso, rootfs = excluded.rootfs, args = excluded.args, updated = excluded.updated
+            WHERE images.state = 'staging'
+            """,
+            new
+            {
+                image.Name, image.Type, image.Title, image.Kernel, Initrds = string.Join(' ', image.Initrds), image.Iso, image.Rootfs,
+                image.Args, image.State, Updated = image.Updated.ToUniversalTime().ToString("O"),
+            });
+        return (await GetAsync(image.Name))!;
+    }
+
+    /// <summary>
+    /// Streams <paramref name="content"/> into file <paramref name="file"/> of a staging image,
+    /// hashing it on the way; past <paramref name="maxBytes"/> nothing is kept.
+    /// </summary>
+    public async Task<ImageFile> StoreFileAsync(string name, string file, Stream content, long maxBytes, CancellationToken cancel)
+    {
+        if (ImageRules.FileProblem(file) is { } bad)
+            throw new CatalogueException(CatalogueException.Kind.Invalid, bad);
+        var image = await GetAsync(name) ?? throw NotFound(name);
+        if (image.State == ImageState.Golden)
+            throw Frozen(name);
+        var dir = Path.Combine(folder, name);
+        Directory.CreateDirectory(dir);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var size = await AtomicFile.WriteAsync(Path.Combine(dir, file), async target =>
+        {
+            var buffer = new byte[81920];
+            long total = 0;
+            int read;
+            while ((read = await content.ReadAsync(buffer, cancel)) > 0)
+            {
+                total += read;
+                if (total > maxBytes)
+                    throw new CatalogueException(CatalogueException.Kind.TooLarge, $"the file is larger than max-image-bytes ({maxBytes} bytes)");
+                hash.AppendData(buffer, 0, read);
+                await target.WriteAsync(buffer.AsMemory(0, read), cancel);
+            }
+        }, flushToDisk: true);
+        var stored = new ImageFile(file, size, Convert.ToHexStringLower(hash.GetHashAndReset()), DateTimeOffset.UtcNow);
+        await using var db = Sqlite.Open(_connectionString);
+        await db.ExecuteAsync(
+            """
+            INSERT INTO image_files (image, file, size, sha256, updated) VALUES (@image, @file, @size, @sha256, @updated)
+            ON CONFLICT (image, file) DO UPDATE SET size = excluded.size, sha256 = excluded.sha256, updated = excluded.updated
+            """, new { image = name, file = stored.Name, size = stored.Size, sha256 = stored.Sha256, updated = stored.Updated.ToString("O") });
+        return stored;
+    }
+
+    /// <summary>Freezes a staging image whose described files are all uploaded.</summary>
+    public async Task<CatalogueImage> PromoteAsync(string name)
+    {
+        var image = await GetAsync(name) ?? throw NotFound(name);
+        if (image.State == ImageState.Golden)
+            throw Frozen(name);
+        var missing = image.NamedFiles.Where(f => image.Files.All(stored => stored.Name != f)).ToList();
+        if (missing.Count > 0)
+            throw new CatalogueException(CatalogueException.Kind.Invalid, $"files: {string.Join(", ", missing)} not uploaded yet (PUT /api/images/{name}/<file>)");
+        await using var db = Sqlite.Open(_connectionString);
+        await db.ExecuteAsync("UPDATE images SET state = 'golden', updated = @now WHERE name = @name AND state = 'staging'",
+            new { name, now = DateTimeOffset.UtcNow.ToString("O") });
+        return (await GetAsync(name))!;
+    }
+
+    /// <summary>Deletes an image, its records and its folder; false when there was none.</summary>
+    public async Task<bool> DeleteAsync(string name)
+    {
+        if (ImageRules.NameProblem(name) != null)
+            return false;
+        await using (var db = Sqlite.Open(_connectionString))
+        {
+            await using var tx = await db.BeginTransactionAsync();
+            var gone = await db.ExecuteAsync("DELETE FROM images WHERE name = @name", new { name }, tx);
+            await db.ExecuteAsync("DELETE FROM image_files WHERE image = @name", new { name }, tx);
+            await tx.CommitAsync();
+            if (gone == 0)
+                return false;
+        }
+        var dir = Path.Combine(folder, name);
+        if (Directory.Exists(dir))
+            Directory.Delete(dir, recursive: true);
+        return true;
+    }
+
+    /// <summary>Where a recorded file of an image is, with its record; null when the image or file is unknown.</summary>
+    public async Task<(string Path, ImageFile File)?> FindFileAsync(string name, string file)
+    {
+        if (ImageRules.NameProblem(name) != null || ImageRules.FileProblem(file) != null)
+            return null;
+        await using var db = Sqlite.Open(_connectionString);
+        var row = await db.QuerySingleOrDefaultAsync<FileRow>(
+            "SELECT image, file, size, sha256, updated FROM image_files WHERE image = @name AND file = @file", new { name, file });
+        var path = Path.Combine(folder, name, file);
+        return row == null || !File.Exists(path) ? null : (path, row.ToFile());
+    }
+
+    private static CatalogueException NotFound(string name) => new(CatalogueException.Kind.NotFound, $"no image named '{name}'");
+
+    private static CatalogueException Frozen(string name) =>
+        new(CatalogueException.Kind.Frozen, $"image '{name}' is golden (frozen): create a new image to change it");
+
+    private sealed record ImageRow(string name, string type, string title, string? kernel, string initrds, string? iso, string? rootfs,
+        string args, string state, string updated)
+    {
+        public CatalogueImage ToImage(IReadOnlyList<ImageFile> files) => new(name, type, title, kernel,
+            initrds.Split(' ', StringSplitOptions.RemoveEmptyEntries), iso, rootfs, args, state, DateTimeOffset.Parse(updated), files);
+    }
+
+    private sealed record FileRow(string image, string file, long size, string sha256, string updated)
+    {
+        public ImageFile ToFile() => new(file, size, sha256, DateTimeOffset.Parse(updated));
+    }
+}

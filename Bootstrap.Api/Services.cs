@@ -22,6 +22,7 @@ public static class Services
         services.AddSingleton(_ => new KernelStore(config.KernelPath, config.KernelNetPath));   // made by the container, so disposed with it
         services.AddSingleton(new MachineStore(config.BootstrapDb));
         services.AddSingleton(new Bootstrap.Builder.Catalogue.ImageCatalogue(config.BootstrapDb, config.ImagePath));
+        services.AddSingleton(new Bootstrap.Builder.Catalogue.MenuStore(config.BootstrapDb));
         // Made at start (StartBootstrap), after the migrations: it loads every machine once.
         services.AddSingleton(sp =>
         {

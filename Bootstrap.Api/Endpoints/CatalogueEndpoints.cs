@@ -27,6 +27,15 @@ public static class CatalogueEndpoints
         admin.MapDelete("/{name}", async (ImageCatalogue images, string name) => await images.DeleteAsync(name)
             ? Results.NoContent() : PlainText.Error(StatusCodes.Status404NotFound, $"no image named '{LogText.Escape(name)}'")).WithSummary("Delete an image and its files").Admin();
 
+        var menus = app.MapGroup("/api/menus").AddEndpointFilter<AdminToken>();
+        menus.MapGet("", async (MenuStore store) => TypedResults.Ok(await store.ListAsync())).WithSummary("Boot menus").Admin();
+        menus.MapGet("/{name}", async (MenuStore store, string name) => await store.GetAsync(name) is { } menu
+            ? Results.Ok(menu) : PlainText.Error(StatusCodes.Status404NotFound, $"no menu named '{LogText.Escape(name)}'")).WithSummary("One menu").Admin();
+        menus.MapPut("/{name}", PutMenu).WithSummary("Create or replace a menu: title, timeout, default, entries (image, separator, local, network+farmer, chain, shell)").Admin();
+        menus.MapDelete("/{name}", async (MenuStore store, string name) => await store.DeleteAsync(name)
+            ? Results.NoContent() : PlainText.Error(StatusCodes.Status404NotFound, $"no menu named '{LogText.Escape(name)}'")).WithSummary("Delete a menu").Admin();
+        app.MapGet("/menu/{name}", MenuScriptOf).WithSummary("A boot menu as an iPXE script").Script();
+
         app.MapMethods("/images/{name}/{file}", ["GET", "HEAD"], Serve)
             .WithSummary("A file of a catalogue image (Range, ETag = sha256)")
             .Produces(StatusCodes.Status200OK, typeof(byte[]), "application/octet-stream")
@@ -55,6 +64,35 @@ public static class CatalogueEndpoints
             var stored = await images.StoreFileAsync(name, file, http.Request.Body, config.MaxImageBytes, http.RequestAborted);
             return Results.Created($"/images/{name}/{file}", stored);
         });
+    }
+
+    private static async Task<IResult> PutMenu(HttpContext http, MenuStore store, ImageCatalogue images, BootstrapConfig config, string name)
+    {
+        var (input, bodyProblem) = await JsonBody.ReadAsync<MenuInput>(http, 64 * 1024);
+        if (bodyProblem != null)
+            return bodyProblem;
+        var known = (await images.ListAsync()).ToDictionary(i => i.Name);
+        var (menu, problem) = MenuRules.Check(name, input!, config.Runmodes, known.GetValueOrDefault, DateTimeOffset.UtcNow);
+        if (problem != null)
+            return PlainText.Error(StatusCodes.Status400BadRequest, problem);
+        await store.SaveAsync(menu!);
+        return Results.Ok(menu);
+    }
+
+    private static async Task<IResult> MenuScriptOf(HttpContext http, MenuStore store, ImageCatalogue images, BootstrapConfig config, string name)
+    {
+        if (await store.GetAsync(name) is not { } menu)
+            return PlainText.Error(StatusCodes.Status404NotFound, $"no menu named '{LogText.Escape(name)}'");
+        var (baseUrl, problem) = http.PublicBaseUrl(config);
+        if (problem != null)
+            return PlainText.Error(StatusCodes.Status400BadRequest, problem);
+        var known = (await images.ListAsync()).ToDictionary(i => i.Name);
+        // An image deleted since the menu was saved cannot be offered: the menu says so rather than boot a 404.
+        if (menu.Entries.FirstOrDefault(e => e.Image != null && !known.ContainsKey(e.Image)) is { } gone)
+            return PlainText.Error(StatusCodes.Status409Conflict, $"menu '{name}' offers image '{gone.Image}', which no longer exists: edit the menu");
+        if (menu.Entries.FirstOrDefault(e => e.Network != null && !config.Runmodes.ContainsKey(e.Network)) is { } unknown)
+            return PlainText.Error(StatusCodes.Status409Conflict, $"menu '{name}' offers network '{unknown.Network}', which is no longer configured: edit the menu");
+        return PlainText.Script(MenuScript.Render(menu, known, config.Runmodes, baseUrl!));
     }
 
     private static async Task<IResult> Serve(HttpContext http, ImageCatalogue images, string name, string file)

@@ -1,0 +1,49 @@
+using System.Text.Json;
+using Bootstrap.Builder.Storage.Database;
+using Dapper;
+
+namespace Bootstrap.Builder.Catalogue;
+
+/// <summary>Menus in the database (migration 0005); their entries as the JSON <see cref="MenuRules"/> checked.</summary>
+public sealed class MenuStore(string databasePath)
+{
+    private readonly string _connectionString = Sqlite.ConnectionString(databasePath);
+
+    public async Task<IReadOnlyList<Menu>> ListAsync()
+    {
+        await using var db = Sqlite.Open(_connectionString);
+        return (await db.QueryAsync<Row>("SELECT name, title, timeout, default_entry, entries, updated FROM menus ORDER BY name")).Select(r => r.ToMenu()).ToList();
+    }
+
+    public async Task<Menu?> GetAsync(string name)
+    {
+        await using var db = Sqlite.Open(_connectionString);
+        return (await db.QuerySingleOrDefaultAsync<Row>("SELECT name, title, timeout, default_entry, entries, updated FROM menus WHERE name = @name", new { name }))?.ToMenu();
+    }
+
+    public async Task SaveAsync(Menu menu)
+    {
+        await using var db = Sqlite.Open(_connectionString);
+        await db.ExecuteAsync(
+            """
+            INSERT INTO menus (name, title, timeout, default_entry, entries, updated) VALUES (@Name, @Title, @Timeout, @Default, @Entries, @Updated)
+            ON CONFLICT (name) DO UPDATE SET title = excluded.title, timeout = excluded.timeout, default_entry = excluded.default_entry,
+                entries = excluded.entries, updated = excluded.updated
+            """,
+            new { menu.Name, menu.Title, menu.Timeout, menu.Default, Entries = JsonSerializer.Serialize(menu.Entries, Json), Updated = menu.Updated.ToString("O") });
+    }
+
+    public async Task<bool> DeleteAsync(string name)
+    {
+        await using var db = Sqlite.Open(_connectionString);
+        return await db.ExecuteAsync("DELETE FROM menus WHERE name = @name", new { name }) > 0;
+    }
+
+    private static readonly JsonSerializerOptions Json = new() { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
+
+    private sealed record Row(string name, string title, long timeout, long? default_entry, string entries, string updated)
+    {
+        public Menu ToMenu() => new(name, title, (int)timeout, (int?)default_entry,
+            JsonSerializer.Deserialize<List<MenuEntry>>(entries, Json)!, DateTimeOffset.Parse(updated));
+    }
+}

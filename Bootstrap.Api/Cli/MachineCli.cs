@@ -49,7 +49,8 @@ public static class MachineCli
             if (MacAddress.Normalize(parse.GetValue(assignAddress)) is not { } mac)
                 return BootstrapCli.Refuse(parse, BadMac(parse.GetValue(assignAddress)));
             using var kernels = new KernelStore(config.KernelPath, config.KernelNetPath);
-            var (assignment, problem) = AssignmentRules.Check(fields.Read(parse), config.Runmodes, kernels.Exists, machines.FindProfile);
+            var menus = (await new Builder.Catalogue.MenuStore(config.BootstrapDb).ListAsync()).Select(m => m.Name).ToHashSet();
+            var (assignment, problem) = AssignmentRules.Check(fields.Read(parse), config.Runmodes, kernels.Exists, machines.FindProfile, menus.Contains);
             if (problem != null)
                 return BootstrapCli.Refuse(parse, problem.Message);
             var machine = await machines.AssignAsync(mac, assignment!, "cli", DateTimeOffset.UtcNow);
@@ -82,9 +83,12 @@ public static class MachineCli
     /// <summary>A machine on one line: MAC, state, progress, job, identity, last seen.</summary>
     public static string Line(Machine m)
     {
-        var job = m.Assignment is { } a
-            ? $"network={a.Network} farmer={a.Farmer ?? "-"} args={a.Args} kernel={a.Kernel ?? "-"} profile={a.Profile ?? "-"} then={a.Then}"
-            : "unassigned";
+        var job = m.Assignment switch
+        {
+            { Menu: { } menu } a => $"menu={menu} then={a.Then}",
+            { } a => $"network={a.Network} farmer={a.Farmer ?? "-"} args={a.Args} kernel={a.Kernel ?? "-"} profile={a.Profile ?? "-"} then={a.Then}",
+            null => "unassigned",
+        };
         return $"{m.Mac}  {m.State}  {m.Progress}%  {job}  macs={string.Join(",", m.Macs)}  uuid={m.Facts.Uuid ?? "-"}  " +
                $"serial={m.Facts.Serial ?? "-"}  last={m.LastSeen:u}  from={m.LastAddress ?? "-"}";
     }
@@ -129,6 +133,7 @@ internal sealed class AssignmentOptions
     private readonly Option<string?> _profile = new("--profile") { Description = "a profile whose fields fill the ones not given" };
     private readonly Option<string?> _then = new("--then") { Description = "after 'installed': repeat (boot this again, the default) or local (boot the disk)" };
     private readonly Option<string?> _hostname = new("--hostname") { Description = "its host name (for answer files)" };
+    private readonly Option<string?> _menu = new("--menu") { Description = "a boot menu instead of a network (see /api/menus)" };
 
     public void AddTo(Command command, bool withHostname)
     {
@@ -141,10 +146,11 @@ internal sealed class AssignmentOptions
         {
             command.Add(_profile);
             command.Add(_hostname);
+            command.Add(_menu);
         }
     }
 
     public AssignmentInput Read(ParseResult parse, string? answerTemplate = null) => new(
         parse.GetValue(_network), parse.GetValue(_farmer), parse.GetValue(_args), parse.GetValue(_kernel),
-        parse.GetValue(_profile), null, parse.GetValue(_then), parse.GetValue(_hostname), answerTemplate);
+        parse.GetValue(_profile), parse.GetValue(_menu), parse.GetValue(_then), parse.GetValue(_hostname), answerTemplate);
 }

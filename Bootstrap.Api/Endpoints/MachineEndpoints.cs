@@ -56,11 +56,11 @@ public static class MachineEndpoints
         public static MachineView Of(Machine m) => new(
             m.Id, m.Mac, m.Macs, m.State, m.Progress, m.Message, m.Facts.Uuid, m.Facts.Serial, m.Facts.Manufacturer, m.Facts.Product,
             m.Facts.Asset, m.Facts.Platform, m.Facts.Arch, m.Facts.Ip, Inventory.FromJson(m.Facts.InventoryJson),
-            m.Assignment is { } a ? new AssignmentView(a.Network, a.Farmer, a.Args, a.Kernel, a.Profile, a.Hostname, a.Then) : null,
+            m.Assignment is { } a ? new AssignmentView(a.Network, a.Farmer, a.Args, a.Kernel, a.Profile, a.Hostname, a.Then, a.Menu) : null,
             m.FirstSeen, m.LastSeen, m.FirstAddress, m.LastAddress, m.Asks);
     }
 
-    public sealed record AssignmentView(string Network, string? Farmer, string Args, string? Kernel, string? Profile, string? Hostname, string Then);
+    public sealed record AssignmentView(string Network, string? Farmer, string Args, string? Kernel, string? Profile, string? Hostname, string Then, string? Menu);
 
     /// <summary>What a discovery OS posts (DESIGN.md).</summary>
     public sealed record DiscoverBody(
@@ -86,7 +86,8 @@ public static class MachineEndpoints
     private static IResult Show(MachineDirectory machines, string mac) =>
         Find(machines, mac, out var machine) is { } problem ? problem : TypedResults.Ok(MachineView.Of(machine!));
 
-    private static async Task<IResult> Assign(HttpContext http, MachineDirectory machines, BootstrapConfig config, KernelStore kernels, string mac)
+    private static async Task<IResult> Assign(HttpContext http, MachineDirectory machines, BootstrapConfig config, KernelStore kernels,
+        Builder.Catalogue.MenuStore menus, string mac)
     {
         if (MacAddress.Normalize(mac) is not { } normalized)
             return BadMac(mac);
@@ -95,7 +96,8 @@ public static class MachineEndpoints
             return bodyProblem;
         if (input!.AnswerTemplate != null)
             return PlainText.Error(StatusCodes.Status400BadRequest, "answer_template: belongs to a profile (PUT /api/profiles/<name>)");
-        var (assignment, problem) = AssignmentRules.Check(input, config.Runmodes, kernels.Exists, machines.FindProfile);
+        var menuNames = input.Menu == null ? [] : (await menus.ListAsync()).Select(m => m.Name).ToHashSet();
+        var (assignment, problem) = AssignmentRules.Check(input, config.Runmodes, kernels.Exists, machines.FindProfile, menuNames.Contains);
         if (problem != null)
             return PlainText.Error(problem.NotFound ? StatusCodes.Status404NotFound : StatusCodes.Status400BadRequest, problem.Message);
         var machine = await machines.AssignAsync(normalized, assignment!, http.Connection.RemoteIpAddress?.ToString(), DateTimeOffset.UtcNow);

@@ -51,6 +51,14 @@ public static class ProvisionEndpoints
             return PlainText.Script(scripts.LocalDisk(localBase!));
         }
         var job = machine.Assignment;
+        if (job.Menu != null)
+        {
+            var (menuBase, menuProblem) = http.PublicBaseUrl(config);
+            if (menuProblem != null)
+                return PlainText.Error(StatusCodes.Status400BadRequest, menuProblem);
+            machines.ScriptServed(machine, $"menu {job.Menu}", address, now);
+            return PlainText.Script(BootScripts.MenuChain(menuBase!, job.Menu));
+        }
         // Stored args are decoded already, and decoding leaves them as they are (ArgsSegment), so they
         // pass the same checks as a URL's; a row 0-bootstrap wrote is checked like a request.
         var (bound, error) = BootRequestBinding.Bind(http, config, kernels, job.Network, job.Farmer, job.Args, job.Kernel);

@@ -29,7 +29,8 @@ public static class MachinesPage
 
     private static string Card(Machine m, Admin? admin)
     {
-        var job = m.Assignment is { } a
+        var job = m.Assignment is { Menu: { } menu } ? $"boot menu <b>{E(menu)}</b>, then {E(m.Assignment.Then)}"
+            : m.Assignment is { } a
             ? $"network <b>{E(a.Network)}</b>, farm {E(a.Farmer ?? "none")}{(a.Args.Length > 0 ? $", args <code>{E(a.Args)}</code>" : "")}" +
               $"{(a.Kernel != null ? $", kernel {E(a.Kernel)}" : "")}{(a.Profile != null ? $", profile {E(a.Profile)}" : "")}, then {E(a.Then)}"
             : "not assigned";

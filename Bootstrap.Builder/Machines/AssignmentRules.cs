@@ -38,11 +38,26 @@ public static partial class AssignmentRules
     private static partial Regex ProfileNameShape();
 
     /// <summary>Checks <paramref name="input"/>, filling unset fields from its profile.</summary>
+    /// <param name="menuExists">Whether a menu of that name exists; null where menus cannot be assigned (a profile).</param>
     public static (Assignment? Assignment, AssignmentProblem? Problem) Check(
-        AssignmentInput input, IReadOnlyDictionary<string, string> runmodes, Func<string, bool> kernelExists, Func<string, Profile?> profiles)
+        AssignmentInput input, IReadOnlyDictionary<string, string> runmodes, Func<string, bool> kernelExists, Func<string, Profile?> profiles,
+        Func<string, bool>? menuExists = null)
     {
         if (input.Menu != null)
-            return (null, new AssignmentProblem("menu", "boot menus are not available in this release; assign a network or a profile"));
+        {
+            if (menuExists == null)
+                return (null, new AssignmentProblem("menu", "a profile cannot hold a menu; assign the menu to the machine"));
+            if (input.Network != null || input.Farmer != null || input.Args != null || input.Kernel != null || input.Profile != null)
+                return (null, new AssignmentProblem("menu", "a machine boots either a menu or a network (with farmer, args, kernel, profile), not both"));
+            if (!menuExists(input.Menu))
+                return (null, new AssignmentProblem("menu", $"no menu named '{BootRequestParser.Shown(input.Menu)}'", NotFound: true));
+            var thenMenu = input.Then ?? ThenBoot.Repeat;
+            if (!ThenBoot.All.Contains(thenMenu))
+                return (null, new AssignmentProblem("then", $"'{BootRequestParser.Shown(thenMenu)}' is neither {string.Join(" nor ", ThenBoot.All)}"));
+            if (input.Hostname != null && !HostnameShape().IsMatch(input.Hostname))
+                return (null, new AssignmentProblem("hostname", "1-63 of a-z, 0-9 and '-', not starting or ending with '-'"));
+            return (new Assignment("", null, "", null, null, input.Hostname, thenMenu, input.Menu), null);
+        }
         Profile? profile = null;
         if (input.Profile != null)
         {

@@ -26,9 +26,12 @@ public sealed record Facts(
     string? Uuid = null, string? Serial = null, string? Manufacturer = null, string? Product = null,
     string? Asset = null, string? Platform = null, string? Arch = null, string? InventoryJson = null, string? Ip = null);
 
-/// <summary>The job given to a machine: what the original's provision table held, plus a profile, a host name and what to do once installed.</summary>
+/// <summary>
+/// The job given to a machine: what the original's provision table held, plus a profile, a host
+/// name and what to do once installed; or a boot menu (<see cref="Menu"/>; Network is then empty).
+/// </summary>
 public sealed record Assignment(
-    string Network, string? Farmer, string Args, string? Kernel, string? Profile, string? Hostname, string Then);
+    string Network, string? Farmer, string Args, string? Kernel, string? Profile, string? Hostname, string Then, string? Menu = null);
 
 /// <summary>One machine: its identity, its MACs (first reported first), what it told us, its job and its progress.</summary>
 public sealed record Machine(

@@ -238,8 +238,10 @@ public sealed class MachineDirectory : IAsyncDisposable
             var existing = FindByMac(mac);
             var machine = (existing ?? new Machine($"mac:{mac}", [mac], new Facts(), MachineState.Discovered, null, null, 0, null, now, now, null, null, 0))
                 with { State = MachineState.Assigned, Assignment = assignment, Token = NewToken(), Progress = 0, Message = null };
-            var what = $"assigned network={assignment.Network} farmer={assignment.Farmer ?? "-"} args={assignment.Args} " +
-                       $"kernel={assignment.Kernel ?? "-"} profile={assignment.Profile ?? "-"} then={assignment.Then}";
+            var what = assignment.Menu != null
+                ? $"assigned menu={assignment.Menu} then={assignment.Then}"
+                : $"assigned network={assignment.Network} farmer={assignment.Farmer ?? "-"} args={assignment.Args} " +
+                  $"kernel={assignment.Kernel ?? "-"} profile={assignment.Profile ?? "-"} then={assignment.Then}";
             await _store.SaveAsync(machine, [("assigned", what, address)], now);
             Replace(machine, existing);
             Announce();

@@ -41,7 +41,7 @@ public sealed class MachineStore
 
     private const string MachineColumns =
         "id, uuid, serial, manufacturer, product, asset, platform, arch, ip, inventory, state, network, farmer, args, kernel, profile, " +
-        "hostname, then_boot, token, progress, message, first_seen, last_seen, first_address, last_address, asks";
+        "hostname, then_boot, token, progress, message, first_seen, last_seen, first_address, last_address, asks, menu";
 
     /// <summary>Every machine with its MACs (the service loads them once at start).</summary>
     public async Task<IReadOnlyList<Machine>> AllAsync()
@@ -87,7 +87,7 @@ public sealed class MachineStore
                 $"""
                 INSERT INTO machines ({MachineColumns})
                 VALUES (@Id, @Uuid, @Serial, @Manufacturer, @Product, @Asset, @Platform, @Arch, @Ip, @Inventory, @State, NULL, NULL, '', NULL,
-                        NULL, NULL, 'repeat', NULL, 0, NULL, @FirstSeen, @LastSeen, @FirstAddress, @LastAddress, @Asks)
+                        NULL, NULL, 'repeat', NULL, 0, NULL, @FirstSeen, @LastSeen, @FirstAddress, @LastAddress, @Asks, NULL)
                 ON CONFLICT (id) DO UPDATE SET uuid = excluded.uuid, serial = excluded.serial, manufacturer = excluded.manufacturer,
                     product = excluded.product, asset = excluded.asset, platform = excluded.platform, arch = excluded.arch, ip = excluded.ip,
                     inventory = excluded.inventory, last_seen = excluded.last_seen, last_address = excluded.last_address, asks = excluded.asks
@@ -206,21 +206,21 @@ public sealed class MachineStore
             $"""
             INSERT INTO machines ({MachineColumns})
             VALUES (@Id, @Uuid, @Serial, @Manufacturer, @Product, @Asset, @Platform, @Arch, @Ip, @Inventory, @State, @Network, @Farmer, @Args, @Kernel,
-                    @Profile, @Hostname, @Then, @Token, @Progress, @Message, @FirstSeen, @LastSeen, @FirstAddress, @LastAddress, @Asks)
+                    @Profile, @Hostname, @Then, @Token, @Progress, @Message, @FirstSeen, @LastSeen, @FirstAddress, @LastAddress, @Asks, @Menu)
             ON CONFLICT (id) DO UPDATE SET uuid = excluded.uuid, serial = excluded.serial, manufacturer = excluded.manufacturer,
                 product = excluded.product, asset = excluded.asset, platform = excluded.platform, arch = excluded.arch, ip = excluded.ip,
                 inventory = excluded.inventory, state = excluded.state, network = excluded.network, farmer = excluded.farmer,
                 args = excluded.args, kernel = excluded.kernel, profile = excluded.profile, hostname = excluded.hostname,
                 then_boot = excluded.then_boot, token = excluded.token, progress = excluded.progress, message = excluded.message,
                 first_seen = excluded.first_seen, last_seen = excluded.last_seen, first_address = excluded.first_address,
-                last_address = excluded.last_address, asks = excluded.asks
+                last_address = excluded.last_address, asks = excluded.asks, menu = excluded.menu
             """,
             new
             {
                 m.Id, m.Facts.Uuid, m.Facts.Serial, m.Facts.Manufacturer, m.Facts.Product, m.Facts.Asset, m.Facts.Platform, m.Facts.Arch, m.Facts.Ip,
                 Inventory = m.Facts.InventoryJson, m.State, a?.Network, a?.Farmer, Args = a?.Args ?? "", a?.Kernel, a?.Profile, a?.Hostname,
                 Then = a?.Then ?? ThenBoot.Repeat, m.Token, m.Progress, m.Message, FirstSeen = Time(m.FirstSeen), LastSeen = Time(m.LastSeen),
-                m.FirstAddress, m.LastAddress, m.Asks,
+                m.FirstAddress, m.LastAddress, m.Asks, a?.Menu,
             }, tx);
     }
 
@@ -252,11 +252,11 @@ public sealed class MachineStore
         string id, string? uuid, string? serial, string? manufacturer, string? product, string? asset, string? platform, string? arch,
         string? ip, string? inventory, string state, string? network, string? farmer, string args, string? kernel, string? profile, string? hostname,
         string then_boot, string? token, long progress, string? message, string first_seen, string last_seen, string? first_address,
-        string? last_address, long asks)
+        string? last_address, long asks, string? menu)
     {
         public Machine ToMachine(IReadOnlyList<string> macs) => new(
             id, macs, new Facts(uuid, serial, manufacturer, product, asset, platform, arch, inventory, ip), state,
-            network == null ? null : new Assignment(network, farmer, args, kernel, profile, hostname, then_boot),
+            network == null ? null : new Assignment(network, farmer, args, kernel, profile, hostname, then_boot, menu),
             token, (int)progress, message, DateTimeOffset.Parse(first_seen), DateTimeOffset.Parse(last_seen), first_address, last_address, asks);
     }
 

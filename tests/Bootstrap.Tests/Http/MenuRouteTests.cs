@@ -134,4 +134,25 @@ public sealed class MenuRouteTests : IDisposable
         Assert.Equal((HttpStatusCode.NotFound, "no menu named 'none'\n"), (unknown.StatusCode, await unknown.Content.ReadAsStringAsync()));
         Assert.Equal(HttpStatusCode.Unauthorized, stranger.StatusCode);
     }
+
+    [Fact]
+    public async Task A_machine_assigned_a_menu_is_chained_to_it()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await PutMenu("rack", """{"title":"Rack menu","entries":[{"local":true},{"shell":true}]}""")).StatusCode);
+        var admin = _site.AdminClient();
+
+        var assigned = await MachineApi.AssignAsync(admin, "52:54:00:dd:00:01", new { menu = "rack", then = "repeat" });
+        var script = await _site.Client().GetStringAsync("/provision/52:54:00:dd:00:01");
+        var both = await admin.PutAsJsonAsync("/api/machines/52:54:00:dd:00:02", new { menu = "rack", network = "prod" });
+        var unknown = await admin.PutAsJsonAsync("/api/machines/52:54:00:dd:00:03", new { menu = "nope" });
+
+        Assert.Equal("rack", assigned.GetProperty("assignment").GetProperty("menu").GetString());
+        Assert.Equal("#!ipxe\n# This machine is assigned the boot menu rack.\nchain https://bootstrap.test/menu/rack || echo The menu rack could not be loaded\n", script);
+        Assert.Equal((HttpStatusCode.BadRequest, "menu: a machine boots either a menu or a network (with farmer, args, kernel, profile), not both\n"),
+            (both.StatusCode, await both.Content.ReadAsStringAsync()));
+        Assert.Equal((HttpStatusCode.NotFound, "menu: no menu named 'nope'\n"), (unknown.StatusCode, await unknown.Content.ReadAsStringAsync()));
+        var events = await MachineApi.GetAsync(admin, "/api/machines/52:54:00:dd:00:01/events");
+        Assert.Equal(["script: menu rack", "assigned: assigned menu=rack then=repeat"],
+            events.EnumerateArray().Select(e => $"{e.GetProperty("kind").GetString()}: {e.GetProperty("detail").GetString()}"));
+    }
 }

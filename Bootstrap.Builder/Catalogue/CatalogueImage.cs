@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using System.Text.RegularExpressions;
 using Bootstrap.Builder.Requests;
 
 namespace Bootstrap.Builder.Catalogue;
@@ -49,16 +48,10 @@ public sealed record ImageInput(
 /// keeps to the characters of a runmode's display name and args to the boot route's rules; its
 /// file names to the kernel-file rule (no path, no '..').
 /// </summary>
-public static partial class ImageRules
+public static class ImageRules
 {
-    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,63}$")]
-    private static partial Regex NameShape();
-
-    [GeneratedRegex(@"^[A-Za-z0-9 ()._,:/+-]{1,64}$")]
-    private static partial Regex TitleShape();
-
     public static string? NameProblem(string name) =>
-        NameShape().IsMatch(name) ? null : "name: 1-64 of a-z, 0-9, '_' and '-', starting with a letter or digit";
+        TextShapes.Name().IsMatch(name) ? null : $"name: {TextShapes.NameRule}";
 
     public static string? FileProblem(string file) => KernelNames.Check(file, "file");
 
@@ -70,8 +63,8 @@ public static partial class ImageRules
         if (input.Type == null || !ImageType.All.Contains(input.Type))
             return (null, $"type: '{BootRequestParser.Shown(input.Type ?? "")}' is not one of {string.Join(", ", ImageType.All)}");
         var title = input.Title ?? name;
-        if (!TitleShape().IsMatch(title))
-            return (null, "title: 1-64 of letters, digits, space and ()._,:/+-");
+        if (!TextShapes.DisplayText().IsMatch(title))
+            return (null, $"title: {TextShapes.DisplayTextRule}");
         foreach (var (field, file) in new[] { ("kernel", input.Kernel), ("iso", input.Iso), ("rootfs", input.Rootfs) }
                      .Concat((input.Initrds ?? []).Select(f => ("initrds", (string?)f))))
             if (file != null && KernelNames.Problem(file) is { } problem)

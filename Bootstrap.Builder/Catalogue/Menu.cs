@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using System.Text.RegularExpressions;
 using Bootstrap.Builder.Requests;
 
 namespace Bootstrap.Builder.Catalogue;
@@ -33,27 +32,18 @@ public sealed record Menu(string Name, string Title, int Timeout, int? Default, 
 /// keep to a display name's characters, networks and farms to the boot route's rules, chained URLs
 /// to plain http(s) addresses without a query, and an image must be golden.
 /// </summary>
-public static partial class MenuRules
+public static class MenuRules
 {
     public const int MaxEntries = 64;
-
-    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,63}$")]
-    private static partial Regex NameShape();
-
-    [GeneratedRegex(@"^[A-Za-z0-9 ()._,:/+-]{1,64}$")]
-    private static partial Regex TextShape();
-
-    [GeneratedRegex(@"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$")]
-    private static partial Regex UrlShape();
 
     public static (Menu? Menu, string? Problem) Check(string name, MenuInput input, IReadOnlyDictionary<string, string> runmodes,
         Func<string, CatalogueImage?> images, DateTimeOffset now)
     {
-        if (!NameShape().IsMatch(name))
-            return (null, "name: 1-64 of a-z, 0-9, '_' and '-', starting with a letter or digit");
+        if (!TextShapes.Name().IsMatch(name))
+            return (null, $"name: {TextShapes.NameRule}");
         var title = input.Title ?? name;
-        if (!TextShape().IsMatch(title))
-            return (null, "title: 1-64 of letters, digits, space and ()._,:/+-");
+        if (!TextShapes.DisplayText().IsMatch(title))
+            return (null, $"title: {TextShapes.DisplayTextRule}");
         if (input.Timeout is < 0 or > 3600)
             return (null, "timeout: 0 (wait for a choice) to 3600 seconds");
         var entries = input.Entries ?? [];
@@ -94,11 +84,11 @@ public static partial class MenuRules
                 _ => null,
             };
         if (e.Separator != null)
-            return TextShape().IsMatch(e.Separator) ? null : "separator: 1-64 of letters, digits, space and ()._,:/+-";
+            return TextShapes.DisplayText().IsMatch(e.Separator) ? null : $"separator: {TextShapes.DisplayTextRule}";
         if (e.Network != null)
             return BootRequestParser.Parse(runmodes, e.Network, e.Farmer) is (_, { } problem) ? $"{problem.Field}: {problem.Detail}" : null;
         if (e.Chain != null)
-            return UrlShape().IsMatch(e.Chain) ? null : "chain: an http(s) URL of the form http[s]://host[:port][/path], no query";
+            return TextShapes.HttpUrl().IsMatch(e.Chain) ? null : $"chain: {TextShapes.HttpUrlRule}, no query";
         return e.Local == false || e.Shell == false ? "entry: local and shell are true or absent" : null;
     }
 }

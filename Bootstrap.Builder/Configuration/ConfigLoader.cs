@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
+using Bootstrap.Builder.Requests;
 
 namespace Bootstrap.Builder.Configuration;
 
@@ -30,15 +31,8 @@ public static partial class ConfigLoader
     [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,31}$")]
     internal static partial Regex RunmodeKey();
 
-    /// <summary>Display names are echoed by the boot script: no character iPXE would interpret.</summary>
-    [GeneratedRegex(@"^[A-Za-z0-9 ()._,:/+-]{1,64}$")]
-    private static partial Regex DisplayName();
-
     [GeneratedRegex(@"^[A-Za-z0-9.-]{1,253}$")]
     private static partial Regex HostName();
-
-    [GeneratedRegex(@"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$")]
-    private static partial Regex BaseUrl();
 
     /// <summary>
     /// Finds the config file: <paramref name="explicitPath"/> when given, else <c>config.json</c> in
@@ -117,11 +111,11 @@ public static partial class ConfigLoader
         {
             if (!RunmodeKey().IsMatch(key))
                 Fail("runmodes", $"network '{key}' must be 1-32 of a-z, 0-9, '_', '-', starting with a letter or digit");
-            if (!DisplayName().IsMatch(name))
-                Fail("runmodes", $"display name of '{key}' must be 1-64 of letters, digits, space and ()._,:/+-");
+            if (!TextShapes.DisplayText().IsMatch(name))
+                Fail("runmodes", $"display name of '{key}' must be {TextShapes.DisplayTextRule}");
         }
-        if (c.BaseHost.Length > 0 && !BaseUrl().IsMatch(c.BaseHost))
-            Fail("base-host", $"'{c.BaseHost}' is not an http(s) URL of the form http[s]://host[:port][/path]");
+        if (c.BaseHost.Length > 0 && !TextShapes.HttpUrl().IsMatch(c.BaseHost))
+            Fail("base-host", $"'{c.BaseHost}' is not {TextShapes.HttpUrlRule}");
         if (c.NtpServer.Length > 0 && !HostName().IsMatch(c.NtpServer))
             Fail("ntp-server", $"'{c.NtpServer}' is not a host name");
         foreach (var proxy in c.TrustedProxies)

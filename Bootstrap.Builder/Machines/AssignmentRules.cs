@@ -34,9 +34,6 @@ public static partial class AssignmentRules
     [GeneratedRegex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
     private static partial Regex HostnameShape();
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,63}$")]
-    private static partial Regex ProfileNameShape();
-
     /// <summary>Checks <paramref name="input"/>, filling unset fields from its profile.</summary>
     /// <param name="menuExists">Whether a menu of that name exists; null where menus cannot be assigned (a profile).</param>
     public static (Assignment? Assignment, AssignmentProblem? Problem) Check(
@@ -86,8 +83,8 @@ public static partial class AssignmentRules
     public static (Profile? Profile, AssignmentProblem? Problem) CheckProfile(
         string name, AssignmentInput input, IReadOnlyDictionary<string, string> runmodes, Func<string, bool> kernelExists, DateTimeOffset now)
     {
-        if (!ProfileNameShape().IsMatch(name))
-            return (null, new AssignmentProblem("name", "1-64 of a-z, 0-9, '_' and '-', starting with a letter or digit"));
+        if (!TextShapes.Name().IsMatch(name))
+            return (null, new AssignmentProblem("name", TextShapes.NameRule));
         if (input.Profile != null || input.Hostname != null)
             return (null, new AssignmentProblem(input.Profile != null ? "profile" : "hostname", "belongs to a machine's assignment, not to a profile"));
         var (assignment, problem) = Check(input with { AnswerTemplate = null }, runmodes, kernelExists, _ => null);

@@ -87,8 +87,7 @@ public sealed class MachineDirectory : IAsyncDisposable
             if (writer == _writerId)
                 return;
             await FlushAsync();   // what boots changed here goes to the database first, or the reload would undo it
-            await _writes.WaitAsync();
-            try
+            await InWritersTurn(async () =>
             {
                 var machines = await _store.AllAsync();
                 var fresh = machines.Select(m => m.Id).ToHashSet();
@@ -104,11 +103,7 @@ public sealed class MachineDirectory : IAsyncDisposable
                 _profiles.Clear();
                 foreach (var profile in profiles)
                     _profiles[profile.Name] = profile;
-            }
-            finally
-            {
-                _writes.Release();
-            }
+            });
         }
         catch (Exception e)
         {
@@ -183,10 +178,8 @@ public sealed class MachineDirectory : IAsyncDisposable
     /// machine, or updates one that is still discovered. An assigned machine is never changed by
     /// a report (the caller has no token): it is returned as it is.
     /// </summary>
-    public async Task<Machine> DiscoverAsync(IReadOnlyList<string> macs, Facts facts, string? address, DateTimeOffset now, bool writeThrough = true)
-    {
-        await _writes.WaitAsync();
-        try
+    public Task<Machine> DiscoverAsync(IReadOnlyList<string> macs, Facts facts, string? address, DateTimeOffset now, bool writeThrough = true) =>
+        InWritersTurn(async () =>
         {
             var existing = (facts.Uuid != null && _idByUuid.TryGetValue(facts.Uuid, out var byUuid) ? FindById(byUuid) : null)
                            ?? macs.Select(FindByMac).FirstOrDefault(m => m != null);
@@ -216,24 +209,15 @@ public sealed class MachineDirectory : IAsyncDisposable
                 Note(machine.Id, "discovered", detail, address, now);
                 return machine;
             }
-            await _store.SaveAsync(machine, [("discovered", detail, address)], now);
-            Replace(machine, existing);
-            Announce();
+            await Written(machine, existing, ("discovered", detail, address), now);
             if (existing == null)
                 await TrimDiscovered();
             return machine;
-        }
-        finally
-        {
-            _writes.Release();
-        }
-    }
+        });
 
     /// <summary>Gives a machine (known or not) its job; a new random token replaces the old one.</summary>
-    public async Task<Machine> AssignAsync(string mac, Assignment assignment, string? address, DateTimeOffset now)
-    {
-        await _writes.WaitAsync();
-        try
+    public Task<Machine> AssignAsync(string mac, Assignment assignment, string? address, DateTimeOffset now) =>
+        InWritersTurn(async () =>
         {
             var existing = FindByMac(mac);
             var machine = (existing ?? new Machine($"mac:{mac}", [mac], new Facts(), MachineState.Discovered, null, null, 0, null, now, now, null, null, 0))
@@ -242,41 +226,21 @@ public sealed class MachineDirectory : IAsyncDisposable
                 ? $"assigned menu={assignment.Menu} then={assignment.Then}"
                 : $"assigned network={assignment.Network} farmer={assignment.Farmer ?? "-"} args={assignment.Args} " +
                   $"kernel={assignment.Kernel ?? "-"} profile={assignment.Profile ?? "-"} then={assignment.Then}";
-            await _store.SaveAsync(machine, [("assigned", what, address)], now);
-            Replace(machine, existing);
-            Announce();
-            return machine;
-        }
-        finally
-        {
-            _writes.Release();
-        }
-    }
+            return await Written(machine, existing, ("assigned", what, address), now);
+        });
 
     /// <summary>Sends a machine round again: back to discovered, its assignment and token gone, its facts and log kept.</summary>
-    public async Task<Machine?> ResetAsync(string mac, string? address, DateTimeOffset now)
-    {
-        await _writes.WaitAsync();
-        try
+    public Task<Machine?> ResetAsync(string mac, string? address, DateTimeOffset now) =>
+        InWritersTurn(async () =>
         {
             if (FindByMac(mac) is not { } existing)
                 return null;
             var machine = existing with { State = MachineState.Discovered, Assignment = null, Token = null, Progress = 0, Message = null };
-            await _store.SaveAsync(machine, [("reset", "back to discovered", address)], now);
-            Replace(machine, existing);
-            Announce();
-            return machine;
-        }
-        finally
-        {
-            _writes.Release();
-        }
-    }
+            return await Written(machine, existing, ("reset", "back to discovered", address), now);
+        });
 
-    public async Task<bool> DeleteAsync(string mac)
-    {
-        await _writes.WaitAsync();
-        try
+    public Task<bool> DeleteAsync(string mac) =>
+        InWritersTurn(async () =>
         {
             if (FindByMac(mac) is not { } existing)
                 return false;
@@ -284,18 +248,11 @@ public sealed class MachineDirectory : IAsyncDisposable
             Unindex(existing);
             Announce();
             return true;
-        }
-        finally
-        {
-            _writes.Release();
-        }
-    }
+        });
 
     /// <summary>Applies a machine's status report (the caller checked its token and the report's fields).</summary>
-    public async Task<Machine> ReportAsync(Machine machine, StatusReport report, string? address, DateTimeOffset now)
-    {
-        await _writes.WaitAsync();
-        try
+    public Task<Machine> ReportAsync(Machine machine, StatusReport report, string? address, DateTimeOffset now) =>
+        InWritersTurn(async () =>
         {
             var current = FindById(machine.Id) ?? machine;
             var updated = report.State switch
@@ -306,16 +263,8 @@ public sealed class MachineDirectory : IAsyncDisposable
             };
             updated = updated with { LastSeen = now, LastAddress = address ?? current.LastAddress };
             var detail = report.State + (report.Progress is { } p ? $" {p}%" : "") + (report.Message is { } msg ? $": {msg}" : "");
-            await _store.SaveAsync(updated, [("status", detail, address)], now);
-            Replace(updated, current);
-            Announce();
-            return updated;
-        }
-        finally
-        {
-            _writes.Release();
-        }
-    }
+            return await Written(updated, current, ("status", detail, address), now);
+        });
 
     /// <summary>
     /// A boot script went to the machine: an assigned (or re-booting installed repeat) machine is
@@ -356,14 +305,39 @@ public sealed class MachineDirectory : IAsyncDisposable
     public string? AnswerTemplateOf(Machine machine) =>
         machine.Assignment?.Profile is { } name ? FindProfile(name)?.AnswerTemplate : null;
 
-    public async Task SaveProfileAsync(Profile profile)
-    {
-        await _writes.WaitAsync();
-        try
+    public Task SaveProfileAsync(Profile profile) =>
+        InWritersTurn(async () =>
         {
             await _store.SaveProfileAsync(profile);
             _profiles[profile.Name] = profile;
             Announce();
+        });
+
+    public Task<bool> DeleteProfileAsync(string name) =>
+        InWritersTurn(async () =>
+        {
+            var gone = await _store.DeleteProfileAsync(name);
+            _profiles.TryRemove(name, out _);
+            Announce();
+            return gone;
+        });
+
+    /// <summary>Writes a machine through with one event, then serves it and tells other processes.</summary>
+    private async Task<Machine> Written(Machine machine, Machine? previous, (string Kind, string Detail, string? Address) change, DateTimeOffset now)
+    {
+        await _store.SaveAsync(machine, [change], now);
+        Replace(machine, previous);
+        Announce();
+        return machine;
+    }
+
+    /// <summary>Runs <paramref name="change"/> in the writers' turn: changes written through go one at a time.</summary>
+    private async Task<T> InWritersTurn<T>(Func<Task<T>> change)
+    {
+        await _writes.WaitAsync();
+        try
+        {
+            return await change();
         }
         finally
         {
@@ -371,21 +345,11 @@ public sealed class MachineDirectory : IAsyncDisposable
         }
     }
 
-    public async Task<bool> DeleteProfileAsync(string name)
+    private Task InWritersTurn(Func<Task> change) => InWritersTurn(async () =>
     {
-        await _writes.WaitAsync();
-        try
-        {
-            var gone = await _store.DeleteProfileAsync(name);
-            _profiles.TryRemove(name, out _);
-            Announce();
-            return gone;
-        }
-        finally
-        {
-            _writes.Release();
-        }
-    }
+        await change();
+        return true;
+    });
 
     /// <summary>Writes what boots changed since the last flush (the tests and shutdown call it; a timer does too).</summary>
     public async Task FlushAsync()
@@ -419,15 +383,7 @@ public sealed class MachineDirectory : IAsyncDisposable
                 if (wholes.Count > 0)
                 {
                     Announce();
-                    await _writes.WaitAsync();
-                    try
-                    {
-                        await TrimDiscovered();
-                    }
-                    finally
-                    {
-                        _writes.Release();
-                    }
+                    await InWritersTurn(TrimDiscovered);
                 }
             }
             catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Bootstrap.Api.Http;
@@ -175,13 +173,12 @@ public static class MachineEndpoints
     {
         if (Find(machines, mac, out var machine) is { } problem)
             return problem;
-        var given = Bearer(http);
-        var own = machine!.Token != null && FixedTimeEquals(given, machine.Token);
+        var given = AdminToken.Bearer(http);
+        var own = machine!.Token != null && AdminToken.SameSecret(given, machine.Token);
         if (!own && !AdminToken.IsPresentedBy(http, config))
         {
-            if (budgets.FailedAuthentication(http) is { } tooMany)
+            if (await AdminToken.AfterFailureAsync(http, budgets) is { } tooMany)
                 return tooMany;
-            await Task.Delay(AdminToken.FailureDelay, http.RequestAborted);
             if (given.Length > 0 && machines.FindByToken(given) != null)
                 return PlainText.Error(StatusCodes.Status403Forbidden, $"this token belongs to another machine, not to {machine.Mac}");
             http.Response.Headers.WWWAuthenticate = "Bearer";
@@ -208,7 +205,7 @@ public static class MachineEndpoints
     {
         if (Find(machines, mac, out var machine) is { } problem)
             return problem;
-        if (machine!.Token == null || !FixedTimeEquals(token, machine.Token))
+        if (machine!.Token == null || !AdminToken.SameSecret(token, machine.Token))
             return PlainText.Error(StatusCodes.Status403Forbidden, $"wrong token for machine {machine.Mac}'s answer file");
         if (machines.AnswerTemplateOf(machine) is not { } template)
             return PlainText.Error(StatusCodes.Status404NotFound, $"machine {machine.Mac} has no profile with an answer template");
@@ -231,14 +228,6 @@ public static class MachineEndpoints
     private static IResult BadMac(string mac) =>
         PlainText.Error(StatusCodes.Status400BadRequest, $"mac: '{LogText.Escape(mac)}' is not a MAC address (12 hex digits, e.g. 52:54:00:12:34:56)");
 
-    private static string Bearer(HttpContext http)
-    {
-        string header = http.Request.Headers.Authorization.ToString();
-        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : "";
-    }
-
-    private static bool FixedTimeEquals(string given, string expected) =>
-        CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(given)), SHA256.HashData(Encoding.UTF8.GetBytes(expected)));
 }
 
 /// <summary>Reads a JSON body with a byte bound: 413 past it, 400 naming the field for bad JSON.</summary>

@@ -93,9 +93,8 @@ public static class AdminSession
             return SignInPage.Render(FormField(http), target, "Signing in is off: set api-token in config.json.", StatusCodes.Status403Forbidden);
         if (!AdminToken.Matches(form["token"].ToString(), config))
         {
-            if (budgets.FailedAuthentication(http) is { } tooMany)
+            if (await AdminToken.AfterFailureAsync(http, budgets) is { } tooMany)
                 return tooMany;
-            await Task.Delay(AdminToken.FailureDelay, http.RequestAborted);
             return SignInPage.Render(FormField(http), target, "That is not the admin token.", StatusCodes.Status401Unauthorized);
         }
         var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, "admin")], Scheme);

@@ -23,11 +23,10 @@ public sealed class AdminToken(BootstrapConfig config, ClientBudgets budgets) : 
         var http = context.HttpContext;
         if (_expectedHash == null)
             return PlainText.Error(StatusCodes.Status403Forbidden, "the admin API is off: set api-token in config.json to turn it on");
-        if (!Presented(http, _expectedHash))
+        if (!CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(Bearer(http))), _expectedHash))
         {
-            if (budgets.FailedAuthentication(http) is { } tooManyFailures)
+            if (await AfterFailureAsync(http, budgets) is { } tooManyFailures)
                 return tooManyFailures;
-            await Task.Delay(FailureDelay, http.RequestAborted);
             http.Response.Headers.WWWAuthenticate = "Bearer";
             return PlainText.Error(StatusCodes.Status401Unauthorized, "admin API: missing or wrong 'Authorization: Bearer <api-token>' header");
         }
@@ -37,19 +36,31 @@ public sealed class AdminToken(BootstrapConfig config, ClientBudgets budgets) : 
     }
 
     /// <summary>True when <paramref name="given"/> is the configured token (never when none is configured), compared in constant time.</summary>
-    public static bool Matches(string given, BootstrapConfig config) =>
-        config.ApiToken.Length > 0 && CryptographicOperations.FixedTimeEquals(
-            SHA256.HashData(Encoding.UTF8.GetBytes(given)), SHA256.HashData(Encoding.UTF8.GetBytes(config.ApiToken)));
+    public static bool Matches(string given, BootstrapConfig config) => config.ApiToken.Length > 0 && SameSecret(given, config.ApiToken);
 
     /// <summary>True when the request carries the configured token (never when none is configured).</summary>
-    public static bool IsPresentedBy(HttpContext http, BootstrapConfig config) =>
-        config.ApiToken.Length > 0 && Presented(http, SHA256.HashData(Encoding.UTF8.GetBytes(config.ApiToken)));
+    public static bool IsPresentedBy(HttpContext http, BootstrapConfig config) => Matches(Bearer(http), config);
 
-    private static bool Presented(HttpContext http, byte[] expectedHash)
+    /// <summary>The token of an <c>Authorization: Bearer</c> header, or "" when there is none.</summary>
+    public static string Bearer(HttpContext http)
     {
         string header = http.Request.Headers.Authorization.ToString();
-        var given = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : "";
-        // Comparing fixed-length hashes in constant time leaks neither the token nor its length.
-        return CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(given)), expectedHash);
+        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : "";
+    }
+
+    /// <summary>Compares secrets through fixed-length hashes in constant time: leaks neither the secret nor its length.</summary>
+    public static bool SameSecret(string given, string expected) =>
+        CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(given)), SHA256.HashData(Encoding.UTF8.GetBytes(expected)));
+
+    /// <summary>
+    /// What every failed attempt (admin token, machine token, sign-in) goes through: 429 past the
+    /// client's budget of failures, else null after <see cref="FailureDelay"/>.
+    /// </summary>
+    public static async Task<IResult?> AfterFailureAsync(HttpContext http, ClientBudgets budgets)
+    {
+        if (budgets.FailedAuthentication(http) is { } tooMany)
+            return tooMany;
+        await Task.Delay(FailureDelay, http.RequestAborted);
+        return null;
     }
 }

@@ -42,29 +42,24 @@ public static class ProvisionEndpoints
                 ? $"machine {normalized} failed ({machine.Message}): waiting for the operator to reset or assign it"
                 : $"machine {normalized} is not assigned yet (listed as discovered on /machines)");
         }
-        if (machine.BootsLocalDisk)
+        var job = machine.Assignment;
+        if (machine.BootsLocalDisk || job.Menu != null)
         {
-            var (localBase, urlProblem) = http.PublicBaseUrl(config);
+            var (baseUrl, urlProblem) = http.PublicBaseUrl(config);
             if (urlProblem != null)
                 return PlainText.Error(StatusCodes.Status400BadRequest, urlProblem);
-            machines.ScriptServed(machine, "local disk", address, now);
-            return PlainText.Script(scripts.LocalDisk(localBase!));
-        }
-        var job = machine.Assignment;
-        if (job.Menu != null)
-        {
-            var (menuBase, menuProblem) = http.PublicBaseUrl(config);
-            if (menuProblem != null)
-                return PlainText.Error(StatusCodes.Status400BadRequest, menuProblem);
-            machines.ScriptServed(machine, $"menu {job.Menu}", address, now);
-            return PlainText.Script(BootScripts.MenuChain(menuBase!, job.Menu));
+            var (what, script) = machine.BootsLocalDisk
+                ? ("local disk", scripts.LocalDisk(baseUrl!))
+                : ($"menu {job.Menu}", BootScripts.MenuChain(baseUrl!, job.Menu!));
+            machines.ScriptServed(machine, what, address, now);
+            return PlainText.Script(script);
         }
         // Stored args are decoded already, and decoding leaves them as they are (ArgsSegment), so they
         // pass the same checks as a URL's; a row 0-bootstrap wrote is checked like a request.
         var (bound, error) = BootRequestBinding.Bind(http, config, kernels, job.Network, job.Farmer, job.Args, job.Kernel);
         if (error != null)
             return error;
-        var answerUrl = machine.Assignment.Profile != null && machines.AnswerTemplateOf(machine) != null
+        var answerUrl = job.Profile != null && machines.AnswerTemplateOf(machine) != null
             ? $"{bound!.BaseUrl}/answer/{machine.Mac}/{machine.Token}"
             : null;
         machines.ScriptServed(machine, $"boot {bound!.Request.KernelPath}", address, now);

@@ -11,8 +11,6 @@ namespace Bootstrap.Tests.Boot;
 /// </summary>
 public sealed partial class EfiFileBootTests(BootSite boot) : IClassFixture<BootSite>
 {
-    [GeneratedRegex(@"Kernel command line: [^\r\n]*")]
-    private static partial Regex CommandLine();
 
     [Theory]
     [InlineData("uefi", "e1000")]
@@ -31,8 +29,7 @@ public sealed partial class EfiFileBootTests(BootSite boot) : IClassFixture<Boot
     [Fact]
     public async Task Generic_efi_file_boots_what_the_database_says_for_its_mac()
     {
-        using var admin = boot.Service.Client();
-        admin.DefaultRequestHeaders.Authorization = new("Bearer", TestSite.Token);
+        using var admin = boot.Service.AdminClient();
         await MachineApi.AssignAsync(admin, "52:54:00:12:34:56", new { network = "prod", farmer = "777", args = "console=ttyS0 from=db" });
         var token = (await admin.GetStringAsync("/provision/52:54:00:12:34:56")) is var script ? MachineApi.TokenIn(script) : "";
 
@@ -51,7 +48,7 @@ public sealed partial class EfiFileBootTests(BootSite boot) : IClassFixture<Boot
         try
         {
             return await Qemu.BootUntilAsync(Firmware.Uefi, new Qemu.Media($"fat:rw:{esp}", AsCdrom: false), boot.Service.Port,
-                CommandLine(), TimeSpan.FromMinutes(4), nic);
+                Qemu.KernelCommandLine(), TimeSpan.FromMinutes(4), nic);
         }
         finally
         {

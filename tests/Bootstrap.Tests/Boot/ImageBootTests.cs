@@ -20,8 +20,6 @@ public abstract partial class ImageBootTests(BootSite boot)
         "Kernel command line: " + (firmware == Firmware.Uefi ? "kernel " : "") +
         "nomodeset version=v3 runmode=prod panic=7200 farmer_id=4242 console=ttyS0";
 
-    [GeneratedRegex(@"Kernel command line: [^\r\n]*")]
-    private static partial Regex CommandLine();
 
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(4);
 
@@ -29,7 +27,7 @@ public abstract partial class ImageBootTests(BootSite boot)
     {
         var image = await boot.DownloadAsync($"/{route}/{Request}");
 
-        var line = await Qemu.BootUntilAsync(firmware, new Qemu.Media(image, asCdrom), boot.Service.Port, CommandLine(), Timeout);
+        var line = await Qemu.BootUntilAsync(firmware, new Qemu.Media(image, asCdrom), boot.Service.Port, Qemu.KernelCommandLine(), Timeout);
 
         Assert.Equal(ExpectedCommandLine(firmware), line);
         File.Delete(image);

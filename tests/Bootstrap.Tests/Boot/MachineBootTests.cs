@@ -30,18 +30,7 @@ public sealed partial class MachineBootTests : IClassFixture<MachineBootTests.Si
         public void Dispose() => Boot.Dispose();
     }
 
-    [GeneratedRegex(@"Kernel command line: [^\r\n]*")]
-    private static partial Regex CommandLine();
-
-    [GeneratedRegex("LOCAL DISK BOOTED")]
-    private static partial Regex LocalDisk();
-
-    private HttpClient Admin()
-    {
-        var client = _boot.Boot.Service.Client();
-        client.DefaultRequestHeaders.Authorization = new("Bearer", TestSite.Token);
-        return client;
-    }
+    private HttpClient Admin() => _boot.Boot.Service.AdminClient();
 
     private static Qemu.Options Machine(string? disk = null) => new(
         Nics: [new Qemu.Nic("e1000", MacA), new Qemu.Nic("e1000", MacB)],
@@ -87,9 +76,9 @@ public sealed partial class MachineBootTests : IClassFixture<MachineBootTests.Si
 
         using var admin = Admin();
         await MachineApi.AssignAsync(admin, MacB, new { network = "prod", farmer = "31337", args = "console=ttyS0 job=discovered" });
-        var line = await guest.WaitForAsync(CommandLine(), Timeout);
+        var line = await guest.WaitForAsync(Qemu.KernelCommandLine(), Timeout);
 
-        var token = Regex.Match(line, "bootstrap_token=([0-9a-f]{32})").Groups[1].Value;
+        var token = MachineApi.TokenIn(line);
         Assert.Equal("Kernel command line: " + (firmware == Firmware.Bios ? "" : "kernel ") +
                      $"nomodeset version=v3 runmode=prod panic=7200 farmer_id=31337 console=ttyS0 job=discovered bootstrap_url=http://{Qemu.ServiceAddress} bootstrap_token={token}",
             line);
@@ -103,13 +92,13 @@ public sealed partial class MachineBootTests : IClassFixture<MachineBootTests.Si
         await admin.DeleteAsync($"/api/machines/{MacA}");
         await MachineApi.AssignAsync(admin, MacA, new { network = "prod", farmer = "5", args = "console=ttyS0", then = "local" });
         var iso = await _boot.Boot.DownloadAsync("/iso-generic");
-        var disk = Tool.TempFile(MbrDisk.PrintingOnSerial("LOCAL DISK BOOTED\r\n"), ".img");
+        var disk = Tool.TempFile(MbrDisk.WithMessage(), ".img");
 
         string token;
         await using (var install = Qemu.Guest.Start(Firmware.Bios, new Qemu.Media(iso, AsCdrom: true), _boot.Boot.Service.Port, Machine(disk)))
         {
-            var line = await install.WaitForAsync(CommandLine(), Timeout);
-            token = Regex.Match(line, "bootstrap_token=([0-9a-f]{32})").Groups[1].Value;
+            var line = await install.WaitForAsync(Qemu.KernelCommandLine(), Timeout);
+            token = MachineApi.TokenIn(line);
         }
         // What an installer does at its end, with the token from its /proc/cmdline.
         using var installer = _boot.Boot.Service.Client();
@@ -118,7 +107,7 @@ public sealed partial class MachineBootTests : IClassFixture<MachineBootTests.Si
         Assert.Equal(HttpStatusCode.OK, reported.StatusCode);
 
         await using var next = Qemu.Guest.Start(Firmware.Bios, new Qemu.Media(iso, AsCdrom: true), _boot.Boot.Service.Port, Machine(disk));
-        Assert.Equal("LOCAL DISK BOOTED", await next.WaitForAsync(LocalDisk(), Timeout));
+        Assert.Equal(MbrDisk.Message, await next.WaitForAsync(MbrDisk.Booted(), Timeout));
 
         var events = (await MachineApi.GetAsync(admin, $"/api/machines/{MacA}/events")).EnumerateArray()
             .Select(e => e.GetProperty("kind").GetString() + ": " + e.GetProperty("detail").GetString()).ToList();
@@ -153,24 +142,13 @@ public sealed partial class DiscoveryOsBootTests : IClassFixture<DiscoveryOsBoot
         public void Dispose() => Boot.Dispose();
     }
 
-    [GeneratedRegex(@"Kernel command line: [^\r\n]*")]
-    private static partial Regex CommandLine();
-
-    [GeneratedRegex("LOCAL DISK BOOTED")]
-    private static partial Regex LocalDisk();
-
-    private HttpClient Admin()
-    {
-        var client = _site.Boot.Service.Client();
-        client.DefaultRequestHeaders.Authorization = new("Bearer", TestSite.Token);
-        return client;
-    }
+    private HttpClient Admin() => _site.Boot.Service.AdminClient();
 
     [Fact]
     public async Task The_discovery_os_reports_the_hardware_and_the_machine_goes_from_discovered_to_its_own_disk()
     {
         var iso = await _site.Boot.DownloadAsync("/iso-generic");
-        var disk = Tool.TempFile(MbrDisk.PrintingOnSerial("LOCAL DISK BOOTED\r\n").Concat(new byte[DiskBytes - 1024 * 1024]).ToArray(), ".img");
+        var disk = Tool.TempFile(MbrDisk.WithMessage(DiskBytes), ".img");
         var options = new Qemu.Options(Nics: [new Qemu.Nic("e1000", Mac)], Disks: [disk], BootOrder: "d", MemoryMiB: 512);
         using var admin = Admin();
 
@@ -205,8 +183,8 @@ public sealed partial class DiscoveryOsBootTests : IClassFixture<DiscoveryOsBoot
         string token;
         await using (var install = Qemu.Guest.Start(Firmware.Bios, new Qemu.Media(iso, AsCdrom: true), _site.Boot.Service.Port, options))
         {
-            var line = await install.WaitForAsync(CommandLine(), Timeout);
-            token = Regex.Match(line, "bootstrap_token=([0-9a-f]{32})").Groups[1].Value;
+            var line = await install.WaitForAsync(Qemu.KernelCommandLine(), Timeout);
+            token = MachineApi.TokenIn(line);
             Assert.Equal($"Kernel command line: nomodeset version=v3 runmode=prod panic=7200 farmer_id=808 console=ttyS0 bootstrap_url=http://{Qemu.ServiceAddress} bootstrap_token={token}", line);
         }
         using var installer = _site.Boot.Service.Client();
@@ -215,7 +193,7 @@ public sealed partial class DiscoveryOsBootTests : IClassFixture<DiscoveryOsBoot
         Assert.Equal("installed", (await MachineApi.GetAsync(admin, $"/api/machines/{Mac}")).GetProperty("state").GetString());
 
         await using var next = Qemu.Guest.Start(Firmware.Bios, new Qemu.Media(iso, AsCdrom: true), _site.Boot.Service.Port, options);
-        Assert.Equal("LOCAL DISK BOOTED", await next.WaitForAsync(LocalDisk(), Timeout));
+        Assert.Equal(MbrDisk.Message, await next.WaitForAsync(MbrDisk.Booted(), Timeout));
         File.Delete(disk);
     }
 }

@@ -28,8 +28,7 @@ public sealed class LoadTests : IDisposable
         var kernel = _site.AddKernel("zos.efi", size: 4_000_000);
         _site.AddLink("prod.efi", "zos.efi");
         using var service = new LiveService(_site.ConfigFile);
-        using var setup = service.Client();
-        setup.DefaultRequestHeaders.Authorization = new("Bearer", TestSite.Token);
+        using var setup = service.AdminClient();
         await MachineApi.AssignAsync(setup, "52:54:00:00:00:01", new { network = "prod", farmer = "1234", args = "console=ttyS0" });
         var scriptHash = SHA256.HashData(await setup.GetByteArrayAsync("/ipxe/prod/1234"));
         var isoHash = SHA256.HashData(await setup.GetByteArrayAsync("/iso/prod/1234"));

@@ -59,8 +59,6 @@ public sealed class RealSourceSite : IDisposable
 
 public sealed partial class RealSourceTreeTests(RealSourceSite real, ITestOutputHelper output) : IClassFixture<RealSourceSite>
 {
-    [GeneratedRegex(@"Kernel command line: [^\r\n]*")]
-    private static partial Regex CommandLine();
 
     private const string Line = "nomodeset version=v3 runmode=prod panic=7200 farmer_id=4242 console=ttyS0";
 
@@ -78,7 +76,7 @@ public sealed partial class RealSourceTreeTests(RealSourceSite real, ITestOutput
     {
         var lkrn = await Download("/krn/prod/4242/console=ttyS0");
 
-        var line = await Qemu.BootUntilAsync(Firmware.Bios, new Qemu.Media(lkrn, AsCdrom: false, AsKernel: true), real.Service.Port, CommandLine(), TimeSpan.FromMinutes(4));
+        var line = await Qemu.BootUntilAsync(Firmware.Bios, new Qemu.Media(lkrn, AsCdrom: false, AsKernel: true), real.Service.Port, Qemu.KernelCommandLine(), TimeSpan.FromMinutes(4));
 
         Assert.Equal("Kernel command line: " + Line, line);
     }
@@ -91,7 +89,7 @@ public sealed partial class RealSourceTreeTests(RealSourceSite real, ITestOutput
         Directory.CreateDirectory(Path.Combine(esp, "EFI", "BOOT"));
         File.Move(efi, Path.Combine(esp, "EFI", "BOOT", "BOOTX64.EFI"));
 
-        var line = await Qemu.BootUntilAsync(Firmware.Uefi, new Qemu.Media($"fat:rw:{esp}", AsCdrom: false), real.Service.Port, CommandLine(), TimeSpan.FromMinutes(4));
+        var line = await Qemu.BootUntilAsync(Firmware.Uefi, new Qemu.Media($"fat:rw:{esp}", AsCdrom: false), real.Service.Port, Qemu.KernelCommandLine(), TimeSpan.FromMinutes(4));
 
         Assert.EndsWith(Line, line);
     }
@@ -101,7 +99,7 @@ public sealed partial class RealSourceTreeTests(RealSourceSite real, ITestOutput
     {
         var iso = await Download("/iso/prod/4242/console=ttyS0");
 
-        var line = await Qemu.BootUntilAsync(Firmware.Bios, new Qemu.Media(iso, AsCdrom: true), real.Service.Port, CommandLine(), TimeSpan.FromMinutes(4));
+        var line = await Qemu.BootUntilAsync(Firmware.Bios, new Qemu.Media(iso, AsCdrom: true), real.Service.Port, Qemu.KernelCommandLine(), TimeSpan.FromMinutes(4));
 
         Assert.Equal("Kernel command line: " + Line, line);
     }

@@ -59,6 +59,14 @@ public sealed partial class LiveService : IDisposable
 
     public HttpClient Client() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
 
+    /// <summary>A client that sends the test site's admin token.</summary>
+    public HttpClient AdminClient()
+    {
+        var client = Client();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", TestSite.Token);
+        return client;
+    }
+
     public void Dispose()
     {
         if (!_process.HasExited)

@@ -4,9 +4,23 @@ namespace Bootstrap.Tests.Support;
 /// A 1 MiB disk whose MBR boot code only writes a message to COM1 and halts: when the serial log
 /// shows the message, the firmware (or iPXE's sanboot) really handed over to this disk.
 /// </summary>
-public static class MbrDisk
+public static partial class MbrDisk
 {
-    public static byte[] PrintingOnSerial(string message)
+    public const string Message = "LOCAL DISK BOOTED";
+
+    /// <summary>The message of <see cref="WithMessage"/> on the serial log.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(Message)]
+    public static partial System.Text.RegularExpressions.Regex Booted();
+
+    /// <summary>A disk of <paramref name="bytes"/> (at least 1 MiB) printing <see cref="Message"/> when booted.</summary>
+    public static byte[] WithMessage(long bytes = 1024 * 1024)
+    {
+        var disk = new byte[bytes];
+        PrintingOnSerial(Message + "\r\n").CopyTo(disk, 0);
+        return disk;
+    }
+
+    private static byte[] PrintingOnSerial(string message)
     {
         // 16-bit real mode, loaded at 0000:7C00 (the BIOS boot protocol). The message follows at 7C18.
         byte[] code =

@@ -10,9 +10,13 @@ public enum Firmware { Bios, Uefi }
 /// guestfwd from 10.0.2.100:80 to the service on 127.0.0.1 (<c>restrict=on</c>: nothing else is
 /// reachable), and waits for a line on the guest's serial console.
 /// </summary>
-public static class Qemu
+public static partial class Qemu
 {
     public const string ServiceAddress = "10.0.2.100";
+
+    /// <summary>The line a Linux kernel prints with its command line: what every boot proof waits for.</summary>
+    [GeneratedRegex(@"Kernel command line: [^\r\n]*")]
+    public static partial Regex KernelCommandLine();
 
     /// <summary>What to boot: a CD, a disk (or <c>fat:rw:DIR</c>), or a Linux-format kernel file (<c>-kernel</c>, BIOS only).</summary>
     public sealed record Media(string Path, bool AsCdrom, bool AsKernel = false);

@@ -67,6 +67,7 @@ app.MapMachines();
 app.MapMachinePages();
 app.MapDiscovery();
 app.MapCatalogue();
+app.MapAccounts();
 app.MapSignIn();
 app.MapHealth();
 app.MapMetrics();

@@ -23,6 +23,8 @@ public static class Services
         services.AddSingleton(new MachineStore(config.BootstrapDb));
         services.AddSingleton(new Bootstrap.Builder.Catalogue.ImageCatalogue(config.BootstrapDb, config.ImagePath));
         services.AddSingleton(new Bootstrap.Builder.Catalogue.MenuStore(config.BootstrapDb));
+        services.AddSingleton(new Bootstrap.Builder.Accounts.AccountStore(config.BootstrapDb));
+        services.AddSingleton<MenuLogin>();
         // Made at start (StartBootstrap), after the migrations: it loads every machine once.
         services.AddSingleton(sp =>
         {

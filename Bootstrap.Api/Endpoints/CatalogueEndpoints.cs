@@ -1,4 +1,5 @@
 using Bootstrap.Api.Http;
+using Bootstrap.Builder.Accounts;
 using Bootstrap.Builder.Catalogue;
 using Bootstrap.Builder.Configuration;
 using Microsoft.AspNetCore.Http.Features;
@@ -32,8 +33,7 @@ public static class CatalogueEndpoints
         menus.MapGet("/{name}", async (MenuStore store, string name) => await store.GetAsync(name) is { } menu
             ? Results.Ok(menu) : PlainText.Error(StatusCodes.Status404NotFound, $"no menu named '{LogText.Escape(name)}'")).WithSummary("One menu").Admin();
         menus.MapPut("/{name}", PutMenu).WithSummary("Create or replace a menu: title, timeout, default, entries (image, separator, local, network+farmer, chain, shell)").Admin();
-        menus.MapDelete("/{name}", async (MenuStore store, string name) => await store.DeleteAsync(name)
-            ? Results.NoContent() : PlainText.Error(StatusCodes.Status404NotFound, $"no menu named '{LogText.Escape(name)}'")).WithSummary("Delete a menu").Admin();
+        menus.MapDelete("/{name}", DeleteMenu).WithSummary("Delete a menu no group offers").Admin();
         app.MapGet("/menu/{name}", MenuScriptOf).WithSummary("A boot menu as an iPXE script").Script();
 
         app.MapMethods("/images/{name}/{file}", ["GET", "HEAD"], Serve)
@@ -79,7 +79,15 @@ public static class CatalogueEndpoints
         return Results.Ok(menu);
     }
 
-    private static async Task<IResult> MenuScriptOf(HttpContext http, MenuStore store, ImageCatalogue images, BootstrapConfig config, string name)
+    private static async Task<IResult> DeleteMenu(MenuStore store, AccountStore accounts, string name)
+    {
+        if (await accounts.GroupsUsingMenuAsync(name) is { Count: > 0 } groups)
+            return PlainText.Error(StatusCodes.Status409Conflict, $"menu '{name}' is offered by group {string.Join(", ", groups)}: give the group another menu first");
+        return await store.DeleteAsync(name) ? Results.NoContent() : PlainText.Error(StatusCodes.Status404NotFound, $"no menu named '{LogText.Escape(name)}'");
+    }
+
+    /// <summary>A stored menu as its iPXE script; also what a signed-in group member is given.</summary>
+    public static async Task<IResult> MenuScriptOf(HttpContext http, MenuStore store, ImageCatalogue images, BootstrapConfig config, string name)
     {
         if (await store.GetAsync(name) is not { } menu)
             return PlainText.Error(StatusCodes.Status404NotFound, $"no menu named '{LogText.Escape(name)}'");

@@ -1,0 +1,121 @@
+using Bootstrap.Api.Http;
+using Bootstrap.Builder.Accounts;
+using Bootstrap.Builder.Catalogue;
+using Bootstrap.Builder.Configuration;
+
+namespace Bootstrap.Api.Endpoints;
+
+/// <summary>
+/// Users, organisations and groups behind the admin token, and the login flow a machine walks:
+/// <c>GET /menu</c> (iPXE's <c>login</c>), then <c>/login/menu[/{organization}[/{group}]]</c>
+/// with HTTP Basic credentials, each answering the next choice or the group's menu.
+/// </summary>
+public static class AccountEndpoints
+{
+    public static void MapAccounts(this IEndpointRouteBuilder app)
+    {
+        var users = app.MapGroup("/api/users").AddEndpointFilter<AdminToken>();
+        users.MapGet("", async (AccountStore store) => TypedResults.Ok((await store.LoadAsync()).Users.Values)).WithSummary("Users (never their passwords)").Admin();
+        users.MapGet("/{name}", async (AccountStore store, string name) => (await store.LoadAsync()).Users.GetValueOrDefault(name) is { } user
+            ? Results.Ok(user) : NotFound("user", name)).WithSummary("One user").Admin();
+        users.MapPut("/{name}", PutUser).WithSummary("Create or change a user: password (8-128 printable characters; kept if absent), organizations").Admin();
+        users.MapDelete("/{name}", async (AccountStore store, string name) => await store.DeleteUserAsync(name)
+            ? Results.NoContent() : NotFound("user", name)).WithSummary("Delete a user and their memberships").Admin();
+
+        var orgs = app.MapGroup("/api/organizations").AddEndpointFilter<AdminToken>();
+        orgs.MapGet("", async (AccountStore store) => TypedResults.Ok((await store.LoadAsync()).Organizations.Values)).WithSummary("Organizations").Admin();
+        orgs.MapGet("/{id}", async (AccountStore store, string id) => (await store.LoadAsync()).Organizations.GetValueOrDefault(id) is { } org
+            ? Results.Ok(org) : NotFound("organization", id)).WithSummary("One organization").Admin();
+        orgs.MapPut("/{id}", PutOrganization).WithSummary("Create or replace an organization: name, groups (existing group ids)").Admin();
+        orgs.MapDelete("/{id}", async (AccountStore store, string id) => await store.DeleteOrganizationAsync(id)
+            ? Results.NoContent() : NotFound("organization", id)).WithSummary("Delete an organization (its groups stay)").Admin();
+
+        var groups = app.MapGroup("/api/groups").AddEndpointFilter<AdminToken>();
+        groups.MapGet("", async (AccountStore store) => TypedResults.Ok((await store.LoadAsync()).Groups.Values)).WithSummary("Groups").Admin();
+        groups.MapGet("/{id}", async (AccountStore store, string id) => (await store.LoadAsync()).Groups.GetValueOrDefault(id) is { } group
+            ? Results.Ok(group) : NotFound("group", id)).WithSummary("One group").Admin();
+        groups.MapPut("/{id}", PutGroup).WithSummary("Create or replace a group: name, menu (an existing menu), users").Admin();
+        groups.MapDelete("/{id}", async (AccountStore store, string id) => await store.DeleteGroupAsync(id)
+            ? Results.NoContent() : NotFound("group", id)).WithSummary("Delete a group").Admin();
+
+        app.MapGet("/menu", (HttpContext http, BootstrapConfig config) => WithBase(http, config, baseUrl => PlainText.Script(LoginScripts.Login(baseUrl))))
+            .WithSummary("The login script: iPXE asks for a user name and password, then offers that user's menus").Script();
+        app.MapGet(LoginScripts.SignedInPath, (HttpContext http, AccountStore store, MenuLogin login, MenuStore menus, ImageCatalogue images, BootstrapConfig config) =>
+            Step(http, store, login, menus, images, config, null, null)).WithSummary("Signed in (HTTP Basic): the user's organizations, or the next level when there is one choice").Script();
+        app.MapGet(LoginScripts.SignedInPath + "/{organization}", (HttpContext http, AccountStore store, MenuLogin login, MenuStore menus, ImageCatalogue images, BootstrapConfig config, string organization) =>
+            Step(http, store, login, menus, images, config, organization, null)).WithSummary("Signed in: the groups of an organization, or the group's menu when there is one").Script();
+        app.MapGet(LoginScripts.SignedInPath + "/{organization}/{group}", (HttpContext http, AccountStore store, MenuLogin login, MenuStore menus, ImageCatalogue images, BootstrapConfig config, string organization, string group) =>
+            Step(http, store, login, menus, images, config, organization, group)).WithSummary("Signed in: a group's menu").Script();
+    }
+
+    private static IResult NotFound(string kind, string id) =>
+        PlainText.Error(StatusCodes.Status404NotFound, $"no {kind} named '{LogText.Escape(id)}'");
+
+    private static IResult WithBase(HttpContext http, BootstrapConfig config, Func<string, IResult> answer)
+    {
+        var (baseUrl, problem) = http.PublicBaseUrl(config);
+        return problem != null ? PlainText.Error(StatusCodes.Status400BadRequest, problem) : answer(baseUrl!);
+    }
+
+    private static async Task<IResult> Step(HttpContext http, AccountStore store, MenuLogin login, MenuStore menus, ImageCatalogue images,
+        BootstrapConfig config, string? organization, string? group)
+    {
+        var book = await store.LoadAsync();
+        var (user, refusal) = login.Authenticate(http, book);
+        if (refusal != null)
+            return refusal;
+        var next = LoginStep.For(book, user!, organization, group);
+        if (next is LoginStep.BootMenu boot)
+            return await CatalogueEndpoints.MenuScriptOf(http, menus, images, config, boot.Group.Menu);
+        return WithBase(http, config, baseUrl => next switch
+        {
+            LoginStep.ChooseOrganization o => PlainText.Script(LoginScripts.Choose($"Organizations of {user}",
+                o.Organizations.Select(x => (x.Id, x.Name)), baseUrl, "")),
+            LoginStep.ChooseGroup g => PlainText.Script(LoginScripts.Choose($"Groups of {user} in {g.Organization.Name}",
+                g.Groups.Select(x => (x.Id, x.Name)), baseUrl, "/" + g.Organization.Id)),
+            LoginStep.Nothing n => PlainText.Script(LoginScripts.Message(n.Message, baseUrl)),
+            LoginStep.NotFound f => PlainText.Error(StatusCodes.Status404NotFound, f.Message),
+            _ => throw new InvalidOperationException($"unhandled login step {next}"),
+        });
+    }
+
+    private static async Task<IResult> PutUser(HttpContext http, AccountStore store, string name)
+    {
+        var (input, bodyProblem) = await JsonBody.ReadAsync<UserInput>(http, 16 * 1024);
+        if (bodyProblem != null)
+            return bodyProblem;
+        var book = await store.LoadAsync();
+        var existing = book.Users.GetValueOrDefault(name);
+        if (AccountRules.CheckUser(name, input!, existing != null, book) is { } problem)
+            return PlainText.Error(StatusCodes.Status400BadRequest, problem);
+        var user = new User(name, input!.Password is { } password ? Passwords.Hash(name, password) : existing!.PasswordHash,
+            input.Organizations ?? existing?.Organizations ?? [], DateTimeOffset.UtcNow);
+        await store.SaveUserAsync(user);
+        return Results.Ok(user);
+    }
+
+    private static async Task<IResult> PutOrganization(HttpContext http, AccountStore store, string id)
+    {
+        var (input, bodyProblem) = await JsonBody.ReadAsync<OrganizationInput>(http, 16 * 1024);
+        if (bodyProblem != null)
+            return bodyProblem;
+        if (AccountRules.CheckOrganization(id, input!, await store.LoadAsync()) is { } problem)
+            return PlainText.Error(StatusCodes.Status400BadRequest, problem);
+        var organization = new Organization(id, input!.Name ?? id, input.Groups ?? [], DateTimeOffset.UtcNow);
+        await store.SaveOrganizationAsync(organization);
+        return Results.Ok(organization);
+    }
+
+    private static async Task<IResult> PutGroup(HttpContext http, AccountStore store, MenuStore menus, string id)
+    {
+        var (input, bodyProblem) = await JsonBody.ReadAsync<GroupInput>(http, 64 * 1024);
+        if (bodyProblem != null)
+            return bodyProblem;
+        var known = (await menus.ListAsync()).Select(m => m.Name).ToHashSet();
+        if (AccountRules.CheckGroup(id, input!, known.Contains) is { } problem)
+            return PlainText.Error(StatusCodes.Status400BadRequest, problem);
+        var group = new Group(id, input!.Name ?? id, input.Menu!, input.Users ?? [], DateTimeOffset.UtcNow);
+        await store.SaveGroupAsync(group);
+        return Results.Ok(group);
+    }
+}

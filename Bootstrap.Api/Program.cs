@@ -72,6 +72,7 @@ app.MapSignIn();
 app.MapHealth();
 app.MapMetrics();
 app.MapPages();
+app.MapAdminPages();
 app.MapOpenApi();
 app.Run();
 return 0;

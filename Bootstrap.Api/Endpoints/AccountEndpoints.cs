@@ -19,24 +19,21 @@ public static class AccountEndpoints
         users.MapGet("/{name}", async (AccountStore store, string name) => (await store.LoadAsync()).Users.GetValueOrDefault(name) is { } user
             ? Results.Ok(user) : NotFound("user", name)).WithSummary("One user").Admin();
         users.MapPut("/{name}", PutUser).WithSummary("Create or change a user: password (8-128 printable characters; kept if absent), organizations").Admin();
-        users.MapDelete("/{name}", async (AccountStore store, string name) => await store.DeleteUserAsync(name)
-            ? Results.NoContent() : NotFound("user", name)).WithSummary("Delete a user and their memberships").Admin();
+        users.MapDelete("/{name}", async (AccountStore store, string name) => (await DeleteAsync(store, "user", name)).ToResult()).WithSummary("Delete a user and their memberships").Admin();
 
         var orgs = app.MapGroup("/api/organizations").AddEndpointFilter<AdminToken>();
         orgs.MapGet("", async (AccountStore store) => TypedResults.Ok((await store.LoadAsync()).Organizations.Values)).WithSummary("Organizations").Admin();
         orgs.MapGet("/{id}", async (AccountStore store, string id) => (await store.LoadAsync()).Organizations.GetValueOrDefault(id) is { } org
             ? Results.Ok(org) : NotFound("organization", id)).WithSummary("One organization").Admin();
         orgs.MapPut("/{id}", PutOrganization).WithSummary("Create or replace an organization: name, groups (existing group ids)").Admin();
-        orgs.MapDelete("/{id}", async (AccountStore store, string id) => await store.DeleteOrganizationAsync(id)
-            ? Results.NoContent() : NotFound("organization", id)).WithSummary("Delete an organization (its groups stay)").Admin();
+        orgs.MapDelete("/{id}", async (AccountStore store, string id) => (await DeleteAsync(store, "organization", id)).ToResult()).WithSummary("Delete an organization (its groups stay)").Admin();
 
         var groups = app.MapGroup("/api/groups").AddEndpointFilter<AdminToken>();
         groups.MapGet("", async (AccountStore store) => TypedResults.Ok((await store.LoadAsync()).Groups.Values)).WithSummary("Groups").Admin();
         groups.MapGet("/{id}", async (AccountStore store, string id) => (await store.LoadAsync()).Groups.GetValueOrDefault(id) is { } group
             ? Results.Ok(group) : NotFound("group", id)).WithSummary("One group").Admin();
         groups.MapPut("/{id}", PutGroup).WithSummary("Create or replace a group: name, menu (an existing menu), users").Admin();
-        groups.MapDelete("/{id}", async (AccountStore store, string id) => await store.DeleteGroupAsync(id)
-            ? Results.NoContent() : NotFound("group", id)).WithSummary("Delete a group").Admin();
+        groups.MapDelete("/{id}", async (AccountStore store, string id) => (await DeleteAsync(store, "group", id)).ToResult()).WithSummary("Delete a group").Admin();
 
         app.MapGet("/menu", (HttpContext http, BootstrapConfig config) => WithBase(http, config, baseUrl => PlainText.Script(LoginScripts.Login(baseUrl))))
             .WithSummary("The login script: iPXE asks for a user name and password, then offers that user's menus").Script();
@@ -82,40 +79,63 @@ public static class AccountEndpoints
     private static async Task<IResult> PutUser(HttpContext http, AccountStore store, string name)
     {
         var (input, bodyProblem) = await JsonBody.ReadAsync<UserInput>(http, 16 * 1024);
-        if (bodyProblem != null)
-            return bodyProblem;
-        var book = await store.LoadAsync();
-        var existing = book.Users.GetValueOrDefault(name);
-        if (AccountRules.CheckUser(name, input!, existing != null, book) is { } problem)
-            return PlainText.Error(StatusCodes.Status400BadRequest, problem);
-        var user = new User(name, input!.Password is { } password ? Passwords.Hash(name, password) : existing!.PasswordHash,
-            input.Organizations ?? existing?.Organizations ?? [], DateTimeOffset.UtcNow);
-        await store.SaveUserAsync(user);
-        return Results.Ok(user);
+        return bodyProblem ?? (await SaveUserAsync(store, name, input!)).ToResult();
     }
 
     private static async Task<IResult> PutOrganization(HttpContext http, AccountStore store, string id)
     {
         var (input, bodyProblem) = await JsonBody.ReadAsync<OrganizationInput>(http, 16 * 1024);
-        if (bodyProblem != null)
-            return bodyProblem;
-        if (AccountRules.CheckOrganization(id, input!, await store.LoadAsync()) is { } problem)
-            return PlainText.Error(StatusCodes.Status400BadRequest, problem);
-        var organization = new Organization(id, input!.Name ?? id, input.Groups ?? [], DateTimeOffset.UtcNow);
-        await store.SaveOrganizationAsync(organization);
-        return Results.Ok(organization);
+        return bodyProblem ?? (await SaveOrganizationAsync(store, id, input!)).ToResult();
     }
 
     private static async Task<IResult> PutGroup(HttpContext http, AccountStore store, MenuStore menus, string id)
     {
         var (input, bodyProblem) = await JsonBody.ReadAsync<GroupInput>(http, 64 * 1024);
-        if (bodyProblem != null)
-            return bodyProblem;
+        return bodyProblem ?? (await SaveGroupAsync(store, menus, id, input!)).ToResult();
+    }
+
+    /// <summary>Creates or changes a user (the API's PUT and the accounts page); no password keeps the stored hash.</summary>
+    public static async Task<Outcome> SaveUserAsync(AccountStore store, string name, UserInput input)
+    {
+        var book = await store.LoadAsync();
+        var existing = book.Users.GetValueOrDefault(name);
+        if (AccountRules.CheckUser(name, input, existing != null, book) is { } problem)
+            return Outcome.Refused(StatusCodes.Status400BadRequest, problem);
+        var user = new User(name, input.Password is { } password ? Passwords.Hash(name, password) : existing!.PasswordHash,
+            input.Organizations ?? existing?.Organizations ?? [], DateTimeOffset.UtcNow);
+        await store.SaveUserAsync(user);
+        return Outcome.Ok(user, $"saved user {name}");
+    }
+
+    public static async Task<Outcome> SaveOrganizationAsync(AccountStore store, string id, OrganizationInput input)
+    {
+        if (AccountRules.CheckOrganization(id, input, await store.LoadAsync()) is { } problem)
+            return Outcome.Refused(StatusCodes.Status400BadRequest, problem);
+        var organization = new Organization(id, input.Name ?? id, input.Groups ?? [], DateTimeOffset.UtcNow);
+        await store.SaveOrganizationAsync(organization);
+        return Outcome.Ok(organization, $"saved organization {id}");
+    }
+
+    public static async Task<Outcome> SaveGroupAsync(AccountStore store, MenuStore menus, string id, GroupInput input)
+    {
         var known = (await menus.ListAsync()).Select(m => m.Name).ToHashSet();
-        if (AccountRules.CheckGroup(id, input!, known.Contains) is { } problem)
-            return PlainText.Error(StatusCodes.Status400BadRequest, problem);
-        var group = new Group(id, input!.Name ?? id, input.Menu!, input.Users ?? [], DateTimeOffset.UtcNow);
+        if (AccountRules.CheckGroup(id, input, known.Contains) is { } problem)
+            return Outcome.Refused(StatusCodes.Status400BadRequest, problem);
+        var group = new Group(id, input.Name ?? id, input.Menu!, input.Users ?? [], DateTimeOffset.UtcNow);
         await store.SaveGroupAsync(group);
-        return Results.Ok(group);
+        return Outcome.Ok(group, $"saved group {id}");
+    }
+
+    /// <summary>Deletes a user, organization or group (<paramref name="kind"/> as in the API's paths, singular).</summary>
+    public static async Task<Outcome> DeleteAsync(AccountStore store, string kind, string id)
+    {
+        var deleted = kind switch
+        {
+            "user" => await store.DeleteUserAsync(id),
+            "organization" => await store.DeleteOrganizationAsync(id),
+            "group" => await store.DeleteGroupAsync(id),
+            _ => throw new ArgumentException($"no account kind '{kind}'", nameof(kind)),
+        };
+        return deleted ? Outcome.Done($"deleted {kind} {id}") : Outcome.Refused(StatusCodes.Status404NotFound, $"no {kind} named '{LogText.Escape(id)}'");
     }
 }

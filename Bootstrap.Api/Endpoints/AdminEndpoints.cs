@@ -1,5 +1,6 @@
 using Bootstrap.Api.Http;
 using Bootstrap.Builder.Configuration;
+using Bootstrap.Builder.Machines;
 using Bootstrap.Builder.Storage.Kernels;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
@@ -25,6 +26,36 @@ public static class AdminEndpoints
         api.MapMethods("/symlink/{link}/{target}", ["POST", "GET"], SwitchLink)
             .WithSummary("Point runmode link kernels/net/{link} at kernel {target}, atomically")
             .Produces<string>(StatusCodes.Status200OK, "text/plain").Admin();
+        api.MapDelete("/kernel/{name}", (KernelStore kernels, MachineDirectory machines, ILoggerFactory logs, string name) =>
+                DeleteKernel(kernels, machines, logs, name).ToResult())
+            .WithSummary("Delete a kernel that no runmode, machine or profile boots").Admin();
+    }
+
+    /// <summary>Deletes a kernel nothing boots: no runmode link, machine assignment or profile names it. Also the kernels page's action.</summary>
+    public static Outcome DeleteKernel(KernelStore kernels, MachineDirectory machines, ILoggerFactory logs, string name)
+    {
+        var users = machines.List().Where(m => m.Assignment?.Kernel == name).Select(m => $"machine {m.Mac}")
+            .Concat(machines.Profiles.Where(p => p.Kernel == name).Select(p => $"profile {p.Name}")).ToList();
+        if (users.Count > 0)
+            return Outcome.Refused(StatusCodes.Status409Conflict, $"kernel '{name}' is named by {string.Join(", ", users.Take(5))}{(users.Count > 5 ? " and more" : "")}: change them first");
+        try
+        {
+            kernels.Delete(name);
+        }
+        catch (ArgumentException e)
+        {
+            return Outcome.Refused(StatusCodes.Status400BadRequest, e.Message);
+        }
+        catch (FileNotFoundException e)
+        {
+            return Outcome.Refused(StatusCodes.Status404NotFound, e.Message);
+        }
+        catch (InvalidOperationException e)
+        {
+            return Outcome.Refused(StatusCodes.Status409Conflict, e.Message);
+        }
+        logs.CreateLogger("Bootstrap.Admin").LogInformation("kernel {Name} deleted", name);
+        return Outcome.Done($"deleted kernel {name}");
     }
 
     /// <summary>Streams the part named <c>kernel</c> straight to the kernel store (no buffering of the whole file).</summary>
@@ -78,19 +109,26 @@ public static class AdminEndpoints
 
     private static IResult SwitchLink(KernelStore kernels, ILoggerFactory logs, string link, string target)
     {
+        var linked = PointLink(kernels, logs, link, target);
+        return linked.Succeeded ? PlainText.Ok(linked.Message) : linked.ToResult();
+    }
+
+    /// <summary>Points runmode link <paramref name="link"/> at kernel <paramref name="target"/>. Also the kernels page's action.</summary>
+    public static Outcome PointLink(KernelStore kernels, ILoggerFactory logs, string link, string target)
+    {
         try
         {
             kernels.Link(link, target);
         }
         catch (ArgumentException e)
         {
-            return PlainText.Error(StatusCodes.Status400BadRequest, e.Message);
+            return Outcome.Refused(StatusCodes.Status400BadRequest, e.Message);
         }
         catch (FileNotFoundException e)
         {
-            return PlainText.Error(StatusCodes.Status404NotFound, e.Message);
+            return Outcome.Refused(StatusCodes.Status404NotFound, e.Message);
         }
         logs.CreateLogger("Bootstrap.Admin").LogInformation("runmode link {Link} now points at {Target}", link, target);
-        return PlainText.Ok($"net/{link} -> {target}");
+        return new Outcome(StatusCodes.Status200OK, $"net/{link} -> {target}");
     }
 }

@@ -23,17 +23,16 @@ public static class CatalogueEndpoints
         admin.MapPut("/{name}", Describe).WithSummary("Create or replace a staging image's description: type, title, kernel, initrds, iso, rootfs, args").Admin();
         admin.MapPut("/{name}/{file}", Upload).DisableAntiforgery()
             .WithSummary("Upload one file of a staging image: the raw bytes as the body, streamed (any size up to max-image-bytes)").Admin();
-        admin.MapPost("/{name}/promote", async (ImageCatalogue images, string name) => await Guarded(async () => Results.Ok(await images.PromoteAsync(name))))
+        admin.MapPost("/{name}/promote", async (ImageCatalogue images, string name) => (await CatalogueActions.PromoteAsync(images, name)).ToResult())
             .WithSummary("Freeze a staging image whose files are all uploaded (golden)").Admin();
-        admin.MapDelete("/{name}", async (ImageCatalogue images, string name) => await images.DeleteAsync(name)
-            ? Results.NoContent() : PlainText.Error(StatusCodes.Status404NotFound, $"no image named '{LogText.Escape(name)}'")).WithSummary("Delete an image and its files").Admin();
+        admin.MapDelete("/{name}", async (ImageCatalogue images, string name) => (await CatalogueActions.DeleteImageAsync(images, name)).ToResult()).WithSummary("Delete an image and its files").Admin();
 
         var menus = app.MapGroup("/api/menus").AddEndpointFilter<AdminToken>();
         menus.MapGet("", async (MenuStore store) => TypedResults.Ok(await store.ListAsync())).WithSummary("Boot menus").Admin();
         menus.MapGet("/{name}", async (MenuStore store, string name) => await store.GetAsync(name) is { } menu
             ? Results.Ok(menu) : PlainText.Error(StatusCodes.Status404NotFound, $"no menu named '{LogText.Escape(name)}'")).WithSummary("One menu").Admin();
         menus.MapPut("/{name}", PutMenu).WithSummary("Create or replace a menu: title, timeout, default, entries (image, separator, local, network+farmer, chain, shell)").Admin();
-        menus.MapDelete("/{name}", DeleteMenu).WithSummary("Delete a menu no group offers").Admin();
+        menus.MapDelete("/{name}", async (MenuStore store, AccountStore accounts, string name) => (await CatalogueActions.DeleteMenuAsync(store, accounts, name)).ToResult()).WithSummary("Delete a menu no group offers").Admin();
         app.MapGet("/menu/{name}", MenuScriptOf).WithSummary("A boot menu as an iPXE script").Script();
 
         app.MapMethods("/images/{name}/{file}", ["GET", "HEAD"], Serve)
@@ -45,45 +44,21 @@ public static class CatalogueEndpoints
     private static async Task<IResult> Describe(HttpContext http, ImageCatalogue images, string name)
     {
         var (input, bodyProblem) = await JsonBody.ReadAsync<ImageInput>(http, 16 * 1024);
-        if (bodyProblem != null)
-            return bodyProblem;
-        var (image, problem) = ImageRules.Check(name, input!, DateTimeOffset.UtcNow);
-        if (problem != null)
-            return PlainText.Error(StatusCodes.Status400BadRequest, problem);
-        return await Guarded(async () => Results.Ok(await images.SaveAsync(image!)));
+        return bodyProblem ?? (await CatalogueActions.DescribeAsync(images, name, input!)).ToResult();
     }
 
     private static async Task<IResult> Upload(HttpContext http, ImageCatalogue images, BootstrapConfig config, string name, string file)
     {
-        if (http.Request.ContentLength > config.MaxImageBytes)
-            return PlainText.Error(StatusCodes.Status413PayloadTooLarge, $"the file is larger than max-image-bytes ({config.MaxImageBytes} bytes)");
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             limit.MaxRequestBodySize = config.MaxImageBytes;
-        return await Guarded(async () =>
-        {
-            var stored = await images.StoreFileAsync(name, file, http.Request.Body, config.MaxImageBytes, http.RequestAborted);
-            return Results.Created($"/images/{name}/{file}", stored);
-        });
+        var stored = await CatalogueActions.StoreFileAsync(images, config, name, file, http.Request.ContentLength, http.Request.Body, http.RequestAborted);
+        return stored.Succeeded ? Results.Created($"/images/{name}/{file}", stored.Value) : stored.ToResult();
     }
 
     private static async Task<IResult> PutMenu(HttpContext http, MenuStore store, ImageCatalogue images, BootstrapConfig config, string name)
     {
         var (input, bodyProblem) = await JsonBody.ReadAsync<MenuInput>(http, 64 * 1024);
-        if (bodyProblem != null)
-            return bodyProblem;
-        var known = (await images.ListAsync()).ToDictionary(i => i.Name);
-        var (menu, problem) = MenuRules.Check(name, input!, config.Runmodes, known.GetValueOrDefault, DateTimeOffset.UtcNow);
-        if (problem != null)
-            return PlainText.Error(StatusCodes.Status400BadRequest, problem);
-        await store.SaveAsync(menu!);
-        return Results.Ok(menu);
-    }
-
-    private static async Task<IResult> DeleteMenu(MenuStore store, AccountStore accounts, string name)
-    {
-        if (await accounts.GroupsUsingMenuAsync(name) is { Count: > 0 } groups)
-            return PlainText.Error(StatusCodes.Status409Conflict, $"menu '{name}' is offered by group {string.Join(", ", groups)}: give the group another menu first");
-        return await store.DeleteAsync(name) ? Results.NoContent() : PlainText.Error(StatusCodes.Status404NotFound, $"no menu named '{LogText.Escape(name)}'");
+        return bodyProblem ?? (await CatalogueActions.SaveMenuAsync(store, images, config, name, input!)).ToResult();
     }
 
     /// <summary>A stored menu as its iPXE script; also what a signed-in group member is given.</summary>
@@ -109,28 +84,5 @@ public static class CatalogueEndpoints
             return PlainText.Error(StatusCodes.Status404NotFound, $"image '{LogText.Escape(name)}' has no file '{LogText.Escape(file)}'");
         return TypedResults.PhysicalFile(path, "application/octet-stream", fileDownloadName: null, stored.Updated,
             new EntityTagHeaderValue($"\"{stored.Sha256}\""), enableRangeProcessing: true);
-    }
-
-    /// <summary>Maps the catalogue's refusals to their status codes.</summary>
-    private static async Task<IResult> Guarded(Func<Task<IResult>> action)
-    {
-        try
-        {
-            return await action();
-        }
-        catch (CatalogueException e)
-        {
-            return PlainText.Error(e.Problem switch
-            {
-                CatalogueException.Kind.NotFound => StatusCodes.Status404NotFound,
-                CatalogueException.Kind.Frozen => StatusCodes.Status409Conflict,
-                CatalogueException.Kind.TooLarge => StatusCodes.Status413PayloadTooLarge,
-                _ => StatusCodes.Status400BadRequest,
-            }, e.Message);
-        }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return PlainText.Error(StatusCodes.Status413PayloadTooLarge, "the file is larger than max-image-bytes");
-        }
     }
 }

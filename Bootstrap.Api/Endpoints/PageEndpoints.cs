@@ -8,7 +8,7 @@ using Microsoft.Net.Http.Headers;
 
 namespace Bootstrap.Api.Endpoints;
 
-/// <summary>The pages for people: generator, expert form, kernel list, and their CSS/JS.</summary>
+/// <summary>The pages for people: generator and expert form, and the pages' CSS/JS.</summary>
 public static class PageEndpoints
 {
     public static void MapPages(this IEndpointRouteBuilder app)
@@ -16,10 +16,6 @@ public static class PageEndpoints
         app.MapGet("/", Generator(expert: false)).ExcludeFromDescription();
         app.MapGet("/generate", Generator(expert: false)).WithSummary("Image generator page (HTML)").Produces<string>(200, "text/html");
         app.MapGet("/expert", Generator(expert: true)).WithSummary("Image generator with a kernel choice (HTML)").Produces<string>(200, "text/html");
-        app.MapGet("/images", (HttpContext http, KernelStore kernels) =>
-                WantsHtml(http) ? KernelsPage.Render(kernels.List()) : TypedResults.Ok(kernels.List()))
-            .WithSummary("Kernels, newest first, with the networks that boot each (HTML for browsers, JSON otherwise)")
-            .Produces<IReadOnlyList<KernelInfo>>(200, "application/json", "text/html");
         app.MapGet("/static/{name}", Asset).ExcludeFromDescription();
     }
 
@@ -40,10 +36,6 @@ public static class PageEndpoints
             return GeneratorPage.Render(config, expert ? all : [], new GeneratorInput(network, farmer, args, format, kernel),
                 baseUrl ?? "", expert, embedsScripts, all);
         };
-
-    private static bool WantsHtml(HttpContext http) =>
-        http.Request.GetTypedHeaders().Accept.OrderByDescending(a => a.Quality ?? 1)
-            .FirstOrDefault(a => a.MediaType.Value is "text/html" or "application/json" or "*/*")?.MediaType.Value == "text/html";
 
     private static readonly Dictionary<string, (byte[] Bytes, string Type, string ETag)> Assets = LoadAssets();
 

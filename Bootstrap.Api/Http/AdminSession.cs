@@ -34,6 +34,7 @@ public static class AdminSession
         {
             o.Cookie.Name = "bootstrap_af";
             o.FormFieldName = "__af";
+            o.HeaderName = StreamedForm.AntiforgeryHeader;   // how a streamed upload hands its token over
         });
         return services;
     }

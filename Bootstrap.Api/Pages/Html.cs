@@ -8,6 +8,13 @@ public static class Html
 {
     public static string E(string? text) => HtmlEncoder.Default.Encode(text ?? "");
 
+    /// <summary>The sign-in link for a visitor, or the sign-out button for the signed-in admin.</summary>
+    public static string SignInOrOut(string page, string? antiforgeryField, string purpose) => antiforgeryField == null
+        ? $"""<p><a class="button" href="/signin?return={Uri.EscapeDataString(page)}">Sign in to {E(purpose)}</a></p>"""
+        : $"""<form class="inline" method="post" action="/signout">{antiforgeryField}<button type="submit" class="secondary">Sign out</button></form>""";
+
+    public static string ErrorLine(string? error) => error == null ? "" : $"""<p class="error" role="alert">{E(error)}</p>""";
+
     public static IResult Page(string title, string current, string main, int status = StatusCodes.Status200OK) =>
         new WithHtmlHeaders(Body(title, current, main, status));
 
@@ -40,6 +47,8 @@ public static class Html
             {{Link("/expert", "Expert", current)}}
             {{Link("/images", "Kernels", current)}}
             {{Link("/machines", "Machines", current)}}
+            {{Link("/catalogue", "Catalogue", current)}}
+            {{Link("/accounts", "Accounts", current)}}
             <a href="/openapi/v1.json">API</a>
             </nav>
             </header>

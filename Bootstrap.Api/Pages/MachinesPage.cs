@@ -19,10 +19,8 @@ public static class MachinesPage
             <h1>Machines</h1>
             <p class="lead">Machines that booted a generic image or the discovery OS, and what they were given to do.
             A discovered machine keeps asking until it is assigned.</p>
-            {{(admin == null
-                ? """<p><a class="button" href="/signin?return=/machines">Sign in to assign machines</a></p>"""
-                : $"""<form class="inline" method="post" action="/signout">{admin.AntiforgeryField}<button type="submit" class="secondary">Sign out</button></form>""")}}
-            {{(error == null ? "" : $"""<p class="error" role="alert">{E(error)}</p>""")}}
+            {{SignInOrOut("/machines", admin?.AntiforgeryField, "assign machines")}}
+            {{ErrorLine(error)}}
             {{(machines.Count == 0 ? "<p>No machine has asked yet. Boot one from <code>/iso-generic</code>, <code>/usb-generic</code>, <code>/uefi-generic</code> or chain <code>/ipxe-generic</code>.</p>" : "")}}
             {{string.Concat(machines.Select(m => Card(m, admin)))}}
             """, status);

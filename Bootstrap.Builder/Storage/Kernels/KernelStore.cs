@@ -182,6 +182,20 @@ public sealed class KernelStore : IDisposable
         Forget();
     }
 
+    /// <summary>
+    /// Deletes kernel <paramref name="name"/>. A kernel a runmode link points at stays (the
+    /// exception names the runmodes): point them elsewhere first, so no runmode loses its kernel.
+    /// </summary>
+    public void Delete(string name)
+    {
+        ThrowIfBadName(name, "kernel");
+        var kernel = List().FirstOrDefault(k => k.Name == name) ?? throw new FileNotFoundException($"kernel: no kernel file '{name}' in the kernels folder");
+        if (kernel.Runmodes.Count > 0)
+            throw new InvalidOperationException($"kernel '{name}' is booted by runmode {string.Join(", ", kernel.Runmodes)}: point it at another kernel first");
+        File.Delete(Path.Combine(_kernelDir, name));
+        Forget();
+    }
+
     private void ThrowIfBadName(string name, string what)
     {
         var problem = KernelNames.Check(name, what);

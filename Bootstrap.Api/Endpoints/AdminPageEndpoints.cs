@@ -155,10 +155,10 @@ public static class AdminPageEndpoints
         var menus = http.RequestServices.GetRequiredService<MenuStore>();
         var config = http.RequestServices.GetRequiredService<BootstrapConfig>();
         var all = await images.ListAsync();
-        var known = all.ToDictionary(i => i.Name);
         var list = await menus.ListAsync();
-        var scripts = list.Where(m => m.Entries.All(e => e.Image == null || known.ContainsKey(e.Image)) && m.Entries.All(e => e.Network == null || config.Runmodes.ContainsKey(e.Network)))
-            .ToDictionary(m => m.Name, m => MenuScript.Render(m, known, config.Runmodes, BaseUrl(http, config)));
+        var scripts = new Dictionary<string, string>();
+        foreach (var menu in list)
+            scripts[menu.Name] = (await CatalogueActions.MenuScriptAsync(menus, images, config, menu.Name, BaseUrl(http, config))).Message;
         return CataloguePage.Render(all, list, scripts, AdminSession.FormField(http), draft, error, status);
     }
 

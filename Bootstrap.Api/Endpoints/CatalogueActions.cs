@@ -60,6 +60,20 @@ public static class CatalogueActions
             : Outcome.Refused(StatusCodes.Status404NotFound, $"no menu named '{LogText.Escape(name)}'");
     }
 
+    /// <summary>A stored menu's iPXE script as the message (the API, the catalogue page and the CLI's preview show the same).</summary>
+    public static async Task<Outcome> MenuScriptAsync(MenuStore store, ImageCatalogue images, BootstrapConfig config, string name, string baseUrl)
+    {
+        if (await store.GetAsync(name) is not { } menu)
+            return Outcome.Refused(StatusCodes.Status404NotFound, $"no menu named '{LogText.Escape(name)}'");
+        var known = (await images.ListAsync()).ToDictionary(i => i.Name);
+        // An image deleted since the menu was saved cannot be offered: the menu says so rather than boot a 404.
+        if (menu.Entries.FirstOrDefault(e => e.Image != null && !known.ContainsKey(e.Image)) is { } gone)
+            return Outcome.Refused(StatusCodes.Status409Conflict, $"menu '{name}' offers image '{gone.Image}', which no longer exists: edit the menu");
+        if (menu.Entries.FirstOrDefault(e => e.Network != null && !config.Runmodes.ContainsKey(e.Network)) is { } unknown)
+            return Outcome.Refused(StatusCodes.Status409Conflict, $"menu '{name}' offers network '{unknown.Network}', which is no longer configured: edit the menu");
+        return new Outcome(StatusCodes.Status200OK, MenuScript.Render(menu, known, config.Runmodes, baseUrl));
+    }
+
     /// <summary>Maps the catalogue's refusals to their status codes.</summary>
     private static async Task<Outcome> Guarded(Func<Task<Outcome>> action)
     {

@@ -64,18 +64,11 @@ public static class CatalogueEndpoints
     /// <summary>A stored menu as its iPXE script; also what a signed-in group member is given.</summary>
     public static async Task<IResult> MenuScriptOf(HttpContext http, MenuStore store, ImageCatalogue images, BootstrapConfig config, string name)
     {
-        if (await store.GetAsync(name) is not { } menu)
-            return PlainText.Error(StatusCodes.Status404NotFound, $"no menu named '{LogText.Escape(name)}'");
         var (baseUrl, problem) = http.PublicBaseUrl(config);
         if (problem != null)
             return PlainText.Error(StatusCodes.Status400BadRequest, problem);
-        var known = (await images.ListAsync()).ToDictionary(i => i.Name);
-        // An image deleted since the menu was saved cannot be offered: the menu says so rather than boot a 404.
-        if (menu.Entries.FirstOrDefault(e => e.Image != null && !known.ContainsKey(e.Image)) is { } gone)
-            return PlainText.Error(StatusCodes.Status409Conflict, $"menu '{name}' offers image '{gone.Image}', which no longer exists: edit the menu");
-        if (menu.Entries.FirstOrDefault(e => e.Network != null && !config.Runmodes.ContainsKey(e.Network)) is { } unknown)
-            return PlainText.Error(StatusCodes.Status409Conflict, $"menu '{name}' offers network '{unknown.Network}', which is no longer configured: edit the menu");
-        return PlainText.Script(MenuScript.Render(menu, known, config.Runmodes, baseUrl!));
+        var script = await CatalogueActions.MenuScriptAsync(store, images, config, name, baseUrl!);
+        return script.Succeeded ? PlainText.Script(script.Message) : script.ToResult();
     }
 
     private static async Task<IResult> Serve(HttpContext http, ImageCatalogue images, string name, string file)

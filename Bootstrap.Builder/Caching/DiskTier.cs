@@ -22,10 +22,10 @@ public sealed partial class DiskTier
     private long _bytes;
     private long _evictions;
 
-    [GeneratedRegex("^[0-9a-f]{64}$")]
+    [GeneratedRegex("^[0-9a-f]{64}\\z")]
     private static partial Regex KeyShape();
 
-    [GeneratedRegex(@"^\.[0-9a-f]{64}\.[0-9a-f]{32}\.tmp$")]
+    [GeneratedRegex(@"^\.[0-9a-f]{64}\.[0-9a-f]{32}\.tmp\z")]
     private static partial Regex LeftoverTempShape();   // AtomicFile's temp name for one of our entries
 
     public DiskTier(string folder, long byteBound, Action<string>? warn = null)

@@ -28,10 +28,10 @@ public static partial class ConfigLoader
     /// <summary>The files of a discovery OS folder, served at /discovery/&lt;name&gt;.</summary>
     public static readonly IReadOnlyList<string> DiscoveryFiles = ["vmlinuz", "initrd.img"];
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,31}$")]
+    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,31}\\z")]
     internal static partial Regex RunmodeKey();
 
-    [GeneratedRegex(@"^[A-Za-z0-9.-]{1,253}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9.-]{1,253}\z")]
     private static partial Regex HostName();
 
     /// <summary>

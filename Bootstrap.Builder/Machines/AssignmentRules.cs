@@ -31,7 +31,7 @@ public static partial class AssignmentRules
 {
     public const int MaxAnswerTemplateLength = 64 * 1024;
 
-    [GeneratedRegex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
+    [GeneratedRegex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\z")]
     private static partial Regex HostnameShape();
 
     /// <summary>Checks <paramref name="input"/>, filling unset fields from its profile.</summary>

@@ -18,7 +18,7 @@ public static partial class MachineFacts
     private static readonly SearchValues<char> Kept =
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 ._,:/()+#@-");
 
-    [GeneratedRegex("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
+    [GeneratedRegex("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\\z")]
     private static partial Regex UuidShape();
 
     /// <summary>The UUID in lower case, or null when the value is not a usable machine UUID.</summary>

@@ -10,7 +10,7 @@ namespace Bootstrap.Builder.Scripts;
 /// </summary>
 public static partial class PublicUrl
 {
-    [GeneratedRegex(@"^([A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(:[0-9]{1,5})?$")]
+    [GeneratedRegex(@"^([A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(:[0-9]{1,5})?\z")]
     private static partial Regex HostHeader();
 
     /// <summary>Returns the base URL without a trailing slash, or null with the reason when the host cannot be used.</summary>

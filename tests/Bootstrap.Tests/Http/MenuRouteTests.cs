@@ -96,6 +96,7 @@ public sealed class MenuRouteTests : IDisposable
 
     [Theory]
     [InlineData("""{"title":"Tools\nshell","entries":[{"local":true}]}""", "title: 1-64 of letters, digits, space and ()._,:/+-\n")]
+    [InlineData("""{"title":"Tools\n","entries":[{"local":true}]}""", "title: 1-64 of letters, digits, space and ()._,:/+-\n")]   // '$' would allow a final newline
     [InlineData("""{"title":"${net0/mac}","entries":[{"local":true}]}""", "title: 1-64 of letters, digits, space and ()._,:/+-\n")]
     [InlineData("""{"entries":[{"separator":"a || shell"},{"local":true}]}""", "entries[0].separator: 1-64 of letters, digits, space and ()._,:/+-\n")]
     [InlineData("""{"entries":[{"chain":"http://evil/x?a=1&b=2"}]}""", "entries[0].chain: an http(s) URL of the form http[s]://host[:port][/path], no query\n")]

@@ -14,26 +14,12 @@ public static class AccountEndpoints
 {
     public static void MapAccounts(this IEndpointRouteBuilder app)
     {
-        var users = app.MapGroup("/api/users").AddEndpointFilter<AdminToken>();
-        users.MapGet("", async (AccountStore store) => TypedResults.Ok((await store.LoadAsync()).Users.Values)).WithSummary("Users (never their passwords)").Admin();
-        users.MapGet("/{name}", async (AccountStore store, string name) => (await store.LoadAsync()).Users.GetValueOrDefault(name) is { } user
-            ? Results.Ok(user) : NotFound("user", name)).WithSummary("One user").Admin();
-        users.MapPut("/{name}", PutUser).WithSummary("Create or change a user: password (8-128 printable characters; kept if absent), organizations").Admin();
-        users.MapDelete("/{name}", async (AccountStore store, string name) => (await DeleteAsync(store, "user", name)).ToResult()).WithSummary("Delete a user and their memberships").Admin();
-
-        var orgs = app.MapGroup("/api/organizations").AddEndpointFilter<AdminToken>();
-        orgs.MapGet("", async (AccountStore store) => TypedResults.Ok((await store.LoadAsync()).Organizations.Values)).WithSummary("Organizations").Admin();
-        orgs.MapGet("/{id}", async (AccountStore store, string id) => (await store.LoadAsync()).Organizations.GetValueOrDefault(id) is { } org
-            ? Results.Ok(org) : NotFound("organization", id)).WithSummary("One organization").Admin();
-        orgs.MapPut("/{id}", PutOrganization).WithSummary("Create or replace an organization: name, groups (existing group ids)").Admin();
-        orgs.MapDelete("/{id}", async (AccountStore store, string id) => (await DeleteAsync(store, "organization", id)).ToResult()).WithSummary("Delete an organization (its groups stay)").Admin();
-
-        var groups = app.MapGroup("/api/groups").AddEndpointFilter<AdminToken>();
-        groups.MapGet("", async (AccountStore store) => TypedResults.Ok((await store.LoadAsync()).Groups.Values)).WithSummary("Groups").Admin();
-        groups.MapGet("/{id}", async (AccountStore store, string id) => (await store.LoadAsync()).Groups.GetValueOrDefault(id) is { } group
-            ? Results.Ok(group) : NotFound("group", id)).WithSummary("One group").Admin();
-        groups.MapPut("/{id}", PutGroup).WithSummary("Create or replace a group: name, menu (an existing menu), users").Admin();
-        groups.MapDelete("/{id}", async (AccountStore store, string id) => (await DeleteAsync(store, "group", id)).ToResult()).WithSummary("Delete a group").Admin();
+        MapKind(app, "user", book => book.Users, PutUser,
+            "Create or change a user: password (8-128 printable characters; kept if absent), organizations", "Delete a user and their memberships");
+        MapKind(app, "organization", book => book.Organizations, PutOrganization,
+            "Create or replace an organization: name, groups (existing group ids)", "Delete an organization (its groups stay)");
+        MapKind(app, "group", book => book.Groups, PutGroup,
+            "Create or replace a group: name, menu (an existing menu), users", "Delete a group and take it out of its organizations");
 
         app.MapGet("/menu", (HttpContext http, BootstrapConfig config) => WithBase(http, config, baseUrl => PlainText.Script(LoginScripts.Login(baseUrl))))
             .WithSummary("The login script: iPXE asks for a user name and password, then offers that user's menus").Script();
@@ -43,6 +29,18 @@ public static class AccountEndpoints
             Step(http, store, login, menus, images, config, organization, null)).WithSummary("Signed in: the groups of an organization, or the group's menu when there is one").Script();
         app.MapGet(LoginScripts.SignedInPath + "/{organization}/{group}", (HttpContext http, AccountStore store, MenuLogin login, MenuStore menus, ImageCatalogue images, BootstrapConfig config, string organization, string group) =>
             Step(http, store, login, menus, images, config, organization, group)).WithSummary("Signed in: a group's menu").Script();
+    }
+
+    /// <summary>List, get, put and delete of one kind of account under <c>/api/{kind}s</c>, behind the admin token.</summary>
+    private static void MapKind<T>(IEndpointRouteBuilder app, string kind, Func<AccountBook, IReadOnlyDictionary<string, T>> of, Delegate put,
+        string putSummary, string deleteSummary)
+    {
+        var api = app.MapGroup($"/api/{kind}s").AddEndpointFilter<AdminToken>();
+        api.MapGet("", async (AccountStore store) => TypedResults.Ok(of(await store.LoadAsync()).Values)).WithSummary($"Every {kind}").Admin();
+        api.MapGet("/{id}", async (AccountStore store, string id) => of(await store.LoadAsync()).GetValueOrDefault(id) is { } found
+            ? Results.Ok(found) : NotFound(kind, id)).WithSummary($"One {kind}").Admin();
+        api.MapPut("/{id}", put).WithSummary(putSummary).Admin();
+        api.MapDelete("/{id}", async (AccountStore store, string id) => (await DeleteAsync(store, kind, id)).ToResult()).WithSummary(deleteSummary).Admin();
     }
 
     private static IResult NotFound(string kind, string id) =>
@@ -76,10 +74,10 @@ public static class AccountEndpoints
         });
     }
 
-    private static async Task<IResult> PutUser(HttpContext http, AccountStore store, string name)
+    private static async Task<IResult> PutUser(HttpContext http, AccountStore store, string id)
     {
         var (input, bodyProblem) = await JsonBody.ReadAsync<UserInput>(http, 16 * 1024);
-        return bodyProblem ?? (await SaveUserAsync(store, name, input!)).ToResult();
+        return bodyProblem ?? (await SaveUserAsync(store, id, input!)).ToResult();
     }
 
     private static async Task<IResult> PutOrganization(HttpContext http, AccountStore store, string id)

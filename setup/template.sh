@@ -3,6 +3,8 @@
 #   iPXE (Debian trixie's prebuilt ipxe.lkrn, ipxe-amd64.efi, snponly.efi, undionly.kpxe),
 #   isolinux.bin, ldlinux.c32 and isohdpfx.bin (this machine's isolinux/syslinux-common),
 #   ipxe-wrapper.efi (our setup/efi-wrapper, built here with Debian's gnu-efi),
+#   for the Secure Boot images: Debian trixie's Microsoft-signed shim (shimx64.efi) and MokManager
+#   (mmx64.efi), and its signed GRUB netboot image (grubnetx64.efi: http, efinet, net_bootp built in),
 #   manifest.json (versions and sha256 of every file).
 # Idempotent: when the manifest matches the files, it returns at once.
 #
@@ -21,7 +23,8 @@ elif [ $# -gt 0 ]; then
     exit 2
 fi
 
-files=(ipxe.lkrn ipxe-amd64.efi snponly.efi undionly.kpxe isolinux.bin ldlinux.c32 isohdpfx.bin ipxe-wrapper.efi)
+files=(ipxe.lkrn ipxe-amd64.efi snponly.efi undionly.kpxe isolinux.bin ldlinux.c32 isohdpfx.bin ipxe-wrapper.efi
+       shimx64.efi mmx64.efi grubnetx64.efi)
 wrapper_source=$(cat "$here/efi-wrapper/wrapper.c" "$here/efi-wrapper/Makefile" | sha256sum | cut -d' ' -f1)
 
 if [ -f "$dest/manifest.json" ] && command -v sha256sum >/dev/null &&
@@ -44,11 +47,18 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 echo "template: fetching iPXE from Debian trixie"
 fetch_debian_package trixie ipxe "$work/ipxe"
+echo "template: fetching the signed shim, MokManager and GRUB from Debian trixie"
+fetch_debian_package trixie shim-signed "$work/shim"
+fetch_debian_package trixie shim-helpers-amd64-signed "$work/shim-helpers"
+fetch_debian_package trixie grub-efi-amd64-signed "$work/grub"
 
 mkdir -p "$dest"
 for f in ipxe.lkrn ipxe-amd64.efi snponly.efi undionly.kpxe; do
     install -m 0644 "$work/ipxe/root/usr/lib/ipxe/$f" "$work/$f"
 done
+install -m 0644 "$work/shim/root/usr/lib/shim/shimx64.efi.signed" "$work/shimx64.efi"
+install -m 0644 "$work/shim-helpers/root/usr/lib/shim/mmx64.efi.signed" "$work/mmx64.efi"
+install -m 0644 "$work/grub/root/usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed" "$work/grubnetx64.efi"
 install -m 0644 /usr/lib/ISOLINUX/isolinux.bin "$work/isolinux.bin"
 install -m 0644 /usr/lib/ISOLINUX/isohdpfx.bin "$work/isohdpfx.bin"
 install -m 0644 /usr/lib/syslinux/modules/bios/ldlinux.c32 "$work/ldlinux.c32"
@@ -57,17 +67,21 @@ echo "template: building the EFI wrapper"
 make -s -C "$here/efi-wrapper" OUT="$work" >/dev/null
 
 ipxe_version=$(cat "$work/ipxe/version")
+shim_version=$(cat "$work/shim/version")
+grub_version=$(cat "$work/grub/version")
 syslinux_version=$(dpkg-query -W -f='${Version}' isolinux)
 gnu_efi_version=$(dpkg-query -W -f='${Version}' gnu-efi)
-(cd "$work" && python3 - "$ipxe_version" "$syslinux_version" "$gnu_efi_version" "$wrapper_source" "${files[@]}" > manifest.json <<'PY'
+(cd "$work" && python3 - "$ipxe_version" "$syslinux_version" "$gnu_efi_version" "$wrapper_source" "$shim_version" "$grub_version" "${files[@]}" > manifest.json <<'PY'
 import hashlib, json, os, sys
-ipxe, syslinux, gnu_efi, wrapper_source, names = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
+ipxe, syslinux, gnu_efi, wrapper_source, shim, grub, names = *sys.argv[1:7], sys.argv[7:]
 print(json.dumps({
     "kind": "binary",
     "ipxe-version": ipxe,
     "syslinux-version": syslinux,
     "gnu-efi-version": gnu_efi,
     "wrapper-source-sha256": wrapper_source,
+    "shim-version": shim,
+    "grub-version": grub,
     "files": {n: {"sha256": hashlib.sha256(open(n, "rb").read()).hexdigest(), "size": os.path.getsize(n)} for n in names},
 }, indent=2))
 PY

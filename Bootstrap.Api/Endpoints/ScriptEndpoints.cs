@@ -5,7 +5,7 @@ using Bootstrap.Builder.Scripts;
 
 namespace Bootstrap.Api.Endpoints;
 
-/// <summary><c>/ipxe/{network}[/{farmer}[/{args}[/{kernel}]]]</c>: the plain-text boot script.</summary>
+/// <summary><c>/ipxe/{network}[/{farmer}[/{args}[/{kernel}]]]</c>: the plain-text boot script; <c>/grub/...</c> the same boot for GRUB.</summary>
 public static class ScriptEndpoints
 {
     public static void MapScripts(this IEndpointRouteBuilder app)
@@ -18,6 +18,12 @@ public static class ScriptEndpoints
                     BootScript(http, config, kernels, scripts, network, farmer, args, kernel))
             .WithName("BootScript")
             .WithSummary("iPXE boot script: DHCP over every NIC, then download and boot the network's kernel")
+            .Script().BootRequestErrors();
+        app.MapGet("/grub/" + BootRequestBinding.Segments,
+                (HttpContext http, string network, string? farmer, string? args, string? kernel) =>
+                    BootRequestBinding.Bind(http, config, kernels, network, farmer, args, kernel) is var (bound, error) && error == null
+                        ? PlainText.Script(scripts.Grub(bound!.Request, bound.BaseUrl)) : error!)
+            .WithSummary("The same boot as a grub.cfg, as the Secure Boot images carry it (a GRUB can load it with configfile)")
             .Script().BootRequestErrors();
         // For machines that run iPXE already (chain http://<service>/ipxe-generic): the generic script of the -generic images.
         app.MapGet("/ipxe-generic", (HttpContext http) =>

@@ -15,6 +15,7 @@ public sealed class BootScripts(BootstrapConfig config)
     private readonly ScriptText _debug = ScriptText.FromResource("debug");
     private readonly ScriptText _local = ScriptText.FromResource("local");
     private readonly ScriptText _discovery = ScriptText.FromResource("discovery");
+    private readonly ScriptText _grub = ScriptText.FromResource("boot", "cfg");
 
     /// <summary>
     /// The full boot script: banner, DHCP over every NIC, clock sync, kernel download, boot. A
@@ -42,6 +43,24 @@ public sealed class BootScripts(BootstrapConfig config)
 
     private const int MaxRendered = 4096;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(BootRequest, string), RenderedScript> _rendered = new();
+
+    /// <summary>
+    /// The boot script in GRUB's language, the <c>grub.cfg</c> of the Secure Boot images (Debian's
+    /// signed GRUB). GRUB speaks plain HTTP only, so the kernel comes from the base URL's host over
+    /// http: with the base URL's port when it is an http URL, port 80 when it is https.
+    /// </summary>
+    public string Grub(BootRequest request, string baseUrl)
+    {
+        var uri = new Uri(baseUrl);
+        var authority = uri.Scheme == "http" ? uri.Authority : uri.Host;
+        var path = $"{uri.AbsolutePath.TrimEnd('/')}/kernel/{request.KernelPath}";
+        var values = Values(request, baseUrl);
+        values["kernel_url"] = $"http://{authority}{path}";
+        values["grub_kernel"] = $"(http,{authority}){path}";
+        // One single-quoted word per argument: GRUB joins them with spaces, and quotes an argument that holds one.
+        values["grub_cmdline"] = string.Join(' ', request.CommandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(word => $"'{word}'"));
+        return _grub.Render(values);
+    }
 
     /// <summary>The boot script with <c>ifstat</c>, <c>route</c> and a pause before the download, for /debug images.</summary>
     public string Debug(BootRequest request, string baseUrl) => _debug.Render(Values(request, baseUrl));

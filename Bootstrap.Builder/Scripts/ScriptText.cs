@@ -64,8 +64,10 @@ public sealed partial class ScriptText
     }
 
     /// <summary>Loads a template shipped inside this assembly (<c>Scripts/Ipxe/NAME.ipxe</c>).</summary>
-    public static ScriptText FromResource(string name) => Parse(ReadResource(name), p => ReadResource("_" + p));
+    /// <summary>The embedded script <c>Scripts/Ipxe/NAME.ipxe</c> (or <c>Scripts/Grub/NAME.cfg</c> with <paramref name="extension"/> "cfg").</summary>
+    public static ScriptText FromResource(string name, string extension = "ipxe") =>
+        Parse(ReadResource(name, extension), p => ReadResource("_" + p, extension));
 
-    private static string ReadResource(string name) =>
-        EmbeddedResource.Text(typeof(ScriptText).Assembly, $"Bootstrap.Scripts.{name}.ipxe");
+    private static string ReadResource(string name, string extension) =>
+        EmbeddedResource.Text(typeof(ScriptText).Assembly, $"Bootstrap.Scripts.{name}.{extension}");
 }

@@ -13,10 +13,20 @@ namespace Bootstrap.Builder.Targets;
 /// <item>UEFI CD: El Torito EFI entry → the appended FAT volume (BOOTX64.EFI + autoexec.ipxe).</item>
 /// <item>UEFI disk: MBR partition 2 (type 0xEF) → the same FAT volume.</item>
 /// </list>
+/// With <c>secureBoot</c>, the FAT volume holds Debian's signed shim and GRUB with the request's
+/// <c>grub.cfg</c> instead of iPXE (<see cref="EfiFat"/>), so machines that trust only Microsoft's
+/// keys boot it with Secure Boot on; the BIOS side stays iPXE (BIOS has no Secure Boot).
 /// </summary>
-public sealed class HybridIsoPacker : IImagePacker
+public sealed class HybridIsoPacker(bool secureBoot = false) : IImagePacker
 {
-    public string Id => "hybrid-iso";
+    public string Id => secureBoot ? "hybrid-iso-secure-boot" : "hybrid-iso";
+
+    public bool CarriesGrubConfig => secureBoot;
+
+    public string? Unsupported(Templates.IIpxeTemplate template) =>
+        secureBoot && EfiFat.SecureBootFiles.FirstOrDefault(f => !template.Has(f)) is { } missing
+            ? $"the iPXE template has no {missing} (Debian's signed shim and GRUB): run setup/template.sh"
+            : null;
 
     internal const string IsolinuxConfig = """
         DEFAULT ipxe
@@ -31,7 +41,7 @@ public sealed class HybridIsoPacker : IImagePacker
     public async Task<byte[]> PackAsync(PackInput input, CancellationToken cancel)
     {
         var t = input.Template;
-        var fat = (await EfiFat.CreateAsync(input, hiddenSectors: 0, cancel)).Build();
+        var fat = (await EfiFat.CreateAsync(input, hiddenSectors: 0, cancel, secureBoot)).Build();
 
         var iso = new IsoImageBuilder { VolumeIdentifier = "IPXE", UpdateIsolinuxBootTable = true };
         iso.AddFile("isolinux/isolinux.bin", await t.FileAsync("isolinux.bin", input.Script, cancel));
@@ -39,6 +49,9 @@ public sealed class HybridIsoPacker : IImagePacker
         iso.AddFile("isolinux/isolinux.cfg", Encoding.ASCII.GetBytes(IsolinuxConfig.Replace("\r\n", "\n")));
         iso.AddFile("ipxe.lkrn", await t.FileAsync("ipxe.lkrn", input.Script, cancel));
         iso.AddFile("boot.ipxe", input.ScriptBytes);
+        // A GRUB started from the CD's EFI image may take the CD (ISO 9660) as its root: the config is there too.
+        if (secureBoot)
+            iso.AddFile(EfiFat.GrubConfigPath, input.GrubConfigBytes);
         iso.SetBootImage("isolinux/isolinux.bin", loadSectors: 4);
         iso.SetEfiBootImage(fat);
 

@@ -67,7 +67,8 @@ public sealed class ImagePipeline(BootScripts scripts, TemplateStore templates, 
             return new ImageOutcome.Unsupported($"/{target.Route}: {unsupported}");
 
         var script = Script(target.Script, request.Boot, request.BaseUrl);
-        var key = Key(template, target.Packer, script);
+        var grub = target.Packer.CarriesGrubConfig && request.Boot != null ? scripts.Grub(request.Boot, request.BaseUrl) : null;
+        var key = Key(template, target.Packer, grub == null ? script : $"{script}\n{grub}");
         var etag = $"\"{key}\"";
         // The key names the exact bytes, so a client holding them needs no build at all.
         if (request.ClientHas(etag))
@@ -76,7 +77,7 @@ public sealed class ImagePipeline(BootScripts scripts, TemplateStore templates, 
             return new ImageOutcome.BuildRefused();
         try
         {
-            var artifact = await cache.GetOrBuildAsync(key, ct => Build(target, template, script, key, ct), cancel);
+            var artifact = await cache.GetOrBuildAsync(key, ct => Build(target, template, script, grub, key, ct), cancel);
             return new ImageOutcome.Ready(artifact, etag, target.FileNameFor(request.Boot?.Network));
         }
         catch (BuildQueueFullException e)
@@ -96,10 +97,10 @@ public sealed class ImagePipeline(BootScripts scripts, TemplateStore templates, 
         _ => scripts.Provision(baseUrl),
     };
 
-    private async Task<byte[]> Build(Target target, IIpxeTemplate template, string script, string key, CancellationToken cancel)
+    private async Task<byte[]> Build(Target target, IIpxeTemplate template, string script, string? grub, string key, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
-        var bytes = await target.Packer.PackAsync(new PackInput(template, script, Convert.FromHexString(key)), cancel);
+        var bytes = await target.Packer.PackAsync(new PackInput(template, script, Convert.FromHexString(key), grub), cancel);
         metrics.Builds.Add(1, new("target", target.Route), new("template", template.Kind));
         metrics.BuildSeconds.Record(clock.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("target", target.Route));
         return bytes;

@@ -2,10 +2,15 @@ using Bootstrap.Builder.Templates;
 
 namespace Bootstrap.Builder.Targets;
 
-/// <summary>What a packer turns into an image: the template, the rendered script and a content hash for serials.</summary>
-public sealed record PackInput(IIpxeTemplate Template, string Script, byte[] ContentHash)
+/// <summary>
+/// What a packer turns into an image: the template, the rendered iPXE script, for the Secure Boot
+/// images the same boot in GRUB's language, and a content hash for serials.
+/// </summary>
+public sealed record PackInput(IIpxeTemplate Template, string Script, byte[] ContentHash, string? GrubConfig = null)
 {
     public byte[] ScriptBytes => System.Text.Encoding.UTF8.GetBytes(Script);
+
+    public byte[] GrubConfigBytes => System.Text.Encoding.UTF8.GetBytes(GrubConfig ?? throw new InvalidOperationException("this image needs the boot as a grub.cfg"));
 
     /// <summary>A 32-bit serial (FAT volume id, MBR disk signature) derived from the content: same input, same image.</summary>
     public uint Serial => BitConverter.ToUInt32(ContentHash, 0);
@@ -18,6 +23,9 @@ public interface IImagePacker
     string Id { get; }
 
     Task<byte[]> PackAsync(PackInput input, CancellationToken cancel);
+
+    /// <summary>True when the image also carries the boot as a <c>grub.cfg</c> (the Secure Boot images).</summary>
+    bool CarriesGrubConfig => false;
 
     /// <summary>True when only a template that compiles scripts into iPXE (a source template) can feed this packer.</summary>
     bool NeedsEmbeddedScripts => false;

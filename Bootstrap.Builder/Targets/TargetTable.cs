@@ -40,6 +40,7 @@ public sealed record Target(string Route, RouteShape Shape, ScriptKind Script, I
 public static class TargetTable
 {
     public static readonly HybridIsoPacker HybridIso = new();
+    public static readonly HybridIsoPacker SecureBootIso = new(secureBoot: true);
     public static readonly UefiUsbPacker UefiUsb = new();
     public static readonly EfiWrapperPacker UefiFull = new("ipxe-amd64.efi", WrapperDevice.Self);
     public static readonly EfiWrapperPacker UefiSnpOnly = new("snponly.efi", WrapperDevice.Network);
@@ -51,6 +52,10 @@ public static class TargetTable
             new("ISO image", "For a CD, or a server's BMC virtual media (iDRAC, iLO, IPMI). Also boots from a USB stick.")),
         new("usb", RouteShape.Request, ScriptKind.Boot, HybridIso, "ipxe-{network}.img",
             new("USB image", "Write it to a USB stick (dd, Etcher, Rufus); boots BIOS and UEFI machines.")),
+        new("iso-sb", RouteShape.Request, ScriptKind.Boot, SecureBootIso, "boot-sb-{network}.iso",
+            new("ISO image for Secure Boot", "For machines with Secure Boot on (Microsoft's keys, as delivered): Debian's signed shim and GRUB boot a signed kernel.")),
+        new("usb-sb", RouteShape.Request, ScriptKind.Boot, SecureBootIso, "boot-sb-{network}.img",
+            new("USB image for Secure Boot", "The Secure Boot image for a USB stick (dd, Etcher, Rufus).")),
         new("uefimg", RouteShape.Request, ScriptKind.Boot, UefiUsb, "uefiusb-{network}.img",
             new("UEFI USB image", "A USB stick for UEFI-only machines.")),
         new("debug", RouteShape.NetworkAndFarmer, ScriptKind.Debug, UefiUsb, "uefiusb-debug-{network}.img"),

@@ -23,6 +23,9 @@ public interface IIpxeTemplate
     /// <summary>Changes whenever any file of the template changes: part of every cache key.</summary>
     string Hash { get; }
 
+    /// <summary>True when the template can hand out file <paramref name="name"/>.</summary>
+    bool Has(string name);
+
     /// <summary>The file <paramref name="name"/> (e.g. <c>ipxe.lkrn</c>), for a build whose script is <paramref name="script"/>.</summary>
     Task<byte[]> FileAsync(string name, string script, CancellationToken cancel);
 }
@@ -47,6 +50,8 @@ public sealed class BinaryTemplate : IIpxeTemplate
     public bool EmbedsScripts => false;
     public string IpxeVersion { get; }
     public string Hash { get; }
+
+    public bool Has(string name) => _files.ContainsKey(name);
 
     public Task<byte[]> FileAsync(string name, string script, CancellationToken cancel) =>
         _files.TryGetValue(name, out var bytes)

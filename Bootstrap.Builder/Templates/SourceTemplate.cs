@@ -57,6 +57,8 @@ public sealed class SourceTemplate : IIpxeTemplate
     public string Hash { get; }
     public IReadOnlyList<string> Trees { get; }
 
+    public bool Has(string name) => _staticFiles.ContainsKey(name) || MakeTargets.ContainsKey(name);
+
     public async Task<byte[]> FileAsync(string name, string script, CancellationToken cancel)
     {
         if (_staticFiles.TryGetValue(name, out var bytes))

@@ -3,7 +3,11 @@ using System.Text.RegularExpressions;
 
 namespace Bootstrap.Tests.Support;
 
-public enum Firmware { Bios, Uefi }
+/// <summary>
+/// SeaBIOS, OVMF, or OVMF with Secure Boot on: with Microsoft's keys enrolled (as servers are
+/// delivered) or with Debian's test key <c>PkKek-1-snakeoil</c> in <c>db</c> (a site key's stand-in).
+/// </summary>
+public enum Firmware { Bios, Uefi, SecureBootMicrosoft, SecureBootSnakeoil }
 
 /// <summary>
 /// Boots a disk or CD image in QEMU (TCG: no KVM here) with a NIC whose only way out is a
@@ -67,6 +71,15 @@ public static partial class Qemu
                     "-netdev", $"user,id=n{i},restrict=on,guestfwd=tcp:{ServiceAddress}:80-cmd:socat - TCP:127.0.0.1:{servicePort}",
                     "-device", $"{nics[i].Model},netdev=n{i},romfile=" + (nics[i].Mac is { } mac ? $",mac={mac}" : ""),
                 ]);
+            if (firmware is Firmware.SecureBootMicrosoft or Firmware.SecureBootSnakeoil)
+            {
+                // Secure Boot needs SMM and a secure flash: the variables cannot be changed behind the firmware.
+                var vars = Path.Combine(work, "OVMF_VARS.fd");
+                File.Copy(firmware == Firmware.SecureBootMicrosoft ? "/usr/share/OVMF/OVMF_VARS_4M.ms.fd" : "/usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd", vars);
+                args.AddRange(["-machine", "q35,smm=on", "-global", "driver=cfi.pflash01,property=secure,value=on",
+                               "-drive", "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd",
+                               "-drive", $"if=pflash,format=raw,file={vars}"]);
+            }
             if (firmware == Firmware.Uefi)
             {
                 // A fresh copy of the variable store each boot: old boot entries would change what OVMF tries first.

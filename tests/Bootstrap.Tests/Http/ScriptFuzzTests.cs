@@ -6,9 +6,10 @@ using Bootstrap.Tests.Support;
 namespace Bootstrap.Tests.Http;
 
 /// <summary>
-/// Random farmer and args segments, many of them hostile, sent through the real HTTP pipeline.
-/// Every answer must be the predicted status; every 200 must be the reference script line for
-/// line, with only the farm id and arguments changed, and no <c>${</c> that the request brought.
+/// Random farmer and args segments, many of them hostile, sent through the real HTTP pipeline to
+/// the iPXE script and to the same boot as a grub.cfg. Every answer must be the predicted status;
+/// every 200 must be the reference script line for line, with only the farm id and arguments
+/// changed, and no <c>$</c> that the request brought.
 /// </summary>
 public sealed class ScriptFuzzTests : IDisposable
 {
@@ -33,12 +34,15 @@ public sealed class ScriptFuzzTests : IDisposable
 
     public void Dispose() => _site.Dispose();
 
-    [Fact]
-    public async Task Hundred_thousand_random_segments_never_change_the_script_commands()
+    /// <param name="route">The iPXE script, or the same boot as the grub.cfg of the Secure Boot images.</param>
+    [Theory]
+    [InlineData("ipxe")]
+    [InlineData("grub")]
+    public async Task Hundred_thousand_random_segments_never_change_the_script_commands(string route)
     {
         var client = _site.Client();
-        var reference = await client.GetStringAsync($"/ipxe/prod/{SentinelFarmer}/{SentinelArgs}");
-        var referenceExpansions = Count(reference, "${");
+        var reference = await client.GetStringAsync($"/{route}/prod/{SentinelFarmer}/{SentinelArgs}");
+        var referenceExpansions = Count(reference, "$");
         var random = new Random(20261122);
         // "." and ".." are dot-segments that every URL client removes before sending, not segments.
         var cases = Enumerable.Range(0, Segments).Select(_ => (Farmer: RandomFarmer(random), Args: RandomArgs(random)))
@@ -49,7 +53,7 @@ public sealed class ScriptFuzzTests : IDisposable
 
         await Parallel.ForEachAsync(cases, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (c, ct) =>
         {
-            var path = $"/ipxe/prod/{Uri.EscapeDataString(c.Farmer)}/{Uri.EscapeDataString(c.Args)}";
+            var path = $"/{route}/prod/{Uri.EscapeDataString(c.Farmer)}/{Uri.EscapeDataString(c.Args)}";
             var response = await client.GetAsync(path, ct);
             var body = await response.Content.ReadAsStringAsync(ct);
             Interlocked.Increment(ref counts[(int)response.StatusCode]);
@@ -63,15 +67,18 @@ public sealed class ScriptFuzzTests : IDisposable
                 Assert.StartsWith(IsValidFarmer(c.Farmer) ? "args: " : "farmer: ", body);
                 return;
             }
+            // GRUB's kernel line has each argument as one single-quoted word.
+            var quotedWords = string.Concat(expectedArgs!.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(w => $" '{w}'"));
             var expected = reference
                 .Replace($"farmer_id={SentinelFarmer}", $"farmer_id={c.Farmer}")
                 .Replace($"Farm: {SentinelFarmer}", $"Farm: {c.Farmer}")
-                .Replace($" {SentinelArgs}", expectedArgs!.Length == 0 ? "" : " " + expectedArgs);
+                .Replace($" '{SentinelArgs}'", quotedWords)
+                .Replace($" {SentinelArgs}", expectedArgs.Length == 0 ? "" : " " + expectedArgs);
             var (want, got) = (Scripts.Lines(expected), Scripts.Lines(body));
             var differs = Enumerable.Range(0, Math.Min(want.Length, got.Length)).FirstOrDefault(i => want[i] != got[i], -1);
             Assert.True(differs < 0 && want.Length == got.Length,
                 $"{path}: line {differs}: expected '{(differs < 0 ? "" : want[differs])}', got '{(differs < 0 ? "" : got[differs])}'");
-            Assert.Equal(referenceExpansions, Count(body, "${"));
+            Assert.Equal(referenceExpansions, Count(body, "$"));
         });
 
         // The mix really exercised both outcomes.

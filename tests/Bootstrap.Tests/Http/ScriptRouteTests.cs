@@ -27,6 +27,15 @@ public sealed class ScriptRouteTests : IDisposable
         Assert.Equal(Scripts.Reference("boot-prod-1234.ipxe"), await response.Content.ReadAsStringAsync());
     }
 
+    [Fact]
+    public async Task The_grub_route_answers_the_same_boot_for_grub_over_plain_http()
+    {
+        var response = await _site.Client().GetAsync("/grub/prod/1234/console=ttyS0");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(Scripts.Reference("grub-prod-1234.cfg"), await response.Content.ReadAsStringAsync());
+    }
+
     [Theory]
     [InlineData("/ipxe/prod", "imgfetch --name kernel https://bootstrap.test/kernel/net/prod.efi nomodeset version=v3 runmode=prod panic=7200 && goto boot ||")]
     [InlineData("/ipxe/test/77", "imgfetch --name kernel https://bootstrap.test/kernel/net/test.efi nomodeset version=v3 runmode=test panic=7200 farmer_id=77 && goto boot ||")]

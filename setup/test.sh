@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 . "$here/lib.sh"
 
-need_packages qemu-system-x86 ovmf socat xorriso genisoimage mtools dosfstools fdisk binutils python3 ca-certificates \
+need_packages qemu-system-x86 ovmf socat xorriso genisoimage mtools dosfstools fdisk binutils python3 ca-certificates sbsigntool openssl \
     chromium fonts-dejavu-core
 "$here/template.sh"
 

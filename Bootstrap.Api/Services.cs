@@ -41,6 +41,8 @@ public static class Services
                 : null,
             config.MaxConcurrentBuilds > 0 ? config.MaxConcurrentBuilds : Environment.ProcessorCount,
             config.BuildQueueLimit));
+        if (config.SiteKey is { } siteKey)
+            services.AddSingleton(siteKey);   // ImagePipeline signs with it; without it, its default (null) signs nothing
         services.AddSingleton<ImagePipeline>();
         services.AddSingleton<BootstrapMetrics>();
         services.AddSingleton<PrometheusExporter>();
@@ -71,10 +73,12 @@ public static class Services
         services.GetRequiredService<BootstrapMetrics>().Observe(services.GetRequiredService<ArtifactCache>());
         log.LogInformation("config {File}: networks {Networks}, kernels {Kernels}, database {Db}",
             config.SourceFile, string.Join(",", config.Runmodes.Keys), config.KernelPath, config.BootstrapDb);
+        log.LogInformation("Secure Boot signing: {Signing}", Bootstrap.Builder.Signing.SecureBootStatus.Signing(config.SiteKey));
         try
         {
             var template = services.GetRequiredService<TemplateStore>().Get();
             log.LogInformation("iPXE template: {Kind}, iPXE {Version}, in {Folder}", template.Kind, template.IpxeVersion, config.IpxeTemplate);
+            log.LogInformation("Secure Boot images: {Images}", Bootstrap.Builder.Signing.SecureBootStatus.Images(template));
         }
         catch (TemplateUnavailableException e)
         {

@@ -1,3 +1,4 @@
+using Bootstrap.Builder.Signing;
 using Bootstrap.Api.Http;
 using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Storage.Machines;
@@ -19,6 +20,8 @@ public static class HealthEndpoints
                 ["database"] = await store.IsUsableAsync() ? "ok" : $"cannot query {config.BootstrapDb}",
                 // Reported, not counted: without a template only the image routes are down.
                 ["template"] = Template(templates),
+                ["secure-boot-images"] = SecureBootStatus.Images(TryTemplate(templates)),
+                ["secure-boot-signing"] = SecureBootStatus.Signing(config.SiteKey),
             };
             var healthy = checks["kernels"] == "ok" && checks["database"] == "ok";
             var status = healthy ? "ok" : "unhealthy";
@@ -30,6 +33,18 @@ public static class HealthEndpoints
         }).WithSummary("Whether config, kernels folder and database are usable (the checks themselves with the admin token)")
           .Produces(StatusCodes.Status200OK, contentType: "application/json")
           .Produces(StatusCodes.Status503ServiceUnavailable, contentType: "application/json");
+    }
+
+    private static IIpxeTemplate? TryTemplate(TemplateStore templates)
+    {
+        try
+        {
+            return templates.Get();
+        }
+        catch (TemplateUnavailableException)
+        {
+            return null;
+        }
     }
 
     private static string Template(TemplateStore templates)

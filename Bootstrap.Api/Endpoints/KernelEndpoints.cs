@@ -1,3 +1,8 @@
+using System.Security.Cryptography;
+using System.Text;
+using Bootstrap.Builder.Caching;
+using Bootstrap.Builder.Configuration;
+using Bootstrap.Builder.Signing;
 using Bootstrap.Api.Http;
 using Bootstrap.Builder.Machines;
 using Bootstrap.Builder.Storage.Kernels;
@@ -11,9 +16,13 @@ public static class KernelEndpoints
     public static void MapKernels(this IEndpointRouteBuilder app)
     {
         app.MapMethods("/kernel/{name}", ["GET", "HEAD"], (HttpContext http, KernelStore kernels, MachineDirectory machines, string name) => Serve(http, kernels, machines, name))
-            .WithSummary("A kernel file (Range, ETag, Last-Modified)").KernelFile();
+            .WithSummary("A kernel file (Range, ETag, Last-Modified; signed with the site key when one is configured)").KernelFile();
         app.MapMethods("/kernel/net/{name}", ["GET", "HEAD"], (HttpContext http, KernelStore kernels, MachineDirectory machines, string name) => Serve(http, kernels, machines, "net/" + name))
-            .WithSummary("The kernel a runmode link points at (Range, ETag, Last-Modified)").KernelFile();
+            .WithSummary("The kernel a runmode link points at (Range, ETag, Last-Modified; signed with the site key when one is configured)").KernelFile();
+        app.MapGet("/secure-boot/site.der", (BootstrapConfig config) => config.SiteKey is { } key
+                ? TypedResults.Bytes(key.CertificateDer, "application/pkix-cert", "site.der")
+                : (IResult)PlainText.Error(StatusCodes.Status404NotFound, "no site key: set secure-boot-key and secure-boot-cert in config.json (setup/site-key.sh makes a pair)"))
+            .WithSummary("The site's Secure Boot certificate (DER), to enrol in the firmware's db or as a MOK");
     }
 
     private static RouteHandlerBuilder KernelFile(this RouteHandlerBuilder route) =>
@@ -23,7 +32,7 @@ public static class KernelEndpoints
              .Produces<string>(StatusCodes.Status404NotFound, "text/plain")
              .Produces<string>(StatusCodes.Status503ServiceUnavailable, "text/plain");
 
-    private static IResult Serve(HttpContext http, KernelStore kernels, MachineDirectory machines, string path)
+    private static async Task<IResult> Serve(HttpContext http, KernelStore kernels, MachineDirectory machines, string path)
     {
         DropDateValidators(http.Request.Headers);
         var kernel = kernels.Open(path);
@@ -32,8 +41,51 @@ public static class KernelEndpoints
         // A whole download from a machine's address goes into its boot log (ranges would flood it).
         if (HttpMethods.IsGet(http.Request.Method) && http.Request.Headers.Range.Count == 0)
             machines.Fetched(http.Connection.RemoteIpAddress?.ToString(), $"kernel {path}", DateTimeOffset.UtcNow);
+        if (http.RequestServices.GetRequiredService<BootstrapConfig>().SiteKey is { } siteKey)
+            return await Signed(http, kernel, siteKey);
         return TypedResults.Stream(kernel.Stream, "application/octet-stream", fileDownloadName: null,
             kernel.LastModified, EntityTagHeaderValue.Parse(kernel.ETag), enableRangeProcessing: true);
+    }
+
+    /// <summary>
+    /// The kernel with the site key's signature added (the file on disk is never changed), signed
+    /// once per content and key and then served from the artifact cache; its ETag names those bytes.
+    /// A file that is not a PE image (not an EFI-stub kernel) cannot carry a signature: it is
+    /// served as it is, and the answer says so.
+    /// </summary>
+    private static async Task<IResult> Signed(HttpContext http, OpenedKernel kernel, SiteKey siteKey)
+    {
+        var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"signed-kernel\n{kernel.ETag}\n{siteKey.Fingerprint}")));
+        Artifact signed;
+        await using (kernel.Stream)
+        {
+            try
+            {
+                signed = await http.RequestServices.GetRequiredService<ArtifactCache>().GetOrBuildAsync(key, async cancel =>
+                {
+                    var bytes = new byte[kernel.Length];
+                    await kernel.Stream.ReadExactlyAsync(bytes, cancel);
+                    return siteKey.Signer.Sign(bytes);
+                }, http.RequestAborted);
+            }
+            catch (FormatException e)
+            {
+                http.Response.Headers["X-Secure-Boot"] = $"unsigned: {e.Message}";
+                kernel.Stream.Position = 0;
+                return TypedResults.Bytes(await ReadAll(kernel), "application/octet-stream", lastModified: kernel.LastModified,
+                    entityTag: EntityTagHeaderValue.Parse(kernel.ETag), enableRangeProcessing: true);
+            }
+        }
+        http.Response.Headers["X-Secure-Boot"] = $"signed by {siteKey.Subject}";
+        return TypedResults.Bytes(signed.Bytes, "application/octet-stream", lastModified: kernel.LastModified,
+            entityTag: new EntityTagHeaderValue($"\"{key}\""), enableRangeProcessing: true);
+    }
+
+    private static async Task<byte[]> ReadAll(OpenedKernel kernel)
+    {
+        var bytes = new byte[kernel.Length];
+        await kernel.Stream.ReadExactlyAsync(bytes);
+        return bytes;
     }
 
     /// <summary>

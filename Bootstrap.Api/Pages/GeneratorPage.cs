@@ -47,6 +47,8 @@ public static class GeneratorPage
             <h1>{{(expert ? "Boot image, expert" : "Boot image for your farm")}}</h1>
             <p class="lead">Pick your network, type your farm id, choose how the machine will boot. The machine then
             downloads its OS from this service and joins your farm.</p>
+            <p class="help" id="secure-boot">Secure Boot on? Machines that trust only Microsoft's keys boot the images "for Secure Boot";
+            {{E(config.SiteKey == null ? "the other EFI files are not signed here (no site key)" : $"the other EFI files and the kernels are signed with the site key {config.SiteKey.Subject} (SHA-256 {config.SiteKey.Fingerprint[..16]}…, enrol /secure-boot/site.der)")}}.</p>
             <form id="generator" method="get" action="{{(expert ? "/expert" : "/generate")}}" novalidate
                   data-base="{{E(baseUrl)}}" data-args-chars="{{E(BootRequestParser.ArgsPunctuation)}}" data-args-unexpressible="{{E(ArgsSegment.UnexpressiblePattern)}}"
                   data-max-args="{{BootRequestParser.MaxArgsLength}}" data-reserved="{{E(string.Join(' ', BootRequestParser.ReservedKeys))}}" data-max-farmer="{{BootRequestParser.MaxFarmerLength}}">

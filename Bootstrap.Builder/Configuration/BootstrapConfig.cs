@@ -41,6 +41,15 @@ public sealed record BootstrapConfig
     /// <summary>NTP server the boot script syncs the clock with; empty leaves the step out.</summary>
     [JsonPropertyName("ntp-server")] public string NtpServer { get; init; } = "pool.ntp.org";
 
+    /// <summary>The site's Secure Boot signing key (PEM, unencrypted); with <c>secure-boot-cert</c>, EFI files and kernels are served signed.</summary>
+    [JsonPropertyName("secure-boot-key")] public string SecureBootKey { get; init; } = "";
+
+    /// <summary>The certificate of <c>secure-boot-key</c> (PEM); served as DER at <c>/secure-boot/site.der</c> for enrolment.</summary>
+    [JsonPropertyName("secure-boot-cert")] public string SecureBootCert { get; init; } = "";
+
+    /// <summary>The loaded pair, when both keys are set (checked at load: a mismatched pair stops the service).</summary>
+    [JsonIgnore] public Signing.SiteKey? SiteKey { get; init; }
+
     /// <summary>Folder of the image catalogue's files (one folder per image); created when needed.</summary>
     [JsonPropertyName("image-path")] public string ImagePath { get; init; } = "images";
 

@@ -87,9 +87,27 @@ public static partial class ConfigLoader
             ImagePath = Resolve(raw.ImagePath),
             DiscoveryImage = raw.DiscoveryImage.Length == 0 ? "" : Resolve(raw.DiscoveryImage),
             SourceFile = Path.GetFullPath(path),
+            SecureBootKey = raw.SecureBootKey.Length == 0 ? "" : Resolve(raw.SecureBootKey),
+            SecureBootCert = raw.SecureBootCert.Length == 0 ? "" : Resolve(raw.SecureBootCert),
         };
         Validate(config);
-        return config;
+        return config with { SiteKey = LoadSiteKey(config) };
+    }
+
+    private static Signing.SiteKey? LoadSiteKey(BootstrapConfig c)
+    {
+        if (c.SecureBootKey.Length == 0 && c.SecureBootCert.Length == 0)
+            return null;
+        if (c.SecureBootKey.Length == 0 || c.SecureBootCert.Length == 0)
+            throw new ConfigException($"config key '{(c.SecureBootKey.Length == 0 ? "secure-boot-key" : "secure-boot-cert")}': set both secure-boot-key and secure-boot-cert, or neither");
+        try
+        {
+            return Signing.SiteKey.Load(c.SecureBootCert, c.SecureBootKey);
+        }
+        catch (Signing.SiteKeyException e)
+        {
+            throw new ConfigException($"config key '{e.Key}': {e.Message}");
+        }
     }
 
     /// <summary>Throws a <see cref="ConfigException"/> naming the first key whose value cannot work.</summary>

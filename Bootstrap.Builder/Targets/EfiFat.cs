@@ -31,7 +31,7 @@ internal static class EfiFat
             fat.AddFile(GrubConfigPath, input.GrubConfigBytes);
             return fat;
         }
-        fat.AddFile("EFI/BOOT/BOOTX64.EFI", await input.Template.FileAsync("ipxe-amd64.efi", input.Script, cancel));
+        fat.AddFile("EFI/BOOT/BOOTX64.EFI", input.Signed(await input.Template.FileAsync("ipxe-amd64.efi", input.Script, cancel)));
         fat.AddFile("autoexec.ipxe", input.ScriptBytes);
         return fat;
     }

@@ -23,13 +23,16 @@ public sealed class EfiWrapperPacker(string ipxeBinary, WrapperDevice device) : 
 
     public string Id => $"efi-wrapper:{ipxeBinary}:{device}";
 
-    /// <summary>A source template compiles the script into iPXE itself: its EFI file needs no wrapper.</summary>
+    /// <summary>
+    /// A source template compiles the script into iPXE itself: its EFI file needs no wrapper. With a
+    /// site key the inner iPXE is signed too: the wrapper starts it with LoadImage, which firmware verifies.
+    /// </summary>
     public async Task<byte[]> PackAsync(PackInput input, CancellationToken cancel) =>
-        input.Template.EmbedsScripts
+        input.Signed(input.Template.EmbedsScripts
             ? await input.Template.FileAsync(ipxeBinary, input.Script, cancel)
             : PeSectionAppender.Append(
             await input.Template.FileAsync(Wrapper, input.Script, cancel),
-            new PeSection(".ipxe", await input.Template.FileAsync(ipxeBinary, input.Script, cancel)),
+            new PeSection(".ipxe", input.Signed(await input.Template.FileAsync(ipxeBinary, input.Script, cancel))),
             new PeSection(".script", input.ScriptBytes),
-            new PeSection(".device", device == WrapperDevice.Network ? "network"u8.ToArray() : "self"u8.ToArray()));
+            new PeSection(".device", device == WrapperDevice.Network ? "network"u8.ToArray() : "self"u8.ToArray())));
 }

@@ -49,7 +49,8 @@ public abstract record ImageOutcome
 /// derive the content key (also the ETag), then answer from the client's copy, the cache, or one
 /// build (one build per key, however many ask).
 /// </summary>
-public sealed class ImagePipeline(BootScripts scripts, TemplateStore templates, ArtifactCache cache, BootstrapMetrics metrics)
+public sealed class ImagePipeline(BootScripts scripts, TemplateStore templates, ArtifactCache cache, BootstrapMetrics metrics,
+    Signing.SiteKey? siteKey = null)
 {
     public async Task<ImageOutcome> GetAsync(ImageRequest request, CancellationToken cancel)
     {
@@ -68,7 +69,7 @@ public sealed class ImagePipeline(BootScripts scripts, TemplateStore templates, 
 
         var script = Script(target.Script, request.Boot, request.BaseUrl);
         var grub = target.Packer.CarriesGrubConfig && request.Boot != null ? scripts.Grub(request.Boot, request.BaseUrl) : null;
-        var key = Key(template, target.Packer, grub == null ? script : $"{script}\n{grub}");
+        var key = Key(template, target.Packer, (grub == null ? script : $"{script}\n{grub}") + (siteKey == null ? "" : $"\nsigned by {siteKey.Fingerprint}"));
         var etag = $"\"{key}\"";
         // The key names the exact bytes, so a client holding them needs no build at all.
         if (request.ClientHas(etag))
@@ -100,7 +101,7 @@ public sealed class ImagePipeline(BootScripts scripts, TemplateStore templates, 
     private async Task<byte[]> Build(Target target, IIpxeTemplate template, string script, string? grub, string key, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
-        var bytes = await target.Packer.PackAsync(new PackInput(template, script, Convert.FromHexString(key), grub), cancel);
+        var bytes = await target.Packer.PackAsync(new PackInput(template, script, Convert.FromHexString(key), grub, siteKey?.Signer), cancel);
         metrics.Builds.Add(1, new("target", target.Route), new("template", template.Kind));
         metrics.BuildSeconds.Record(clock.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("target", target.Route));
         return bytes;

@@ -4,10 +4,15 @@ namespace Bootstrap.Builder.Targets;
 
 /// <summary>
 /// What a packer turns into an image: the template, the rendered iPXE script, for the Secure Boot
-/// images the same boot in GRUB's language, and a content hash for serials.
+/// images the same boot in GRUB's language, a content hash for serials, and the site's signer when
+/// a Secure Boot key is configured.
 /// </summary>
-public sealed record PackInput(IIpxeTemplate Template, string Script, byte[] ContentHash, string? GrubConfig = null)
+public sealed record PackInput(IIpxeTemplate Template, string Script, byte[] ContentHash, string? GrubConfig = null,
+    Images.Pe.AuthenticodeSigner? Signer = null)
 {
+    /// <summary>An EFI executable as the image carries it: signed with the site key when there is one.</summary>
+    public byte[] Signed(byte[] efi) => Signer == null ? efi : Signer.Sign(efi);
+
     public byte[] ScriptBytes => System.Text.Encoding.UTF8.GetBytes(Script);
 
     public byte[] GrubConfigBytes => System.Text.Encoding.UTF8.GetBytes(GrubConfig ?? throw new InvalidOperationException("this image needs the boot as a grub.cfg"));

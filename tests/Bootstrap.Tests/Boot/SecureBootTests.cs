@@ -49,3 +49,83 @@ public sealed partial class SecureBootTests(BootSite site) : IClassFixture<BootS
         Assert.DoesNotContain("iPXE", guest.Serial);
     }
 }
+
+/// <summary>
+/// Secure Boot on with a site key in the firmware's db (OVMF's snakeoil variables; the service
+/// configured with the snakeoil pair): iPXE and the kernels the service signs run, from /uefi and
+/// from /iso, a kernel uploaded unsigned included; that kernel's own bytes are refused.
+/// </summary>
+public sealed partial class SiteKeyBootTests(SiteKeyBootTests.Site site) : IClassFixture<SiteKeyBootTests.Site>
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(4);
+
+    /// <summary>A boot site signing with the snakeoil key; the test network boots a copy of Debian's kernel with its signature removed.</summary>
+    public sealed class Site : IDisposable
+    {
+        private readonly string _keys = Directory.CreateTempSubdirectory("bootstrap-keys-").FullName;
+        public BootSite Boot { get; }
+        public byte[] UnsignedKernel { get; }
+
+        public Site()
+        {
+            var (certificate, key) = SnakeoilKey.WriteTo(_keys);
+            Boot = new BootSite(c =>
+            {
+                c["secure-boot-key"] = key;
+                c["secure-boot-cert"] = certificate;
+            });
+            UnsignedKernel = Http.SiteKeyTests.Unsigned(File.ReadAllBytes(Path.Combine(Boot.Site.Kernels, "vmlinuz-debian.efi")));
+            File.WriteAllBytes(Path.Combine(Boot.Site.Kernels, "unsigned.efi"), UnsignedKernel);
+            Boot.Site.AddLink("test.efi", "unsigned.efi");
+        }
+
+        public void Dispose()
+        {
+            Boot.Dispose();
+            Directory.Delete(_keys, recursive: true);
+        }
+    }
+
+    [GeneratedRegex("secureboot: Secure boot enabled")]
+    private static partial Regex SecureBootEnabled();
+
+    [GeneratedRegex("EFI stub: UEFI Secure Boot is enabled|Access Denied")]
+    private static partial Regex StubOrRefusal();
+
+    [Theory]
+    [InlineData("/uefi/prod/4242/console=ttyS0", false, "prod", "4242")]
+    [InlineData("/iso/prod/4242/console=ttyS0", true, "prod", "4242")]
+    [InlineData("/uefi/test/77/console=ttyS0", false, "test", "77")]   // the kernel uploaded unsigned
+    public async Task Signed_ipxe_runs_the_script_and_boots_the_kernel_the_service_signed(string path, bool asCdrom, string network, string farmer)
+    {
+        var image = await site.Boot.DownloadAsync(path);
+        var media = asCdrom ? new Qemu.Media(image, AsCdrom: true) : new Qemu.Media(FatWith(image), AsCdrom: false);
+        await using var guest = Qemu.Guest.Start(Firmware.SecureBootSnakeoil, media, site.Boot.Service.Port);
+
+        var line = await guest.WaitForAsync(Qemu.KernelCommandLine(), Timeout);
+
+        Assert.Equal($"Kernel command line: kernel nomodeset version=v3 runmode={network} panic=7200 farmer_id={farmer} console=ttyS0", line);
+        Assert.Matches(SecureBootEnabled(), guest.Serial);
+    }
+
+    [Fact]
+    public async Task The_unsigned_kernel_is_refused_by_the_firmware_and_the_same_kernel_served_signed_starts()
+    {
+        using var client = site.Boot.Service.Client();
+        var served = await client.GetByteArrayAsync("/kernel/unsigned.efi");
+
+        await using (var raw = Qemu.Guest.Start(Firmware.SecureBootSnakeoil, new Qemu.Media(FatWith(Tool.TempFile(site.UnsignedKernel, ".efi")), AsCdrom: false), site.Boot.Service.Port))
+            Assert.Equal("Access Denied", await raw.WaitForAsync(StubOrRefusal(), Timeout));
+        await using (var signed = Qemu.Guest.Start(Firmware.SecureBootSnakeoil, new Qemu.Media(FatWith(Tool.TempFile(served, ".efi")), AsCdrom: false), site.Boot.Service.Port))
+            Assert.Equal("EFI stub: UEFI Secure Boot is enabled", await signed.WaitForAsync(StubOrRefusal(), Timeout));
+    }
+
+    /// <summary>A QEMU FAT drive whose removable-media boot file is <paramref name="efi"/>.</summary>
+    private static string FatWith(string efi)
+    {
+        var folder = Directory.CreateTempSubdirectory("bootstrap-esp-").FullName;
+        Directory.CreateDirectory(Path.Combine(folder, "EFI", "BOOT"));
+        File.Copy(efi, Path.Combine(folder, "EFI", "BOOT", "BOOTX64.EFI"));
+        return $"fat:rw:{folder}";
+    }
+}

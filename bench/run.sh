@@ -16,7 +16,7 @@ ms() { curl -fs -o /dev/null -w '%{time_total}' "$1" | awk '{printf "%.1f", $1*1
 echo "== latency per target (ms): cold = first build of a new farm id, cached = median of 20 repeats"
 printf '%-8s %8s %8s %10s\n' target cold cached bytes
 farm=100
-for target in iso usb uefimg debug uefi snponly; do
+for target in iso usb uefimg debug uefi snponly iso-sb usb-sb; do
     farm=$((farm + 1))
     url="$base/$target/prod/$farm"
     cold=$(ms "$url")

@@ -39,11 +39,12 @@ public sealed partial class SecureBootTests(BootSite site) : IClassFixture<BootS
 
     [Theory]
     [InlineData("/iso/prod/4242/console=ttyS0", true)]
-    [InlineData("/uefimg/prod/4242/console=ttyS0", false)]
+    [InlineData("/uefi/prod/4242/console=ttyS0", false)]
     public async Task The_plain_images_are_refused_by_the_firmware(string path, bool asCdrom)
     {
         var image = await site.DownloadAsync(path);
-        await using var guest = Qemu.Guest.Start(Firmware.SecureBootMicrosoft, new Qemu.Media(image, asCdrom), site.Service.Port, VirtioNic);
+        var media = asCdrom ? new Qemu.Media(image, AsCdrom: true) : new Qemu.Media(Qemu.FatDriveWith(image), AsCdrom: false);
+        await using var guest = Qemu.Guest.Start(Firmware.SecureBootMicrosoft, media, site.Service.Port, VirtioNic);
 
         Assert.Equal("Access Denied", await guest.WaitForAsync(IpxeOrRefusal(), Timeout));
         Assert.DoesNotContain("iPXE", guest.Serial);
@@ -99,7 +100,7 @@ public sealed partial class SiteKeyBootTests(SiteKeyBootTests.Site site) : IClas
     public async Task Signed_ipxe_runs_the_script_and_boots_the_kernel_the_service_signed(string path, bool asCdrom, string network, string farmer)
     {
         var image = await site.Boot.DownloadAsync(path);
-        var media = asCdrom ? new Qemu.Media(image, AsCdrom: true) : new Qemu.Media(FatWith(image), AsCdrom: false);
+        var media = asCdrom ? new Qemu.Media(image, AsCdrom: true) : new Qemu.Media(Qemu.FatDriveWith(image), AsCdrom: false);
         await using var guest = Qemu.Guest.Start(Firmware.SecureBootSnakeoil, media, site.Boot.Service.Port);
 
         var line = await guest.WaitForAsync(Qemu.KernelCommandLine(), Timeout);
@@ -114,18 +115,9 @@ public sealed partial class SiteKeyBootTests(SiteKeyBootTests.Site site) : IClas
         using var client = site.Boot.Service.Client();
         var served = await client.GetByteArrayAsync("/kernel/unsigned.efi");
 
-        await using (var raw = Qemu.Guest.Start(Firmware.SecureBootSnakeoil, new Qemu.Media(FatWith(Tool.TempFile(site.UnsignedKernel, ".efi")), AsCdrom: false), site.Boot.Service.Port))
+        await using (var raw = Qemu.Guest.Start(Firmware.SecureBootSnakeoil, new Qemu.Media(Qemu.FatDriveWith(Tool.TempFile(site.UnsignedKernel, ".efi")), AsCdrom: false), site.Boot.Service.Port))
             Assert.Equal("Access Denied", await raw.WaitForAsync(StubOrRefusal(), Timeout));
-        await using (var signed = Qemu.Guest.Start(Firmware.SecureBootSnakeoil, new Qemu.Media(FatWith(Tool.TempFile(served, ".efi")), AsCdrom: false), site.Boot.Service.Port))
+        await using (var signed = Qemu.Guest.Start(Firmware.SecureBootSnakeoil, new Qemu.Media(Qemu.FatDriveWith(Tool.TempFile(served, ".efi")), AsCdrom: false), site.Boot.Service.Port))
             Assert.Equal("EFI stub: UEFI Secure Boot is enabled", await signed.WaitForAsync(StubOrRefusal(), Timeout));
-    }
-
-    /// <summary>A QEMU FAT drive whose removable-media boot file is <paramref name="efi"/>.</summary>
-    private static string FatWith(string efi)
-    {
-        var folder = Directory.CreateTempSubdirectory("bootstrap-esp-").FullName;
-        Directory.CreateDirectory(Path.Combine(folder, "EFI", "BOOT"));
-        File.Copy(efi, Path.Combine(folder, "EFI", "BOOT", "BOOTX64.EFI"));
-        return $"fat:rw:{folder}";
     }
 }

@@ -56,19 +56,24 @@ public sealed class PackerTests
         Assert.Equal(RepoTemplate.File("ipxe-amd64.efi"), File.ReadAllBytes(copy));
     }
 
+    public static TheoryData<string> Packers => ["hybrid-iso", "hybrid-iso-secure-boot", "uefi-usb"];
+
     [Theory]
-    [InlineData(typeof(HybridIsoPacker))]
-    [InlineData(typeof(UefiUsbPacker))]
-    public async Task Same_input_gives_the_same_bytes_and_another_script_other_bytes(Type packerType)
+    [MemberData(nameof(Packers))]
+    public async Task Same_input_gives_the_same_bytes_and_another_script_other_bytes(string id)
     {
-        var packer = (IImagePacker)Activator.CreateInstance(packerType)!;
+        IImagePacker packer = id switch { "hybrid-iso" => new HybridIsoPacker(), "uefi-usb" => new UefiUsbPacker(), _ => new HybridIsoPacker(secureBoot: true) };
+        var input = Input with { GrubConfig = "echo 'grub'\n" };
 
-        var first = await packer.PackAsync(Input, default);
-        var second = await packer.PackAsync(Input with { }, default);
-        var other = await packer.PackAsync(Input with { Script = Script + "echo more\n" }, default);
+        var first = await packer.PackAsync(input, default);
+        var second = await packer.PackAsync(input with { }, default);
+        var other = await packer.PackAsync(input with { Script = Script + "echo more\n" }, default);
+        var otherGrub = await packer.PackAsync(input with { GrubConfig = "echo 'other'\n" }, default);
 
+        Assert.Equal(id, packer.Id);
         Assert.Equal(first, second);
         Assert.NotEqual(first, other);
+        Assert.Equal(packer.CarriesGrubConfig, !first.SequenceEqual(otherGrub));
     }
 
     [Fact]
@@ -78,7 +83,7 @@ public sealed class PackerTests
         Assert.All(TargetTable.All.Where(t => t.Route.StartsWith("krn")), t => Assert.Equal(LinuxKernelPacker.NeedsSource, t.Packer.Unsupported(RepoTemplate.Template)));
         Assert.All(TargetTable.All.Where(t => !t.Route.StartsWith("krn")), t => Assert.Null(t.Packer.Unsupported(RepoTemplate.Template)));
         Assert.Equal(
-            ["iso:ipxe-prod.iso", "usb:ipxe-prod.img", "uefimg:uefiusb-prod.img", "debug:uefiusb-debug-prod.img", "uefi:ipxe-prod.efi",
+            ["iso:ipxe-prod.iso", "usb:ipxe-prod.img", "iso-sb:boot-sb-prod.iso", "usb-sb:boot-sb-prod.img", "uefimg:uefiusb-prod.img", "debug:uefiusb-debug-prod.img", "uefi:ipxe-prod.efi",
              "snponly:ipxe-snp-prod.efi", "uefi-generic:ipxe-generic.efi", "iso-generic:ipxe-generic.iso", "usb-generic:ipxe-generic.img",
              "uefi-provision:ipxe-provision.efi",
              "krn:ipxe-prod.lkrn", "krn-generic:ipxe-generic.lkrn", "krn-provision:ipxe-provision.lkrn"],

@@ -75,6 +75,19 @@ public sealed class SiteKeyTests : IDisposable
     }
 
     [Fact]
+    public async Task The_signature_covers_the_script_the_efi_file_carries()
+    {
+        var efi = await _site.Client().GetByteArrayAsync("/uefi/prod/4242/console=ttyS0");
+        var script = efi.AsSpan().IndexOf("farmer_id=4242"u8);
+        var tampered = (byte[])efi.Clone();
+        tampered[script + "farmer_id="u8.Length] = (byte)'5';   // farm 5242
+
+        Assert.True(script > 0);
+        Assert.Equal((0, "Signature verification OK\n"), Verify(efi));
+        Assert.NotEqual(0, Verify(tampered).Code);
+    }
+
+    [Fact]
     public async Task The_certificate_is_served_for_enrolment_and_health_names_it()
     {
         var der = await _site.Client().GetByteArrayAsync("/secure-boot/site.der");

@@ -32,6 +32,15 @@ public static partial class Qemu
     public sealed record Options(IReadOnlyList<Nic>? Nics = null, IReadOnlyList<string>? ExtraArgs = null, IReadOnlyList<string>? Disks = null,
         string? BootOrder = null, int MemoryMiB = 512);
 
+    /// <summary>A QEMU FAT drive (<c>fat:rw:DIR</c>) whose removable-media boot file, EFI/BOOT/BOOTX64.EFI, is <paramref name="efi"/>.</summary>
+    public static string FatDriveWith(string efi)
+    {
+        var folder = Directory.CreateTempSubdirectory("bootstrap-esp-").FullName;
+        Directory.CreateDirectory(Path.Combine(folder, "EFI", "BOOT"));
+        File.Copy(efi, Path.Combine(folder, "EFI", "BOOT", "BOOTX64.EFI"));
+        return $"fat:rw:{folder}";
+    }
+
     /// <summary>Returns the first serial line matching <paramref name="wanted"/>; fails with the serial log on timeout.</summary>
     public static async Task<string> BootUntilAsync(Firmware firmware, Media media, int servicePort, Regex wanted, TimeSpan timeout, string nic = "e1000")
     {

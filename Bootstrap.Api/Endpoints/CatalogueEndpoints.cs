@@ -71,10 +71,13 @@ public static class CatalogueEndpoints
         return script.Succeeded ? PlainText.Script(script.Message) : script.ToResult();
     }
 
-    private static async Task<IResult> Serve(HttpContext http, ImageCatalogue images, string name, string file)
+    private static async Task<IResult> Serve(HttpContext http, ImageCatalogue images, BootstrapConfig config, string name, string file)
     {
         if (await images.FindFileAsync(name, file) is not var (path, stored))
             return PlainText.Error(StatusCodes.Status404NotFound, $"image '{LogText.Escape(name)}' has no file '{LogText.Escape(file)}'");
+        // An image's kernel is an EFI executable the firmware verifies: with a site key it is served signed, like /kernel.
+        if (config.SiteKey is { } siteKey && (await images.GetAsync(name))?.Kernel == file)
+            return await SignedFiles.ServeAsync(http, siteKey, $"image file {stored.Sha256}", cancel => File.ReadAllBytesAsync(path, cancel), stored.Updated);
         return TypedResults.PhysicalFile(path, "application/octet-stream", fileDownloadName: null, stored.Updated,
             new EntityTagHeaderValue($"\"{stored.Sha256}\""), enableRangeProcessing: true);
     }

@@ -21,12 +21,20 @@ public static class DiscoveryEndpoints
                 return problem != null ? PlainText.Error(StatusCodes.Status400BadRequest, problem) : PlainText.Script(scripts.Discovery(baseUrl!));
             })
             .WithSummary("iPXE script booting the discovery OS (when discovery-image is set)").Script();
-        app.MapMethods("/discovery/{file}", ["GET", "HEAD"], (BootstrapConfig config, string file) =>
-                config.DiscoveryImage.Length == 0 ? NotConfigured()
-                : ConfigLoader.DiscoveryFiles.Contains(file)
-                    ? Results.File(Path.Combine(config.DiscoveryImage, file), "application/octet-stream", enableRangeProcessing: true)
-                    : PlainText.Error(StatusCodes.Status404NotFound, $"the discovery OS has only {string.Join(" and ", ConfigLoader.DiscoveryFiles)}"))
-            .WithSummary("The discovery OS's kernel and initrd");
+        app.MapMethods("/discovery/{file}", ["GET", "HEAD"], async (HttpContext http, BootstrapConfig config, string file) =>
+            {
+                if (config.DiscoveryImage.Length == 0)
+                    return NotConfigured();
+                if (!ConfigLoader.DiscoveryFiles.Contains(file))
+                    return PlainText.Error(StatusCodes.Status404NotFound, $"the discovery OS has only {string.Join(" and ", ConfigLoader.DiscoveryFiles)}");
+                var path = Path.Combine(config.DiscoveryImage, file);
+                // Its kernel is an EFI executable the firmware verifies: with a site key it is served signed, like /kernel.
+                if (config.SiteKey is { } siteKey && file == "vmlinuz" && new FileInfo(path) is { Exists: true } info)
+                    return await SignedFiles.ServeAsync(http, siteKey, $"discovery {info.Length} {info.LastWriteTimeUtc.Ticks}",
+                        cancel => File.ReadAllBytesAsync(path, cancel), info.LastWriteTimeUtc);
+                return Results.File(path, "application/octet-stream", enableRangeProcessing: true);
+            })
+            .WithSummary("The discovery OS's kernel (signed with the site key when one is configured) and initrd");
     }
 
     private static IResult NotConfigured() =>

@@ -1,8 +1,4 @@
-using System.Security.Cryptography;
-using System.Text;
-using Bootstrap.Builder.Caching;
 using Bootstrap.Builder.Configuration;
-using Bootstrap.Builder.Signing;
 using Bootstrap.Api.Http;
 using Bootstrap.Builder.Machines;
 using Bootstrap.Builder.Storage.Kernels;
@@ -42,50 +38,18 @@ public static class KernelEndpoints
         if (HttpMethods.IsGet(http.Request.Method) && http.Request.Headers.Range.Count == 0)
             machines.Fetched(http.Connection.RemoteIpAddress?.ToString(), $"kernel {path}", DateTimeOffset.UtcNow);
         if (http.RequestServices.GetRequiredService<BootstrapConfig>().SiteKey is { } siteKey)
-            return await Signed(http, kernel, siteKey);
+        {
+            await using (kernel.Stream)
+                return await SignedFiles.ServeAsync(http, siteKey, $"kernel {kernel.ETag}", async cancel =>
+                {
+                    var bytes = new byte[kernel.Length];   // read only when the signed copy is not cached yet
+                    kernel.Stream.Position = 0;
+                    await kernel.Stream.ReadExactlyAsync(bytes, cancel);
+                    return bytes;
+                }, kernel.LastModified);
+        }
         return TypedResults.Stream(kernel.Stream, "application/octet-stream", fileDownloadName: null,
             kernel.LastModified, EntityTagHeaderValue.Parse(kernel.ETag), enableRangeProcessing: true);
-    }
-
-    /// <summary>
-    /// The kernel with the site key's signature added (the file on disk is never changed), signed
-    /// once per content and key and then served from the artifact cache; its ETag names those bytes.
-    /// A file that is not a PE image (not an EFI-stub kernel) cannot carry a signature: it is
-    /// served as it is, and the answer says so.
-    /// </summary>
-    private static async Task<IResult> Signed(HttpContext http, OpenedKernel kernel, SiteKey siteKey)
-    {
-        var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"signed-kernel\n{kernel.ETag}\n{siteKey.Fingerprint}")));
-        Artifact signed;
-        await using (kernel.Stream)
-        {
-            try
-            {
-                signed = await http.RequestServices.GetRequiredService<ArtifactCache>().GetOrBuildAsync(key, async cancel =>
-                {
-                    var bytes = new byte[kernel.Length];
-                    await kernel.Stream.ReadExactlyAsync(bytes, cancel);
-                    return siteKey.Signer.Sign(bytes);
-                }, http.RequestAborted);
-            }
-            catch (FormatException e)
-            {
-                http.Response.Headers["X-Secure-Boot"] = $"unsigned: {e.Message}";
-                kernel.Stream.Position = 0;
-                return TypedResults.Bytes(await ReadAll(kernel), "application/octet-stream", lastModified: kernel.LastModified,
-                    entityTag: EntityTagHeaderValue.Parse(kernel.ETag), enableRangeProcessing: true);
-            }
-        }
-        http.Response.Headers["X-Secure-Boot"] = $"signed by {siteKey.Subject}";
-        return TypedResults.Bytes(signed.Bytes, "application/octet-stream", lastModified: kernel.LastModified,
-            entityTag: new EntityTagHeaderValue($"\"{key}\""), enableRangeProcessing: true);
-    }
-
-    private static async Task<byte[]> ReadAll(OpenedKernel kernel)
-    {
-        var bytes = new byte[kernel.Length];
-        await kernel.Stream.ReadExactlyAsync(bytes);
-        return bytes;
     }
 
     /// <summary>

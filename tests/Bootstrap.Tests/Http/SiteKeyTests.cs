@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using Bootstrap.Builder.Configuration;
 using Bootstrap.Tests.Support;
 
@@ -85,6 +86,36 @@ public sealed class SiteKeyTests : IDisposable
         Assert.True(script > 0);
         Assert.Equal((0, "Signature verification OK\n"), Verify(efi));
         Assert.NotEqual(0, Verify(tampered).Code);
+    }
+
+    [Fact]
+    public async Task A_catalogue_images_kernel_is_served_signed_and_its_other_files_as_uploaded()
+    {
+        var kernel = await File.ReadAllBytesAsync(BootKernel());
+        var admin = _site.AdminClient();
+        await admin.PutAsJsonAsync("/api/images/rescue", new { type = "kernel-initrd", kernel = "vmlinuz", initrds = new[] { "initrd.img" } });
+        await admin.PutAsync("/api/images/rescue/vmlinuz", new ByteArrayContent(kernel));
+        await admin.PutAsync("/api/images/rescue/initrd.img", new ByteArrayContent([1, 2, 3]));
+
+        var servedKernel = await _site.Client().GetByteArrayAsync("/images/rescue/vmlinuz");
+        var servedInitrd = await _site.Client().GetByteArrayAsync("/images/rescue/initrd.img");
+
+        Assert.Equal((0, "Signature verification OK\n"), Verify(servedKernel));
+        Assert.Equal([1, 2, 3], servedInitrd);
+    }
+
+    [Fact]
+    public async Task The_discovery_os_kernel_is_served_signed()
+    {
+        var discovery = Directory.CreateDirectory(Path.Combine(_site.Root, "discovery")).FullName;
+        File.Copy(BootKernel(), Path.Combine(discovery, "vmlinuz"));
+        await File.WriteAllBytesAsync(Path.Combine(discovery, "initrd.img"), [4, 5, 6]);
+        _site.Restart(c => c["discovery-image"] = discovery);
+
+        var kernel = await _site.Client().GetByteArrayAsync("/discovery/vmlinuz");
+
+        Assert.Equal((0, "Signature verification OK\n"), Verify(kernel));
+        Assert.Equal([4, 5, 6], await _site.Client().GetByteArrayAsync("/discovery/initrd.img"));
     }
 
     [Fact]

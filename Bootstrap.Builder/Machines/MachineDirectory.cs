@@ -354,13 +354,17 @@ public sealed class MachineDirectory : IAsyncDisposable
     /// <summary>Writes what boots changed since the last flush (the tests and shutdown call it; a timer does too).</summary>
     public async Task FlushAsync()
     {
-        if (_dirty.IsEmpty && _whole.IsEmpty && _events.IsEmpty)
+        // Nothing queued and no flush running: nothing to wait for. A flush that is running has
+        // taken its queue already, so a caller who must see its writes (an events read) waits for it.
+        if (_dirty.IsEmpty && _whole.IsEmpty && _events.IsEmpty && _flushing.CurrentCount > 0)
             return;
         // Its own turn, not the writers': new machines and answered changes never wait for a flush.
         // Every write of a flush is guarded (MachineStore.SaveBatchAsync), so none undoes theirs.
         await _flushing.WaitAsync();
         try
         {
+            if (_dirty.IsEmpty && _whole.IsEmpty && _events.IsEmpty)
+                return;
             var ids = _dirty.Keys.ToList();
             foreach (var id in ids)
                 _dirty.TryRemove(id, out _);

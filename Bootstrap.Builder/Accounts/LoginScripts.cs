@@ -65,6 +65,7 @@ public static class LoginScripts
         exit
         :refused
         echo Signing in failed: a wrong user name or password, or too many attempts. Try again.
+        clear password
         sleep 3
         goto login
         :cancelled

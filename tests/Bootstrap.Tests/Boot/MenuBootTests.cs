@@ -36,6 +36,16 @@ public sealed partial class MenuBootTests : IClassFixture<MenuBootTests.Site>
             await Menu(admin, "kernel-first", "debian");
             await Menu(admin, "iso-first", "zos-cd");
             await Menu(admin, "local-first", 2);
+            // The team login: a front menu chains /menu, where alice's only group boots kernel-first.
+            Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync("/api/menus/front", new
+            {
+                title = "Front",
+                timeout = 1,
+                entries = new object[] { new { chain = $"http://{Qemu.ServiceAddress}/menu" } },
+            })).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync("/api/groups/ops", new { name = "Operations", menu = "kernel-first", users = new[] { "alice" } })).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync("/api/organizations/acme", new { name = "Acme", groups = new[] { "ops" } })).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync("/api/users/alice", new { password = "correct horse", organizations = new[] { "acme" } })).StatusCode);
         }
 
         private static async Task Golden(HttpClient admin, string name, object description, params (string File, byte[] Bytes)[] files)
@@ -62,7 +72,7 @@ public sealed partial class MenuBootTests : IClassFixture<MenuBootTests.Site>
         }
     }
 
-    private async Task<Qemu.Guest> BootWithMenu(Firmware firmware, string menu, string? disk = null)
+    private async Task<Qemu.Guest> BootWithMenu(Firmware firmware, string menu, string? disk = null, bool keyboard = false)
     {
         using (var admin = _site.Boot.Service.AdminClient())
         {
@@ -71,7 +81,7 @@ public sealed partial class MenuBootTests : IClassFixture<MenuBootTests.Site>
         }
         var iso = await _site.Boot.DownloadAsync("/iso-generic");
         return Qemu.Guest.Start(firmware, new Qemu.Media(iso, AsCdrom: true), _site.Boot.Service.Port,
-            new Qemu.Options(Nics: [new Qemu.Nic("e1000", Mac)], Disks: disk == null ? null : [disk], BootOrder: "d"));
+            new Qemu.Options(Nics: [new Qemu.Nic("e1000", Mac)], Disks: disk == null ? null : [disk], BootOrder: "d", Keyboard: keyboard));
     }
 
     [GeneratedRegex(@"Freeing initrd memory|Initramfs unpacking failed[^\r\n]*")]
@@ -101,6 +111,32 @@ public sealed partial class MenuBootTests : IClassFixture<MenuBootTests.Site>
         var line = await guest.WaitForAsync(Qemu.KernelCommandLine(), Timeout);
 
         Assert.Equal($"Kernel command line: {imageName}nomodeset version=v3 runmode=prod panic=7200 farmer_id=4242 console=ttyS0", line);
+    }
+
+    /// <summary>iPXE's login form: Username and Password fields, Ctrl-X to send them.</summary>
+    [GeneratedRegex("Ctrl-X - save changes")]
+    private static partial Regex LoginForm();
+
+    /// <summary>A user name (the form keeps the last one), the down arrow to the password field, the password, Ctrl-X.</summary>
+    private static string Login(string user, string password) => $"{user}\u001b[B{password}\u0018";
+
+    [GeneratedRegex("Signing in failed")]
+    private static partial Regex LoginRefused();
+
+    /// <summary>UEFI: OVMF's console takes keys from the serial line (SeaBIOS's iPXE has no serial console).</summary>
+    [Fact]
+    public async Task At_the_login_a_wrong_password_asks_again_and_the_right_one_boots_the_users_group_menu()
+    {
+        await using var guest = await BootWithMenu(Firmware.Uefi, "front", keyboard: true);
+
+        await guest.WaitForAsync(LoginForm(), Timeout);
+        await guest.TypeAsync(Login("alice", "battery staple"));
+        await guest.WaitForAsync(LoginRefused(), Timeout);
+        await Task.Delay(TimeSpan.FromSeconds(5));   // the script's "sleep 3", then the form again, alice kept, the password cleared
+        await guest.TypeAsync(Login("", "correct horse"));
+        var line = await guest.WaitForAsync(Qemu.KernelCommandLine(), Timeout);
+
+        Assert.Equal("Kernel command line: vmlinuz console=ttyS0 menu_entry=debian", line);
     }
 
     [Fact]

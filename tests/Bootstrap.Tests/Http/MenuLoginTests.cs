@@ -53,6 +53,7 @@ public sealed class MenuLoginTests : IDisposable
             exit
             :refused
             echo Signing in failed: a wrong user name or password, or too many attempts. Try again.
+            clear password
             sleep 3
             goto login
             :cancelled

@@ -29,8 +29,9 @@ public static partial class Qemu
     public sealed record Nic(string Model = "e1000", string? Mac = null);
 
     /// <summary>What else the guest has: NICs (default one e1000), extra QEMU arguments (-uuid, -smbios), extra disks, a boot order.</summary>
+    /// <param name="Keyboard">The serial console also takes input (<see cref="Guest.TypeAsync"/>): a socket QEMU listens on, logged to the same file.</param>
     public sealed record Options(IReadOnlyList<Nic>? Nics = null, IReadOnlyList<string>? ExtraArgs = null, IReadOnlyList<string>? Disks = null,
-        string? BootOrder = null, int MemoryMiB = 512);
+        string? BootOrder = null, int MemoryMiB = 512, bool Keyboard = false);
 
     /// <summary>A QEMU FAT drive (<c>fat:rw:DIR</c>) whose removable-media boot file, EFI/BOOT/BOOTX64.EFI, is <paramref name="efi"/>.</summary>
     public static string FatDriveWith(string efi)
@@ -72,8 +73,10 @@ public static partial class Qemu
             var args = new List<string>
             {
                 "-m", options.MemoryMiB.ToString(System.Globalization.CultureInfo.InvariantCulture), "-display", "none", "-no-reboot", "-monitor", "none",
-                "-serial", $"file:{serial}",
             };
+            args.AddRange(options.Keyboard
+                ? ["-chardev", $"socket,id=console,path={Path.Combine(work, "serial.sock")},server=on,wait=off,logfile={serial}", "-serial", "chardev:console"]
+                : ["-serial", $"file:{serial}"]);
             var nics = options.Nics ?? [new Nic()];
             for (var i = 0; i < nics.Count; i++)
                 args.AddRange([
@@ -111,6 +114,44 @@ public static partial class Qemu
                 RedirectStandardError = true,
             })!;
             return new Guest(qemu, work, serial, firmware, media);
+        }
+
+        private System.Net.Sockets.Socket? _console;
+
+        /// <summary>
+        /// Types <paramref name="text"/> on the serial console (Options.Keyboard), a key at a time as a
+        /// person would: the emulated UART holds only a few characters. What the guest writes back
+        /// on the socket is read and dropped (the log file has it), so the guest never blocks on it.
+        /// </summary>
+        public async Task TypeAsync(string text)
+        {
+            if (_console == null)
+            {
+                _console = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+                await _console.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(Path.Combine(_work, "serial.sock")));
+                var console = _console;
+                _ = Task.Run(async () =>
+                {
+                    var buffer = new byte[4096];
+                    try
+                    {
+                        while (await console.ReceiveAsync(buffer) > 0)
+                        {
+                        }
+                    }
+                    catch (System.Net.Sockets.SocketException)
+                    {
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                    }
+                });
+            }
+            foreach (var key in System.Text.Encoding.ASCII.GetBytes(text))
+            {
+                await _console.SendAsync(new[] { key });
+                await Task.Delay(30);
+            }
         }
 
         /// <summary>Everything the guest wrote on its serial console so far.</summary>
@@ -157,6 +198,7 @@ public static partial class Qemu
 
         public async ValueTask DisposeAsync()
         {
+            _console?.Dispose();
             if (!_qemu.HasExited)
                 _qemu.Kill(entireProcessTree: true);
             await _qemu.WaitForExitAsync();

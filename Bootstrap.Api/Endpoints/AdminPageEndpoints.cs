@@ -30,8 +30,17 @@ public static class AdminPageEndpoints
         app.MapPost("/kernels/{name}/delete", (HttpContext http, KernelStore kernels, MachineDirectory machines, ILoggerFactory logs, string name) =>
             Post(http, "/images", Kernels, _ => Task.FromResult(AdminEndpoints.DeleteKernel(kernels, machines, logs, name)))).ExcludeFromDescription();
 
-        app.MapGet("/catalogue", async (HttpContext http) => await AdminSession.IsSignedInAsync(http)
-            ? await Catalogue(http, null, StatusCodes.Status200OK) : Results.Redirect("/signin?return=/catalogue")).ExcludeFromDescription();
+        // ?edit=<menu> fills the menu form with that menu's values, to change and save it again.
+        app.MapGet("/catalogue", async (HttpContext http, MenuStore menus, string? edit) =>
+        {
+            if (!await AdminSession.IsSignedInAsync(http))
+                return Results.Redirect("/signin?return=/catalogue");
+            var draft = edit != null && await menus.GetAsync(edit) is { } menu
+                ? new CataloguePage.MenuDraft(menu.Name, menu.Title, menu.Timeout.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    menu.Default?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "", MenuText.Format(menu.Entries), null)
+                : null;
+            return await Catalogue(http, null, StatusCodes.Status200OK, draft);
+        }).ExcludeFromDescription();
         app.MapPost("/catalogue/images", (HttpContext http, ImageCatalogue images) => Post(http, "/catalogue", Catalogue, form =>
             CatalogueActions.DescribeAsync(images, form["name"].ToString(), new ImageInput(Field(form, "type"), Field(form, "title"), Field(form, "kernel"),
                 Words(form["initrds"]), Field(form, "iso"), Field(form, "rootfs"), Field(form, "args"))))).ExcludeFromDescription();

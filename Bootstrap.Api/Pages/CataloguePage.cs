@@ -70,6 +70,7 @@ public static class CataloguePage
         <h3 id="menu-{{E(menu.Name)}}">{{E(menu.Name)}}: {{E(menu.Title)}}</h3>
         <p>Timeout {{menu.Timeout}} s · <a href="/menu/{{E(menu.Name)}}">/menu/{{E(menu.Name)}}</a></p>
         <details><summary>Entries and script</summary><pre>{{E(MenuText.Format(menu.Entries))}}</pre><pre class="script">{{E(script ?? "")}}</pre></details>
+        <a class="button secondary" href="/catalogue?edit={{Uri.EscapeDataString(menu.Name)}}#menu-form">Edit</a>
         <form class="inline" method="post" action="/catalogue/menus/{{E(menu.Name)}}/delete">{{antiforgeryField}}<button type="submit" class="secondary">Delete</button></form>
         </section>
         """;

@@ -100,6 +100,18 @@ public sealed class AdminPagesBrowserTests(BrowserSite browser) : IClassFixture<
         await page.ClickAsync("button[value=save]");
         Assert.Equal(preview, await machine.GetStringAsync("/menu/lab"));
 
+        await page.ClickAsync("section[aria-labelledby='menu-lab'] a:text-is('Edit')");   // the form comes back filled
+        Assert.Equal(("lab", "Lab machines", "5", "1"), (await page.InputValueAsync("#menu-name"), await page.InputValueAsync("#menu-title"),
+            await page.InputValueAsync("#menu-timeout"), await page.InputValueAsync("#menu-default")));
+        await page.FillAsync("#menu-timeout", "9");
+        await page.ClickAsync("button[value=save]");
+        Assert.Contains("choose --default e1 --timeout 9000 target || goto left\n", await machine.GetStringAsync("/menu/lab"));
+        await page.GotoAsync(new Uri(browser.Service.BaseAddress, "/catalogue?edit=lab").ToString());
+        Assert.Equal("separator Boot over the network\nnetwork prod 1234\nlocal\nshell", await page.InputValueAsync("#menu-entries"));
+        await page.FillAsync("#menu-timeout", "5");
+        await page.ClickAsync("button[value=save]");
+        Assert.Equal(preview, await machine.GetStringAsync("/menu/lab"));
+
         await page.GotoAsync(new Uri(browser.Service.BaseAddress, "/accounts").ToString());
         await page.FillAsync("#group-id", "ops");
         await page.FillAsync("#group-name", "Operations");

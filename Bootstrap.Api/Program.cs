@@ -26,9 +26,11 @@ catch (ConfigException e)
     return 1;
 }
 
-// --urls (or ASPNETCORE_URLS) wins; otherwise every interface on the configured port.
+// --urls (or ASPNETCORE_URLS) wins; otherwise every interface on the configured port (and the HTTPS one).
 if (string.IsNullOrEmpty(builder.Configuration["urls"]))
-    builder.WebHost.UseUrls($"http://0.0.0.0:{config.HttpPort}");
+    builder.WebHost.UseUrls(config.HttpsPort > 0
+        ? [$"http://0.0.0.0:{config.HttpPort}", $"https://0.0.0.0:{config.HttpsPort}"]
+        : [$"http://0.0.0.0:{config.HttpPort}"]);
 BatchedRequestLog.AddTo(builder.Logging);
 builder.Services.AddBootstrap(config);
 builder.Services.AddTrustedProxies(config);
@@ -49,6 +51,8 @@ builder.WebHost.ConfigureKestrel(kestrel =>
     kestrel.Limits.MaxRequestHeaderCount = 64;
     kestrel.Limits.MaxRequestBodySize = 64 * 1024;   // the kernel upload raises its own limit to max-upload-bytes
     ConnectionLimits.Apply(kestrel, config);
+    if (config.TlsServerCertificate is { } certificate)
+        kestrel.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate);
 });
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(config.ShutdownTimeoutSeconds));
 

@@ -12,7 +12,7 @@ public static class RequestContext
     public static (string? Url, string? Problem) PublicBaseUrl(this HttpContext http, BootstrapConfig config)
     {
         var (host, proto) = (http.ClientHost(), http.ForwardedScheme());
-        return PublicUrl.Resolve(config.BaseHost, host, proto);
+        return PublicUrl.Resolve(config.BaseHost, host, proto, config.HttpsPort);
     }
 
     /// <summary>

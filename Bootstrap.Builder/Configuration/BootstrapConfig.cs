@@ -41,6 +41,17 @@ public sealed record BootstrapConfig
     /// <summary>NTP server the boot script syncs the clock with; empty leaves the step out.</summary>
     [JsonPropertyName("ntp-server")] public string NtpServer { get; init; } = "pool.ntp.org";
 
+    /// <summary>Port of the service's own HTTPS listener (0: none); scripts then point kernels at https://&lt;host&gt;:&lt;https-port&gt;.</summary>
+    [JsonPropertyName("https-port")] public int HttpsPort { get; init; }
+
+    /// <summary>The HTTPS certificate (PEM, with its chain if any) and its key (PEM, unencrypted), for <c>https-port</c>.</summary>
+    [JsonPropertyName("tls-certificate")] public string TlsCertificate { get; init; } = "";
+
+    [JsonPropertyName("tls-key")] public string TlsKey { get; init; } = "";
+
+    /// <summary>The loaded certificate with its key, when <c>https-port</c> is set (checked at load).</summary>
+    [JsonIgnore] public System.Security.Cryptography.X509Certificates.X509Certificate2? TlsServerCertificate { get; init; }
+
     /// <summary>The site's Secure Boot signing key (PEM, unencrypted); with <c>secure-boot-cert</c>, EFI files and kernels are served signed.</summary>
     [JsonPropertyName("secure-boot-key")] public string SecureBootKey { get; init; } = "";
 

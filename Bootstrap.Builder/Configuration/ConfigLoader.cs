@@ -89,9 +89,29 @@ public static partial class ConfigLoader
             SourceFile = Path.GetFullPath(path),
             SecureBootKey = raw.SecureBootKey.Length == 0 ? "" : Resolve(raw.SecureBootKey),
             SecureBootCert = raw.SecureBootCert.Length == 0 ? "" : Resolve(raw.SecureBootCert),
+            TlsCertificate = raw.TlsCertificate.Length == 0 ? "" : Resolve(raw.TlsCertificate),
+            TlsKey = raw.TlsKey.Length == 0 ? "" : Resolve(raw.TlsKey),
         };
         Validate(config);
-        return config with { SiteKey = LoadSiteKey(config) };
+        return config with { SiteKey = LoadSiteKey(config), TlsServerCertificate = LoadTlsCertificate(config) };
+    }
+
+    private static System.Security.Cryptography.X509Certificates.X509Certificate2? LoadTlsCertificate(BootstrapConfig c)
+    {
+        if (c.HttpsPort == 0)
+            return null;
+        if (c.HttpsPort is < 1 or > 65535 || c.HttpsPort == c.HttpPort)
+            throw new ConfigException($"config key 'https-port': {c.HttpsPort} is not a TCP port (1-65535) other than http-port");
+        if (c.TlsCertificate.Length == 0 || c.TlsKey.Length == 0)
+            throw new ConfigException($"config key '{(c.TlsCertificate.Length == 0 ? "tls-certificate" : "tls-key")}': https-port needs tls-certificate and tls-key (PEM files; setup/test-ca.sh makes a test pair)");
+        try
+        {
+            return System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(c.TlsCertificate, c.TlsKey);
+        }
+        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw new ConfigException($"config key 'tls-key': {c.TlsCertificate} and {c.TlsKey} are not a readable PEM certificate and its unencrypted key ({e.Message})");
+        }
     }
 
     private static Signing.SiteKey? LoadSiteKey(BootstrapConfig c)

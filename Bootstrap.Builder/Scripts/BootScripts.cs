@@ -47,12 +47,15 @@ public sealed class BootScripts(BootstrapConfig config)
     /// <summary>
     /// The boot script in GRUB's language, the <c>grub.cfg</c> of the Secure Boot images (Debian's
     /// signed GRUB). GRUB speaks plain HTTP only, so the kernel comes from the base URL's host over
-    /// http: with the base URL's port when it is an http URL, port 80 when it is https.
+    /// http: with the base URL's port when it is an http URL, the service's own http-port when the
+    /// base URL is its own https-port, else port 80.
     /// </summary>
     public string Grub(BootRequest request, string baseUrl)
     {
         var uri = new Uri(baseUrl);
-        var authority = uri.Scheme == "http" ? uri.Authority : uri.Host;
+        var authority = uri.Scheme == "http" ? uri.Authority
+            : config.HttpsPort > 0 && uri.Port == config.HttpsPort ? $"{uri.Host}:{config.HttpPort}"
+            : uri.Host;
         var path = $"{uri.AbsolutePath.TrimEnd('/')}/kernel/{request.KernelPath}";
         var values = Values(request, baseUrl);
         values["kernel_url"] = $"http://{authority}{path}";

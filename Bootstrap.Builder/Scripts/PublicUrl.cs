@@ -13,13 +13,19 @@ public static partial class PublicUrl
     [GeneratedRegex(@"^([A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(:[0-9]{1,5})?\z")]
     private static partial Regex HostHeader();
 
-    /// <summary>Returns the base URL without a trailing slash, or null with the reason when the host cannot be used.</summary>
-    public static (string? Url, string? Problem) Resolve(string baseHost, string? host, string? forwardedProto)
+    /// <summary>
+    /// Returns the base URL without a trailing slash, or null with the reason when the host cannot
+    /// be used. When the service serves HTTPS itself (<paramref name="httpsPort"/> above 0, no
+    /// proxy's scheme given), scripts point at <c>https://&lt;host&gt;:&lt;https-port&gt;</c>, whichever port the request came to.
+    /// </summary>
+    public static (string? Url, string? Problem) Resolve(string baseHost, string? host, string? forwardedProto, int httpsPort = 0)
     {
         if (baseHost.Length > 0)
             return (baseHost.TrimEnd('/'), null);
         if (string.IsNullOrEmpty(host) || !HostHeader().IsMatch(host))
             return (null, "the Host header is missing or is not a host name; set base-host in config.json");
+        if (httpsPort > 0 && forwardedProto == null)
+            return ($"https://{HostHeader().Match(host).Groups[1].Value}:{httpsPort}", null);
         var scheme = forwardedProto?.ToLowerInvariant() switch
         {
             "http" => "http",

@@ -16,10 +16,11 @@ public sealed partial class LiveService : IDisposable
     public int Port => BaseAddress.Port;
     public Process Process => _process;
 
-    public LiveService(string configFile)
+    /// <param name="extraUrls">More listeners after the HTTP one on a free port (e.g. "https://127.0.0.1:PORT").</param>
+    public LiveService(string configFile, string? extraUrls = null)
     {
         var api = Path.Combine(AppContext.BaseDirectory, "Bootstrap.Api.dll");
-        var start = new ProcessStartInfo("dotnet", [api, "--config", configFile, "--urls", "http://127.0.0.1:0"])
+        var start = new ProcessStartInfo("dotnet", [api, "--config", configFile, "--urls", "http://127.0.0.1:0" + (extraUrls == null ? "" : ";" + extraUrls)])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

@@ -62,16 +62,8 @@ public static class CatalogueCli
             var source = parse.GetValue(file)!;
             if (!source.Exists)
                 return Outcome.Refused(StatusCodes.Status400BadRequest, $"--file: {source.FullName} does not exist");
-            var name = parse.GetValue(asName) ?? source.Name;
             await using var content = source.OpenRead();
-            try
-            {
-                return new Outcome(StatusCodes.Status201Created, $"stored kernel {name} ({await stores.Kernels.StoreAsync(name, content, CancellationToken.None)} bytes)");
-            }
-            catch (ArgumentException e)
-            {
-                return Outcome.Refused(StatusCodes.Status400BadRequest, e.Message);
-            }
+            return await AdminEndpoints.StoreKernelAsync(stores.Kernels, NullLoggerFactory.Instance, parse.GetValue(asName) ?? source.Name, content, CancellationToken.None);
         }));
 
         var runmode = Required("--runmode", "the network whose link to switch (prod, test, ...)");

@@ -89,23 +89,30 @@ public static class AdminEndpoints
             if (disposition == null || !disposition.IsFileDisposition() || disposition.Name.Value != "kernel")
                 continue;
             var name = http.Request.Query["name"].FirstOrDefault() ?? disposition.FileName.Value ?? disposition.FileNameStar.Value ?? "";
-            long size;
-            try
-            {
-                size = await kernels.StoreAsync(name, section.Body, http.RequestAborted);
-            }
-            catch (ArgumentException e)   // the store's name rule, checked before a byte is read
-            {
-                return PlainText.Error(StatusCodes.Status400BadRequest, e.Message);
-            }
-            logs.CreateLogger("Bootstrap.Admin").LogInformation("kernel {Name} stored ({Size} bytes)", name, size);
-            return TypedResults.Created($"/kernel/{name}", new StoredKernel(name, size));
+            var stored = await StoreKernelAsync(kernels, logs, name, section.Body, http.RequestAborted);
+            return stored.Succeeded ? TypedResults.Created($"/kernel/{name}", stored.Value) : stored.ToResult();
         }
         return PlainText.Error(StatusCodes.Status400BadRequest, "no file field named 'kernel' in the form (curl -F kernel=@FILE)");
     }
 
     /// <summary>What an upload answers: the stored name and its size in bytes.</summary>
     public sealed record StoredKernel(string Name, long Size);
+
+    /// <summary>Stores a kernel from a stream (the API's upload, the kernels page's and the CLI's); a bad name is refused before a byte is read.</summary>
+    public static async Task<Outcome> StoreKernelAsync(KernelStore kernels, ILoggerFactory logs, string name, Stream content, CancellationToken cancel)
+    {
+        long size;
+        try
+        {
+            size = await kernels.StoreAsync(name, content, cancel);
+        }
+        catch (ArgumentException e)
+        {
+            return Outcome.Refused(StatusCodes.Status400BadRequest, e.Message);
+        }
+        logs.CreateLogger("Bootstrap.Admin").LogInformation("kernel {Name} stored ({Size} bytes)", name, size);
+        return new Outcome(StatusCodes.Status201Created, $"stored kernel {name} ({size} bytes)", new StoredKernel(name, size));
+    }
 
     private static IResult SwitchLink(KernelStore kernels, ILoggerFactory logs, string link, string target)
     {

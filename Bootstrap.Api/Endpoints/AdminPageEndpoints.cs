@@ -95,19 +95,8 @@ public static class AdminPageEndpoints
     {
         if (!await AdminSession.IsSignedInAsync(http))
             return Results.Redirect("/signin?return=/images");
-        var outcome = await StreamedForm.ReadAsync(http, config.MaxUploadBytes, async (fields, fileName, content) =>
-        {
-            var name = fields.GetValueOrDefault("name") is { Length: > 0 } given ? given : fileName;
-            try
-            {
-                var size = await kernels.StoreAsync(name, content, http.RequestAborted);
-                return new Outcome(StatusCodes.Status201Created, $"kernel {name} stored ({size} bytes)");
-            }
-            catch (ArgumentException e)
-            {
-                return Outcome.Refused(StatusCodes.Status400BadRequest, e.Message);
-            }
-        });
+        var outcome = await StreamedForm.ReadAsync(http, config.MaxUploadBytes, (fields, fileName, content) =>
+            AdminEndpoints.StoreKernelAsync(kernels, logs, fields.GetValueOrDefault("name") is { Length: > 0 } given ? given : fileName, content, http.RequestAborted));
         return await Answer(http, "/images", Kernels, outcome);
     }
 

@@ -128,11 +128,10 @@ public static class AdminPageEndpoints
             entries);
         if (form["action"] != "preview")
             return await Answer(http, "/catalogue", (h, e, s) => Catalogue(h, e, s, draft), await CatalogueActions.SaveMenuAsync(menus, images, config, draft.Name, input));
-        var (menu, problem) = await CatalogueActions.CheckMenuAsync(images, config, draft.Name, input);
-        if (problem != null)
-            return await Catalogue(http, problem, StatusCodes.Status400BadRequest, draft);
-        var script = MenuScript.Render(menu!, (await images.ListAsync()).ToDictionary(i => i.Name), config.Runmodes, BaseUrl(http, config));
-        return await Catalogue(http, null, StatusCodes.Status200OK, draft with { Preview = script });
+        var preview = await CatalogueActions.PreviewMenuAsync(images, config, draft.Name, input, BaseUrl(http, config));
+        return preview.Succeeded
+            ? await Catalogue(http, null, StatusCodes.Status200OK, draft with { Preview = preview.Message })
+            : await Catalogue(http, preview.Message, preview.Status, draft);
     }
 
     private static string BaseUrl(HttpContext http, BootstrapConfig config) => http.PublicBaseUrl(config).Url ?? "";
@@ -153,10 +152,10 @@ public static class AdminPageEndpoints
         var menus = http.RequestServices.GetRequiredService<MenuStore>();
         var config = http.RequestServices.GetRequiredService<BootstrapConfig>();
         var all = await images.ListAsync();
+        var known = all.ToDictionary(i => i.Name);
         var list = await menus.ListAsync();
-        var scripts = new Dictionary<string, string>();
-        foreach (var menu in list)
-            scripts[menu.Name] = (await CatalogueActions.MenuScriptAsync(menus, images, config, menu.Name, BaseUrl(http, config))).Message;
+        var baseUrl = BaseUrl(http, config);
+        var scripts = list.ToDictionary(m => m.Name, m => CatalogueActions.ScriptOf(m, known, config, baseUrl).Message);
         return CataloguePage.Render(all, list, scripts, AdminSession.FormField(http), draft, error, status);
     }
 

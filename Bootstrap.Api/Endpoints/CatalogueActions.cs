@@ -36,16 +36,10 @@ public static class CatalogueActions
         await images.DeleteAsync(name) ? Outcome.Done($"deleted image {name}")
             : Outcome.Refused(StatusCodes.Status404NotFound, $"no image named '{LogText.Escape(name)}'");
 
-    /// <summary>Checks a menu against the catalogue and the runmodes: the menu, or the problem naming the field.</summary>
-    public static async Task<(Menu? Menu, string? Problem)> CheckMenuAsync(ImageCatalogue images, BootstrapConfig config, string name, MenuInput input)
-    {
-        var known = (await images.ListAsync()).ToDictionary(i => i.Name);
-        return MenuRules.Check(name, input, config.Runmodes, known.GetValueOrDefault, DateTimeOffset.UtcNow);
-    }
-
     public static async Task<Outcome> SaveMenuAsync(MenuStore store, ImageCatalogue images, BootstrapConfig config, string name, MenuInput input)
     {
-        var (menu, problem) = await CheckMenuAsync(images, config, name, input);
+        var known = (await images.ListAsync()).ToDictionary(i => i.Name);
+        var (menu, problem) = MenuRules.Check(name, input, config.Runmodes, known.GetValueOrDefault, DateTimeOffset.UtcNow);
         if (problem != null)
             return Outcome.Refused(StatusCodes.Status400BadRequest, problem);
         await store.SaveAsync(menu!);
@@ -60,18 +54,29 @@ public static class CatalogueActions
             : Outcome.Refused(StatusCodes.Status404NotFound, $"no menu named '{LogText.Escape(name)}'");
     }
 
-    /// <summary>A stored menu's iPXE script as the message (the API, the catalogue page and the CLI's preview show the same).</summary>
-    public static async Task<Outcome> MenuScriptAsync(MenuStore store, ImageCatalogue images, BootstrapConfig config, string name, string baseUrl)
+    /// <summary>A stored menu's iPXE script as the message (the API, the signed-in login and the CLI's preview show the same).</summary>
+    public static async Task<Outcome> MenuScriptAsync(MenuStore store, ImageCatalogue images, BootstrapConfig config, string name, string baseUrl) =>
+        await store.GetAsync(name) is { } menu
+            ? ScriptOf(menu, (await images.ListAsync()).ToDictionary(i => i.Name), config, baseUrl)
+            : Outcome.Refused(StatusCodes.Status404NotFound, $"no menu named '{LogText.Escape(name)}'");
+
+    /// <summary>A menu's script with the catalogue already read (the catalogue page shows every menu's from one read).</summary>
+    public static Outcome ScriptOf(Menu menu, IReadOnlyDictionary<string, CatalogueImage> known, BootstrapConfig config, string baseUrl)
     {
-        if (await store.GetAsync(name) is not { } menu)
-            return Outcome.Refused(StatusCodes.Status404NotFound, $"no menu named '{LogText.Escape(name)}'");
-        var known = (await images.ListAsync()).ToDictionary(i => i.Name);
         // An image deleted since the menu was saved cannot be offered: the menu says so rather than boot a 404.
         if (menu.Entries.FirstOrDefault(e => e.Image != null && !known.ContainsKey(e.Image)) is { } gone)
-            return Outcome.Refused(StatusCodes.Status409Conflict, $"menu '{name}' offers image '{gone.Image}', which no longer exists: edit the menu");
+            return Outcome.Refused(StatusCodes.Status409Conflict, $"menu '{menu.Name}' offers image '{gone.Image}', which no longer exists: edit the menu");
         if (menu.Entries.FirstOrDefault(e => e.Network != null && !config.Runmodes.ContainsKey(e.Network)) is { } unknown)
-            return Outcome.Refused(StatusCodes.Status409Conflict, $"menu '{name}' offers network '{unknown.Network}', which is no longer configured: edit the menu");
+            return Outcome.Refused(StatusCodes.Status409Conflict, $"menu '{menu.Name}' offers network '{unknown.Network}', which is no longer configured: edit the menu");
         return new Outcome(StatusCodes.Status200OK, MenuScript.Render(menu, known, config.Runmodes, baseUrl));
+    }
+
+    /// <summary>The script a menu not saved yet would make (the catalogue page's Preview), or why it cannot be saved.</summary>
+    public static async Task<Outcome> PreviewMenuAsync(ImageCatalogue images, BootstrapConfig config, string name, MenuInput input, string baseUrl)
+    {
+        var known = (await images.ListAsync()).ToDictionary(i => i.Name);
+        var (menu, problem) = MenuRules.Check(name, input, config.Runmodes, known.GetValueOrDefault, DateTimeOffset.UtcNow);
+        return problem != null ? Outcome.Refused(StatusCodes.Status400BadRequest, problem) : ScriptOf(menu!, known, config, baseUrl);
     }
 
     /// <summary>Maps the catalogue's refusals to their status codes.</summary>

@@ -55,11 +55,10 @@ public static class AccountEndpoints
     private static async Task<IResult> Step(HttpContext http, AccountStore store, MenuLogin login, MenuStore menus, ImageCatalogue images,
         BootstrapConfig config, string? organization, string? group)
     {
-        var book = await store.LoadAsync();
-        var (user, refusal) = login.Authenticate(http, book);
+        var (user, book, refusal) = await login.AuthenticateAsync(http, store);
         if (refusal != null)
             return refusal;
-        var next = LoginStep.For(book, user!, organization, group);
+        var next = LoginStep.For(book!, user!, organization, group);
         if (next is LoginStep.BootMenu boot)
             return await CatalogueEndpoints.MenuScriptOf(http, menus, images, config, boot.Group.Menu);
         return WithBase(http, config, baseUrl => next switch

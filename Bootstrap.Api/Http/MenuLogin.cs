@@ -49,26 +49,30 @@ public sealed class MenuLogin : IDisposable
             AutoReplenishment = true,
         }));
 
-    /// <summary>The signed-in user's name, or the answer that refuses the request.</summary>
-    public (string? User, IResult? Refusal) Authenticate(HttpContext http, AccountBook book)
+    /// <summary>
+    /// The signed-in user's name with the accounts it was checked against, or the answer that
+    /// refuses the request. The accounts are read only once credentials came and no budget is
+    /// spent: the challenge and the throttled attempts cost no database read.
+    /// </summary>
+    public async Task<(string? User, AccountBook? Book, IResult? Refusal)> AuthenticateAsync(HttpContext http, AccountStore accounts)
     {
         if (!TryReadBasic(http.Request.Headers.Authorization.ToString(), out var name, out var password))
-            return (null, Challenge(http, "sign in: a user name and password are needed (iPXE: login, then the URL's user:password@)"));
+            return (null, null, Challenge(http, "sign in: a user name and password are needed (iPXE: login, then the URL's user:password@)"));
         var address = ClientKey.Of(http.Connection.RemoteIpAddress);
         // Any shape of name is counted, but only under a name that could exist (the key stays short).
         var userKey = TextShapes.Name().IsMatch(name) ? name : "(not a user name)";
         if (Spent(_perUser, userKey) || Spent(_perAddress, address))
         {
             http.Response.Headers.RetryAfter = "60";
-            return (null, PlainText.Error(StatusCodes.Status429TooManyRequests,
+            return (null, null, PlainText.Error(StatusCodes.Status429TooManyRequests,
                 "too many wrong passwords for this user or from this address; retry in 60 s"));
         }
-        var user = book.Users.GetValueOrDefault(name);
-        if (Passwords.Matches(user, password))
-            return (name, null);
+        var book = await accounts.LoadAsync();
+        if (Passwords.Matches(book.Users.GetValueOrDefault(name), password))
+            return (name, book, null);
         using (_perUser.AttemptAcquire(userKey))
         using (_perAddress.AttemptAcquire(address))
-            return (null, Challenge(http, "sign in: wrong user name or password"));
+            return (null, null, Challenge(http, "sign in: wrong user name or password"));
     }
 
     private static bool Spent(PartitionedRateLimiter<string> limiter, string key) => limiter.GetStatistics(key)?.CurrentAvailablePermits <= 0;

@@ -13,14 +13,15 @@ public static class HealthEndpoints
     {
         app.MapGet("/healthz", async (HttpContext http, BootstrapConfig config, MachineStore store, TemplateStore templates) =>
         {
+            var (template, templateCheck) = Template(templates);
             var checks = new Dictionary<string, string>
             {
                 ["config"] = config.SourceFile,
                 ["kernels"] = KernelsReadable(config.KernelPath) ? "ok" : $"cannot read {config.KernelPath}",
                 ["database"] = await store.IsUsableAsync() ? "ok" : $"cannot query {config.BootstrapDb}",
                 // Reported, not counted: without a template only the image routes are down.
-                ["template"] = Template(templates),
-                ["secure-boot-images"] = SecureBootStatus.Images(TryTemplate(templates)),
+                ["template"] = templateCheck,
+                ["secure-boot-images"] = SecureBootStatus.Images(template),
                 ["secure-boot-signing"] = SecureBootStatus.Signing(config.SiteKey),
             };
             var healthy = checks["kernels"] == "ok" && checks["database"] == "ok";
@@ -35,28 +36,17 @@ public static class HealthEndpoints
           .Produces(StatusCodes.Status503ServiceUnavailable, contentType: "application/json");
     }
 
-    private static IIpxeTemplate? TryTemplate(TemplateStore templates)
-    {
-        try
-        {
-            return templates.Get();
-        }
-        catch (TemplateUnavailableException)
-        {
-            return null;
-        }
-    }
-
-    private static string Template(TemplateStore templates)
+    /// <summary>The template (null when unusable) and what the check says of it.</summary>
+    private static (IIpxeTemplate? Template, string Check) Template(TemplateStore templates)
     {
         try
         {
             var template = templates.Get();
-            return $"{template.Kind}, iPXE {template.IpxeVersion}";
+            return (template, $"{template.Kind}, iPXE {template.IpxeVersion}");
         }
         catch (TemplateUnavailableException e)
         {
-            return e.Message;
+            return (null, e.Message);
         }
     }
 

@@ -18,6 +18,11 @@ public static class AdminSession
 {
     public const string Scheme = "Bootstrap.Admin";
 
+    /// <summary>The form field that carries the antiforgery token.</summary>
+    public const string AntiforgeryField = "__af";
+
+    public const string StaleForm = "the form is out of date or was not sent by this site: reload the page and try again";
+
     public static IServiceCollection AddAdminSession(this IServiceCollection services)
     {
         services.AddAuthentication(Scheme).AddCookie(Scheme, o =>
@@ -33,7 +38,7 @@ public static class AdminSession
         services.AddAntiforgery(o =>
         {
             o.Cookie.Name = "bootstrap_af";
-            o.FormFieldName = "__af";
+            o.FormFieldName = AntiforgeryField;
             o.HeaderName = StreamedForm.AntiforgeryHeader;   // how a streamed upload hands its token over
         });
         return services;
@@ -60,7 +65,7 @@ public static class AdminSession
         }
         catch (AntiforgeryValidationException)
         {
-            return PlainText.Error(StatusCodes.Status400BadRequest, "the form is out of date or was not sent by this site: reload the page and try again");
+            return PlainText.Error(StatusCodes.Status400BadRequest, StaleForm);
         }
     }
 

@@ -41,18 +41,18 @@ public static class StreamedForm
                 if (disposition.IsFileDisposition())
                 {
                     if (!checkedToken)
-                        return Outcome.Refused(StatusCodes.Status400BadRequest, "the form is out of date or was not sent by this site: reload the page and try again");
+                        return Outcome.Refused(StatusCodes.Status400BadRequest, AdminSession.StaleForm);
                     return await store(fields, disposition.FileName.Value ?? "", section.Body);
                 }
                 var value = await ReadField(section.Body, http.RequestAborted);
                 if (value == null)
                     return Outcome.Refused(StatusCodes.Status400BadRequest, $"{name}: longer than {MaxFieldBytes} bytes");
                 fields[name] = value;
-                if (name == "__af")
+                if (name == AdminSession.AntiforgeryField)
                 {
                     http.Request.Headers[AntiforgeryHeader] = value;
                     if (!await http.RequestServices.GetRequiredService<IAntiforgery>().IsRequestValidAsync(http))
-                        return Outcome.Refused(StatusCodes.Status400BadRequest, "the form is out of date or was not sent by this site: reload the page and try again");
+                        return Outcome.Refused(StatusCodes.Status400BadRequest, AdminSession.StaleForm);
                     checkedToken = true;
                 }
             }

@@ -20,36 +20,33 @@ public static class AccountsPage
             {{Table(["Id", "Name", "Menu", "Users"], book.Groups.Values.Select(g => (g.Id, new[] { g.Name, g.Menu, string.Join(" ", g.Users) })), "groups", antiforgeryField)}}
             <form method="post" action="/accounts/groups" id="group-form">
             {{antiforgeryField}}
-            {{Field("group-id", "id", "Id", "ops")}}
-            {{Field("group-name", "name", "Name", "Operations")}}
+            {{TextField("group-id", "id", "Id", "ops")}}
+            {{TextField("group-name", "name", "Name", "Operations")}}
             <div class="field"><label for="group-menu">Menu</label>
             <select id="group-menu" name="menu">{{string.Concat(menus.Select(m => $"<option>{E(m)}</option>"))}}</select></div>
-            {{Field("group-users", "users", "Users (space-separated)", "alice bob")}}
+            {{TextField("group-users", "users", "Users (space-separated)", "alice bob")}}
             <button type="submit">Save the group</button>
             </form>
             <h2>Organisations</h2>
             {{Table(["Id", "Name", "Groups"], book.Organizations.Values.Select(o => (o.Id, new[] { o.Name, string.Join(" ", o.Groups) })), "organizations", antiforgeryField)}}
             <form method="post" action="/accounts/organizations" id="organization-form">
             {{antiforgeryField}}
-            {{Field("organization-id", "id", "Id", "acme")}}
-            {{Field("organization-name", "name", "Name", "Acme Corp")}}
-            {{Field("organization-groups", "groups", "Groups (space-separated)", "ops")}}
+            {{TextField("organization-id", "id", "Id", "acme")}}
+            {{TextField("organization-name", "name", "Name", "Acme Corp")}}
+            {{TextField("organization-groups", "groups", "Groups (space-separated)", "ops")}}
             <button type="submit">Save the organisation</button>
             </form>
             <h2>Users</h2>
             {{Table(["Name", "Organisations"], book.Users.Values.Select(u => (u.Name, new[] { string.Join(" ", u.Organizations) })), "users", antiforgeryField)}}
             <form method="post" action="/accounts/users" id="user-form">
             {{antiforgeryField}}
-            {{Field("user-name", "name", "Name", "alice")}}
+            {{TextField("user-name", "name", "Name", "alice")}}
             <div class="field"><label for="user-password">Password <span class="optional">(empty keeps the current one)</span></label>
             <input id="user-password" name="password" type="password" autocomplete="new-password"></div>
-            {{Field("user-organizations", "organizations", "Organisations (space-separated)", "acme")}}
+            {{TextField("user-organizations", "organizations", "Organisations (space-separated)", "acme")}}
             <button type="submit">Save the user</button>
             </form>
             """, status);
-
-    private static string Field(string id, string name, string label, string placeholder) =>
-        $"""<div class="field"><label for="{id}">{E(label)}</label><input id="{id}" name="{name}" placeholder="{E(placeholder)}"></div>""";
 
     private static string Table(string[] headers, IEnumerable<(string Key, string[] Cells)> rows, string kind, string antiforgeryField)
     {

@@ -25,24 +25,21 @@ public static class CataloguePage
             <h3>Create or describe a staging image</h3>
             <form method="post" action="/catalogue/images" id="image-form">
             {{antiforgeryField}}
-            {{Field("image-name", "name", "Name", "rescue")}}
+            {{TextField("image-name", "name", "Name", "rescue")}}
             <div class="field"><label for="image-type">Type</label>
             <select id="image-type" name="type">{{string.Concat(ImageType.All.Select(t => $"<option>{E(t)}</option>"))}}</select></div>
-            {{Field("image-title", "title", "Title", "Rescue system", optional: true)}}
-            {{Field("image-kernel", "kernel", "Kernel file", "vmlinuz", optional: true)}}
-            {{Field("image-initrds", "initrds", "Initrd files (space-separated)", "initrd.img", optional: true)}}
-            {{Field("image-iso", "iso", "ISO file", "rescue.iso", optional: true)}}
-            {{Field("image-rootfs", "rootfs", "Root file system (livenet)", "root.squashfs", optional: true)}}
-            {{Field("image-args", "args", "Kernel arguments", "console=ttyS0", optional: true)}}
+            {{TextField("image-title", "title", "Title", "Rescue system", optional: true)}}
+            {{TextField("image-kernel", "kernel", "Kernel file", "vmlinuz", optional: true)}}
+            {{TextField("image-initrds", "initrds", "Initrd files (space-separated)", "initrd.img", optional: true)}}
+            {{TextField("image-iso", "iso", "ISO file", "rescue.iso", optional: true)}}
+            {{TextField("image-rootfs", "rootfs", "Root file system (livenet)", "root.squashfs", optional: true)}}
+            {{TextField("image-args", "args", "Kernel arguments", "console=ttyS0", optional: true)}}
             <button type="submit">Save the description</button>
             </form>
             <h2>Menus</h2>
             {{(menus.Count == 0 ? "<p>No menu yet.</p>" : string.Concat(menus.Select(m => MenuCard(m, scripts.GetValueOrDefault(m.Name), antiforgeryField))))}}
             {{MenuForm(draft, antiforgeryField)}}
             """, status);
-
-    private static string Field(string id, string name, string label, string placeholder, bool optional = false, string? value = null) =>
-        $"""<div class="field"><label for="{id}">{E(label)}{(optional ? " <span class=\"optional\">(optional)</span>" : "")}</label><input id="{id}" name="{name}" placeholder="{E(placeholder)}" value="{E(value)}"></div>""";
 
     private static string Image(CatalogueImage image, string antiforgeryField) => $$"""
         <section class="machine" data-state="{{E(image.State)}}" aria-labelledby="image-{{E(image.Name)}}">
@@ -79,10 +76,10 @@ public static class CataloguePage
         <h3>Create or edit a menu</h3>
         <form method="post" action="/catalogue/menus" id="menu-form">
         {{antiforgeryField}}
-        {{Field("menu-name", "name", "Name", "lab", value: draft?.Name)}}
-        {{Field("menu-title", "title", "Title", "Lab machines", optional: true, value: draft?.Title)}}
-        {{Field("menu-timeout", "timeout", "Timeout in seconds (0 waits for a choice)", "10", optional: true, value: draft?.Timeout)}}
-        {{Field("menu-default", "default", "Default entry (an image name or an entry number from 0)", "debian", optional: true, value: draft?.Default)}}
+        {{TextField("menu-name", "name", "Name", "lab", value: draft?.Name)}}
+        {{TextField("menu-title", "title", "Title", "Lab machines", optional: true, value: draft?.Title)}}
+        {{TextField("menu-timeout", "timeout", "Timeout in seconds (0 waits for a choice)", "10", optional: true, value: draft?.Timeout)}}
+        {{TextField("menu-default", "default", "Default entry (an image name or an entry number from 0)", "debian", optional: true, value: draft?.Default)}}
         <div class="field"><label for="menu-entries">Entries, one per line</label>
         <textarea id="menu-entries" name="entries" rows="8" placeholder="image debian&#10;separator Tools&#10;network prod 1234&#10;local&#10;shell">{{E(draft?.Entries)}}</textarea>
         <p class="help"><code>image NAME</code>, <code>separator TEXT</code>, <code>local</code>, <code>network NET [FARM]</code>, <code>chain URL</code>, <code>shell</code></p></div>

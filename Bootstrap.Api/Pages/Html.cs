@@ -13,6 +13,10 @@ public static class Html
         ? $"""<p><a class="button" href="/signin?return={Uri.EscapeDataString(page)}">Sign in to {E(purpose)}</a></p>"""
         : $"""<form class="inline" method="post" action="/signout">{antiforgeryField}<button type="submit" class="secondary">Sign out</button></form>""";
 
+    /// <summary>A labelled text input of an admin form (the label names the field; "optional" when it may stay empty).</summary>
+    public static string TextField(string id, string name, string label, string placeholder, bool optional = false, string? value = null) =>
+        $"""<div class="field"><label for="{id}">{E(label)}{(optional ? " <span class=\"optional\">(optional)</span>" : "")}</label><input id="{id}" name="{name}" placeholder="{E(placeholder)}" value="{E(value)}"></div>""";
+
     public static string ErrorLine(string? error) => error == null ? "" : $"""<p class="error" role="alert">{E(error)}</p>""";
 
     public static IResult Page(string title, string current, string main, int status = StatusCodes.Status200OK) =>

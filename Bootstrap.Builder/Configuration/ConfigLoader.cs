@@ -77,6 +77,7 @@ public static partial class ConfigLoader
         }
         var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
         string Resolve(string p) => Path.GetFullPath(Path.Combine(folder, p));
+        string ResolveIfSet(string p) => p.Length == 0 ? "" : Resolve(p);   // an optional path stays empty
         var config = raw with
         {
             IpxeTemplate = Resolve(raw.IpxeTemplate),
@@ -85,12 +86,12 @@ public static partial class ConfigLoader
             BootstrapDb = Resolve(raw.BootstrapDb),
             CachePath = Resolve(raw.CachePath),
             ImagePath = Resolve(raw.ImagePath),
-            DiscoveryImage = raw.DiscoveryImage.Length == 0 ? "" : Resolve(raw.DiscoveryImage),
+            DiscoveryImage = ResolveIfSet(raw.DiscoveryImage),
             SourceFile = Path.GetFullPath(path),
-            SecureBootKey = raw.SecureBootKey.Length == 0 ? "" : Resolve(raw.SecureBootKey),
-            SecureBootCert = raw.SecureBootCert.Length == 0 ? "" : Resolve(raw.SecureBootCert),
-            TlsCertificate = raw.TlsCertificate.Length == 0 ? "" : Resolve(raw.TlsCertificate),
-            TlsKey = raw.TlsKey.Length == 0 ? "" : Resolve(raw.TlsKey),
+            SecureBootKey = ResolveIfSet(raw.SecureBootKey),
+            SecureBootCert = ResolveIfSet(raw.SecureBootCert),
+            TlsCertificate = ResolveIfSet(raw.TlsCertificate),
+            TlsKey = ResolveIfSet(raw.TlsKey),
         };
         Validate(config);
         return config with { SiteKey = LoadSiteKey(config), TlsServerCertificate = LoadTlsCertificate(config) };

@@ -53,7 +53,10 @@ public static class ImageEndpoints
         {
             case ImageOutcome.Ready ready:
                 var artifact = ready.Artifact;
-                http.Response.Headers["X-Build"] = artifact.Built ? "built" : "cached";
+                http.Response.Headers["X-Build"] = ready.Method;
+                if (ready.Method == "make")
+                    d.Logs.CreateLogger("Bootstrap.Build").LogWarning(
+                        "/{Route}: the script is longer than the source template's placeholder, so make relinked iPXE", target.Route);
                 facts.Cache = artifact.Built ? "miss" : "hit";
                 facts.BuildMs = artifact.BuildMilliseconds;
                 return TypedResults.File(artifact.Bytes, "application/octet-stream", ready.FileName,

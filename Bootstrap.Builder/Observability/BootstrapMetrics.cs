@@ -25,7 +25,7 @@ public sealed class BootstrapMetrics : IDisposable
     public BootstrapMetrics()
     {
         Requests = Meter.CreateCounter<long>("bootstrap_requests_total", description: "HTTP requests by route family and status");
-        Builds = Meter.CreateCounter<long>("bootstrap_builds_total", description: "Image builds run, by target and template kind");
+        Builds = Meter.CreateCounter<long>("bootstrap_builds_total", description: "Image builds run, by target, template kind and method (built, patched, or make for a script longer than the placeholder)");
         BuildSeconds = Meter.CreateHistogram<double>("bootstrap_build_duration_seconds", "s", "Time of one image build",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = BuildSecondsBuckets });
         KernelBytes = Meter.CreateCounter<long>("bootstrap_kernel_bytes_served_total", "By", "Kernel bytes sent (as declared by Content-Length)");

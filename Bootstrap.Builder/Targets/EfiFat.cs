@@ -25,16 +25,16 @@ internal static class EfiFat
         };
         if (secureBoot)
         {
-            fat.AddFile("EFI/BOOT/BOOTX64.EFI", await input.Template.FileAsync("shimx64.efi", input.Script, cancel));
-            fat.AddFile("EFI/BOOT/grubx64.efi", await input.Template.FileAsync("grubnetx64.efi", input.Script, cancel));
-            fat.AddFile("EFI/BOOT/mmx64.efi", await input.Template.FileAsync("mmx64.efi", input.Script, cancel));
+            fat.AddFile("EFI/BOOT/BOOTX64.EFI", await input.FileAsync("shimx64.efi", cancel));
+            fat.AddFile("EFI/BOOT/grubx64.efi", await input.FileAsync("grubnetx64.efi", cancel));
+            fat.AddFile("EFI/BOOT/mmx64.efi", await input.FileAsync("mmx64.efi", cancel));
             fat.AddFile(GrubConfigPath, input.GrubConfigBytes);
             // For an operator at the console: MokManager enrols a certificate from a file of this volume.
             if (input.Signer != null)
                 fat.AddFile("EFI/BOOT/site.der", input.Signer.Certificate.RawData);
             return fat;
         }
-        fat.AddFile("EFI/BOOT/BOOTX64.EFI", input.Signed(await input.Template.FileAsync("ipxe-amd64.efi", input.Script, cancel)));
+        fat.AddFile("EFI/BOOT/BOOTX64.EFI", input.Signed(await input.FileAsync("ipxe-amd64.efi", cancel)));
         fat.AddFile("autoexec.ipxe", input.ScriptBytes);
         return fat;
     }

@@ -29,10 +29,10 @@ public sealed class EfiWrapperPacker(string ipxeBinary, WrapperDevice device) : 
     /// </summary>
     public async Task<byte[]> PackAsync(PackInput input, CancellationToken cancel) =>
         input.Signed(input.Template.EmbedsScripts
-            ? await input.Template.FileAsync(ipxeBinary, input.Script, cancel)
+            ? await input.FileAsync(ipxeBinary, cancel)
             : PeSectionAppender.Append(
-            await input.Template.FileAsync(Wrapper, input.Script, cancel),
-            new PeSection(".ipxe", input.Signed(await input.Template.FileAsync(ipxeBinary, input.Script, cancel))),
+            await input.FileAsync(Wrapper, cancel),
+            new PeSection(".ipxe", input.Signed(await input.FileAsync(ipxeBinary, cancel))),
             new PeSection(".script", input.ScriptBytes),
             new PeSection(".device", device == WrapperDevice.Network ? "network"u8.ToArray() : "self"u8.ToArray())));
 }

@@ -40,14 +40,15 @@ public sealed class HybridIsoPacker(bool secureBoot = false) : IImagePacker
 
     public async Task<byte[]> PackAsync(PackInput input, CancellationToken cancel)
     {
-        var t = input.Template;
+        // With a source template the BIOS and the EFI iPXE each cost a compression or a relink: both at once.
+        var lkrn = input.FileAsync("ipxe.lkrn", cancel);
         var fat = (await EfiFat.CreateAsync(input, hiddenSectors: 0, cancel, secureBoot)).Build();
 
         var iso = new IsoImageBuilder { VolumeIdentifier = "IPXE", UpdateIsolinuxBootTable = true };
-        iso.AddFile("isolinux/isolinux.bin", await t.FileAsync("isolinux.bin", input.Script, cancel));
-        iso.AddFile("isolinux/ldlinux.c32", await t.FileAsync("ldlinux.c32", input.Script, cancel));
+        iso.AddFile("isolinux/isolinux.bin", await input.FileAsync("isolinux.bin", cancel));
+        iso.AddFile("isolinux/ldlinux.c32", await input.FileAsync("ldlinux.c32", cancel));
         iso.AddFile("isolinux/isolinux.cfg", Encoding.ASCII.GetBytes(IsolinuxConfig.Replace("\r\n", "\n")));
-        iso.AddFile("ipxe.lkrn", await t.FileAsync("ipxe.lkrn", input.Script, cancel));
+        iso.AddFile("ipxe.lkrn", await lkrn);
         iso.AddFile("boot.ipxe", input.ScriptBytes);
         // A GRUB started from the CD's EFI image may take the CD (ISO 9660) as its root: the config is there too.
         if (secureBoot)
@@ -59,7 +60,7 @@ public sealed class HybridIsoPacker(bool secureBoot = false) : IImagePacker
         const int blocksToSectors = IsoImageBuilder.BlockSize / 512;
         // isohdpfx.bin's code (0-431) loads isolinux.bin from the 64-bit LBA (512-byte units) at 432.
         var bootCode = new byte[440];
-        (await t.FileAsync("isohdpfx.bin", input.Script, cancel)).AsSpan(0, 432).CopyTo(bootCode);
+        (await input.FileAsync("isohdpfx.bin", cancel)).AsSpan(0, 432).CopyTo(bootCode);
         Fields.U64(bootCode, 432, layout.BiosBootFileLba * blocksToSectors);
         iso.SystemArea = MbrBuilder.Build(bootCode, input.Serial,
         [

@@ -22,8 +22,11 @@ public abstract record ImageOutcome
 {
     private ImageOutcome() { }
 
-    /// <summary>The image, built now or taken from the cache; <see cref="ETag"/> is the quoted content key.</summary>
-    public sealed record Ready(Artifact Artifact, string ETag, string FileName) : ImageOutcome;
+    /// <summary>
+    /// The image, built now or taken from the cache; <see cref="ETag"/> is the quoted content key;
+    /// <see cref="Method"/> is how it was built (<see cref="BuildTrace.Method"/>) or <c>cached</c>.
+    /// </summary>
+    public sealed record Ready(Artifact Artifact, string ETag, string FileName, string Method) : ImageOutcome;
 
     /// <summary>The client holds these exact bytes already (its If-None-Match names the ETag).</summary>
     public sealed record NotModified(string ETag) : ImageOutcome;
@@ -78,8 +81,11 @@ public sealed class ImagePipeline(BootScripts scripts, TemplateStore templates, 
             return new ImageOutcome.BuildRefused();
         try
         {
-            var artifact = await cache.GetOrBuildAsync(key, ct => Build(target, template, script, grub, key, ct), cancel);
-            return new ImageOutcome.Ready(artifact, etag, target.FileNameFor(request.Boot?.Network));
+            var trace = new BuildTrace();
+            var artifact = await cache.GetOrBuildAsync(key, ct => Build(target, template, script, grub, key, trace, ct), cancel);
+            // A request that joined another's build has an empty trace: its build was that one's.
+            return new ImageOutcome.Ready(artifact, etag, target.FileNameFor(request.Boot?.Network),
+                artifact.Built ? trace.Method : "cached");
         }
         catch (BuildQueueFullException e)
         {
@@ -98,11 +104,12 @@ public sealed class ImagePipeline(BootScripts scripts, TemplateStore templates, 
         _ => scripts.Provision(baseUrl),
     };
 
-    private async Task<byte[]> Build(Target target, IIpxeTemplate template, string script, string? grub, string key, CancellationToken cancel)
+    private async Task<byte[]> Build(Target target, IIpxeTemplate template, string script, string? grub, string key, BuildTrace trace,
+        CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
-        var bytes = await target.Packer.PackAsync(new PackInput(template, script, Convert.FromHexString(key), grub, siteKey?.Signer), cancel);
-        metrics.Builds.Add(1, new("target", target.Route), new("template", template.Kind));
+        var bytes = await target.Packer.PackAsync(new PackInput(template, script, Convert.FromHexString(key), grub, siteKey?.Signer, trace), cancel);
+        metrics.Builds.Add(1, new("target", target.Route), new("template", template.Kind), new("method", trace.Method));
         metrics.BuildSeconds.Record(clock.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("target", target.Route));
         return bytes;
     }

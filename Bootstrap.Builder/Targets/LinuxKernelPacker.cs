@@ -16,7 +16,7 @@ public sealed class LinuxKernelPacker : IImagePacker
 
     public string Id => "lkrn";
 
-    public Task<byte[]> PackAsync(PackInput input, CancellationToken cancel) => input.Template.FileAsync("ipxe.lkrn", input.Script, cancel);
+    public Task<byte[]> PackAsync(PackInput input, CancellationToken cancel) => input.FileAsync("ipxe.lkrn", cancel);
 
     public bool NeedsEmbeddedScripts => true;
 

@@ -5,11 +5,16 @@ namespace Bootstrap.Builder.Targets;
 /// <summary>
 /// What a packer turns into an image: the template, the rendered iPXE script, for the Secure Boot
 /// images the same boot in GRUB's language, a content hash for serials, and the site's signer when
-/// a Secure Boot key is configured.
+/// a Secure Boot key is configured, and the trace that learns how the template made its binaries.
 /// </summary>
 public sealed record PackInput(IIpxeTemplate Template, string Script, byte[] ContentHash, string? GrubConfig = null,
-    Images.Pe.AuthenticodeSigner? Signer = null)
+    Images.Pe.AuthenticodeSigner? Signer = null, BuildTrace? Trace = null)
 {
+    private readonly BuildTrace _trace = Trace ?? new BuildTrace();
+
+    /// <summary>The template's file <paramref name="name"/> for this script.</summary>
+    public Task<byte[]> FileAsync(string name, CancellationToken cancel) => Template.FileAsync(name, Script, _trace, cancel);
+
     /// <summary>An EFI executable as the image carries it: signed with the site key when there is one.</summary>
     public byte[] Signed(byte[] efi) => Signer == null ? efi : Signer.Sign(efi);
 

@@ -26,8 +26,28 @@ public interface IIpxeTemplate
     /// <summary>True when the template can hand out file <paramref name="name"/>.</summary>
     bool Has(string name);
 
-    /// <summary>The file <paramref name="name"/> (e.g. <c>ipxe.lkrn</c>), for a build whose script is <paramref name="script"/>.</summary>
-    Task<byte[]> FileAsync(string name, string script, CancellationToken cancel);
+    /// <summary>
+    /// The file <paramref name="name"/> (e.g. <c>ipxe.lkrn</c>), for a build whose script is
+    /// <paramref name="script"/>; <paramref name="trace"/> learns how a source template made it.
+    /// </summary>
+    Task<byte[]> FileAsync(string name, string script, BuildTrace trace, CancellationToken cancel);
+}
+
+/// <summary>
+/// How the template made the iPXE binaries of one build, for <c>X-Build</c>, the request log and
+/// <c>bootstrap_builds_total{method}</c>: <c>built</c> (binary template: nothing compiled),
+/// <c>patched</c> (the script written over a precompiled placeholder) or <c>make</c> (relinked).
+/// </summary>
+public sealed class BuildTrace
+{
+    private int _patched;
+    private int _made;
+
+    public void Patched() => Interlocked.Increment(ref _patched);
+
+    public void Made() => Interlocked.Increment(ref _made);
+
+    public string Method => Volatile.Read(ref _made) > 0 ? "make" : Volatile.Read(ref _patched) > 0 ? "patched" : "built";
 }
 
 /// <summary>
@@ -53,7 +73,7 @@ public sealed class BinaryTemplate : IIpxeTemplate
 
     public bool Has(string name) => _files.ContainsKey(name);
 
-    public Task<byte[]> FileAsync(string name, string script, CancellationToken cancel) =>
+    public Task<byte[]> FileAsync(string name, string script, BuildTrace trace, CancellationToken cancel) =>
         _files.TryGetValue(name, out var bytes)
             ? Task.FromResult(bytes)
             : throw new TemplateUnavailableException($"the iPXE template has no file '{name}': run setup/template.sh");

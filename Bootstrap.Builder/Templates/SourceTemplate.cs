@@ -2,21 +2,25 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Threading.Channels;
+using Bootstrap.Builder.Images.Zbin;
 using Bootstrap.Builder.Processes;
 using CliWrap;
 
 namespace Bootstrap.Builder.Templates;
 
 /// <summary>
-/// The source template (0-bootstrap's production mode): precompiled iPXE source trees in which
-/// each iPXE binary is relinked per script with <c>make TARGET EMBED=script</c>, so the script is
-/// compiled into iPXE itself. <c>setup/template.sh --source</c> writes it.
+/// The source template (0-bootstrap's production mode): iPXE built from source with the script
+/// compiled in. <c>setup/template.sh --source</c> writes it.
 /// </summary>
 /// <remarks>
-/// Concurrency without copying a tree per request: setup precompiles one tree and copies it into
-/// a pool of worker trees (one per concurrent build). A build takes a free tree, relinks in place
-/// (only <c>embedded.o</c> and the link step run) and gives the tree back; builds in different trees
-/// never share a file. Static boot-loader files (isolinux...) are served as in the binary template.
+/// Per request the script is written over the placeholder that setup compiled into each target
+/// (<see cref="EmbeddedScript"/>): an EFI file is the precompiled file with those bytes replaced;
+/// a BIOS <c>.lkrn</c> is its uncompressed link output patched and then packed again by
+/// <see cref="ZbinPacker"/> (iPXE's last build step), which costs one LZMA compression.
+/// <para>A script longer than the placeholder falls back to <c>make TARGET EMBED=script</c> in one of
+/// a pool of precompiled worker trees (one per concurrent build; a build relinks in place and gives
+/// the tree back, builds never share a tree). Static boot-loader files (isolinux...) are served as in
+/// the binary template.</para>
 /// </remarks>
 public sealed class SourceTemplate : IIpxeTemplate
 {
@@ -28,7 +32,12 @@ public sealed class SourceTemplate : IIpxeTemplate
         ["snponly.efi"] = "bin-x86_64-efi/snponly.efi",
     };
 
+    /// <summary>The name every embedded script has inside iPXE (make names it after the file).</summary>
+    public const string ScriptFileName = "bootstrap.ipxe";
+
     private readonly Dictionary<string, byte[]> _staticFiles;
+    private readonly IReadOnlyDictionary<string, PatchableBinary> _patchable;
+    private readonly int _placeholderLength;
     private readonly Channel<string> _freeTrees;
     private readonly string? _cert;
     private readonly string? _trust;
@@ -36,12 +45,15 @@ public sealed class SourceTemplate : IIpxeTemplate
     private readonly string _make;
 
     private SourceTemplate(string version, string hash, Dictionary<string, byte[]> staticFiles, IReadOnlyList<string> trees,
+        IReadOnlyDictionary<string, PatchableBinary> patchable, int placeholderLength,
         string? cert, string? trust, TimeSpan makeTimeout, string make)
     {
         _make = make;
         IpxeVersion = version;
         Hash = hash;
         _staticFiles = staticFiles;
+        _patchable = patchable;
+        _placeholderLength = placeholderLength;
         _cert = cert;
         _trust = trust;
         _makeTimeout = makeTimeout;
@@ -57,16 +69,33 @@ public sealed class SourceTemplate : IIpxeTemplate
     public string Hash { get; }
     public IReadOnlyList<string> Trees { get; }
 
+    /// <summary>The targets whose placeholder a request can patch (the others always run make).</summary>
+    public IEnumerable<string> Patchable => _patchable.Keys;
+
     public bool Has(string name) => _staticFiles.ContainsKey(name) || MakeTargets.ContainsKey(name);
 
-    public async Task<byte[]> FileAsync(string name, string script, CancellationToken cancel)
+    public async Task<byte[]> FileAsync(string name, string script, BuildTrace trace, CancellationToken cancel)
     {
         if (_staticFiles.TryGetValue(name, out var bytes))
             return bytes;
         if (!MakeTargets.TryGetValue(name, out var target))
             throw new TemplateUnavailableException($"the source template builds no '{name}'");
+        if (_patchable.TryGetValue(name, out var binary) && EmbeddedScript.Padded(script, _placeholderLength) is { } padded)
+        {
+            trace.Patched();
+            // Packing a .lkrn is one LZMA compression: off the caller's thread, so an ISO's two binaries overlap.
+            return binary.Zinfo == null ? binary.With(padded) : await Task.Run(() => binary.With(padded), cancel);
+        }
+        trace.Made();
+        return await MakeAsync(target, script, cancel);
+    }
+
+    private async Task<byte[]> MakeAsync(string target, string script, CancellationToken cancel)
+    {
         var tree = await _freeTrees.Reader.ReadAsync(cancel);
-        var scriptFile = Path.Combine(Path.GetTempPath(), $"bootstrap-embed-{Guid.NewGuid():N}.ipxe");
+        // One folder per build, the file always named alike: iPXE names the embedded image after it.
+        var scriptFolder = Directory.CreateTempSubdirectory("bootstrap-embed-").FullName;
+        var scriptFile = Path.Combine(scriptFolder, ScriptFileName);
         try
         {
             await File.WriteAllTextAsync(scriptFile, script, CancellationToken.None);
@@ -77,7 +106,7 @@ public sealed class SourceTemplate : IIpxeTemplate
         }
         finally
         {
-            File.Delete(scriptFile);
+            Directory.Delete(scriptFolder, recursive: true);
             _freeTrees.Writer.TryWrite(tree);
         }
     }
@@ -103,11 +132,55 @@ public sealed class SourceTemplate : IIpxeTemplate
         foreach (var tree in trees)
             if (!Directory.Exists(Path.Combine(tree, "src")))
                 throw new TemplateUnavailableException($"source tree {tree} is missing: run setup/template.sh --source");
+        var (patchable, placeholderLength) = LoadPatchable(folder, manifest);
         return new SourceTemplate(manifest.IpxeVersion, Convert.ToHexStringLower(SHA256.HashData(manifestBytes)),
-            BinaryTemplate.VerifiedFiles(folder, manifest.Files), trees, manifest.Cert, manifest.Trust,
+            BinaryTemplate.VerifiedFiles(folder, manifest.Files), trees, patchable, placeholderLength, manifest.Cert, manifest.Trust,
             TimeSpan.FromSeconds(manifest.MakeTimeoutSeconds > 0 ? manifest.MakeTimeoutSeconds : 300),
             string.IsNullOrEmpty(manifest.Make) ? "make" : manifest.Make);
     }
+
+    /// <summary>
+    /// The precompiled binaries and the placeholder, each checked against its sha256, and each
+    /// binary checked to hold the placeholder at its offset, so a patch never lands on code.
+    /// </summary>
+    private static (Dictionary<string, PatchableBinary>, int) LoadPatchable(string folder, Manifest manifest)
+    {
+        var patchable = new Dictionary<string, PatchableBinary>();
+        if (manifest.Placeholder == null || manifest.Patchable == null || manifest.PatchFiles == null)
+            return (patchable, 0);   // a template from before patching: every build runs make
+        var files = BinaryTemplate.VerifiedFiles(folder, manifest.PatchFiles);
+        byte[] File(string path) => files.TryGetValue(path, out var bytes)
+            ? bytes
+            : throw new TemplateUnavailableException($"{folder}/manifest.json names {path} without its sha256: run setup/template.sh --source");
+        var placeholder = File(manifest.Placeholder);
+        foreach (var (name, entry) in manifest.Patchable)
+        {
+            if (!MakeTargets.ContainsKey(name))
+                throw new TemplateUnavailableException($"{folder}/manifest.json: the source template builds no '{name}'");
+            var image = File(entry.Image);
+            if (entry.Offset < 0 || entry.Offset + placeholder.Length > image.Length ||
+                !image.AsSpan(entry.Offset, placeholder.Length).SequenceEqual(placeholder))
+                throw new TemplateUnavailableException($"{entry.Image} holds no placeholder at {entry.Offset}: run setup/template.sh --source");
+            patchable[name] = new PatchableBinary(image, entry.Offset, entry.Zinfo == null ? null : File(entry.Zinfo));
+        }
+        return (patchable, placeholder.Length);
+    }
+
+    /// <summary>A precompiled target with the placeholder at <see cref="Offset"/>; a BIOS one comes with its .zinfo.</summary>
+    private sealed record PatchableBinary(byte[] Image, int Offset, byte[]? Zinfo)
+    {
+        public byte[] With(byte[] script)
+        {
+            var image = (byte[])Image.Clone();
+            script.CopyTo(image, Offset);
+            return Zinfo == null ? image : ZbinPacker.Pack(image, Zinfo);
+        }
+    }
+
+    private sealed record PatchEntry(
+        [property: JsonPropertyName("image")] string Image,
+        [property: JsonPropertyName("offset")] int Offset,
+        [property: JsonPropertyName("zinfo")] string? Zinfo);
 
     private sealed record Manifest(
         [property: JsonPropertyName("ipxe-version")] string IpxeVersion,
@@ -116,5 +189,8 @@ public sealed class SourceTemplate : IIpxeTemplate
         [property: JsonPropertyName("trust")] string? Trust,
         [property: JsonPropertyName("make")] string? Make,
         [property: JsonPropertyName("make-timeout-seconds")] int MakeTimeoutSeconds,
-        [property: JsonPropertyName("files")] Dictionary<string, BinaryTemplate.ManifestFile> Files);
+        [property: JsonPropertyName("files")] Dictionary<string, BinaryTemplate.ManifestFile> Files,
+        [property: JsonPropertyName("placeholder")] string? Placeholder,
+        [property: JsonPropertyName("patchable")] Dictionary<string, PatchEntry>? Patchable,
+        [property: JsonPropertyName("patch-files")] Dictionary<string, BinaryTemplate.ManifestFile>? PatchFiles);
 }

@@ -52,7 +52,11 @@ builder.WebHost.ConfigureKestrel(kestrel =>
     kestrel.Limits.MaxRequestBodySize = 64 * 1024;   // the kernel upload raises its own limit to max-upload-bytes
     ConnectionLimits.Apply(kestrel, config);
     if (config.TlsServerCertificate is { } certificate)
-        kestrel.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate);
+        kestrel.ConfigureHttpsDefaults(https =>
+        {
+            https.ServerCertificate = certificate;
+            https.ServerCertificateChain = config.TlsCertificateChain;
+        });
 });
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(config.ShutdownTimeoutSeconds));
 

@@ -8,7 +8,7 @@
 #   manifest.json (versions and sha256 of every file).
 # Idempotent: when the manifest matches the files, it returns at once.
 #
-# setup/template.sh --source GIT_URL_OR_IPXE_TREE [--cert FILE] [--trust FILE] [--workers N]
+# setup/template.sh --source GIT_URL_OR_IPXE_TREE [--cert FILE] [--trust FILE] [--workers N] [--placeholder-bytes N]
 #   makes a source template instead (see setup/source-template.sh).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -19,7 +19,7 @@ dest=${IPXE_TEMPLATE_DIR:-$repo/ipxe-template}
 if [ "${1:-}" = "--source" ]; then
     exec "$here/source-template.sh" "${@:2}"
 elif [ $# -gt 0 ]; then
-    echo "usage: setup/template.sh [--source GIT_URL_OR_IPXE_TREE [--cert FILE] [--trust FILE] [--workers N]]" >&2
+    echo "usage: setup/template.sh [--source GIT_URL_OR_IPXE_TREE [--cert FILE] [--trust FILE] [--workers N] [--placeholder-bytes N]]" >&2
     exit 2
 fi
 

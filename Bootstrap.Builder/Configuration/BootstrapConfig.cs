@@ -52,6 +52,9 @@ public sealed record BootstrapConfig
     /// <summary>The loaded certificate with its key, when <c>https-port</c> is set (checked at load).</summary>
     [JsonIgnore] public System.Security.Cryptography.X509Certificates.X509Certificate2? TlsServerCertificate { get; init; }
 
+    /// <summary>The certificates after the first in <c>tls-certificate</c>, sent with it: iPXE cannot fetch a missing issuer.</summary>
+    [JsonIgnore] public System.Security.Cryptography.X509Certificates.X509Certificate2Collection TlsCertificateChain { get; init; } = [];
+
     /// <summary>The site's Secure Boot signing key (PEM, unencrypted); with <c>secure-boot-cert</c>, EFI files and kernels are served signed.</summary>
     [JsonPropertyName("secure-boot-key")] public string SecureBootKey { get; init; } = "";
 

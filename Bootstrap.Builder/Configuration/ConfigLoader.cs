@@ -94,10 +94,12 @@ public static partial class ConfigLoader
             TlsKey = ResolveIfSet(raw.TlsKey),
         };
         Validate(config);
-        return config with { SiteKey = LoadSiteKey(config), TlsServerCertificate = LoadTlsCertificate(config) };
+        var tls = LoadTlsCertificate(config);
+        return config with { SiteKey = LoadSiteKey(config), TlsServerCertificate = tls?.Leaf, TlsCertificateChain = tls?.Chain ?? [] };
     }
 
-    private static System.Security.Cryptography.X509Certificates.X509Certificate2? LoadTlsCertificate(BootstrapConfig c)
+    private static (System.Security.Cryptography.X509Certificates.X509Certificate2 Leaf,
+        System.Security.Cryptography.X509Certificates.X509Certificate2Collection Chain)? LoadTlsCertificate(BootstrapConfig c)
     {
         if (c.HttpsPort == 0)
             return null;
@@ -107,7 +109,10 @@ public static partial class ConfigLoader
             throw new ConfigException($"config key '{(c.TlsCertificate.Length == 0 ? "tls-certificate" : "tls-key")}': https-port needs tls-certificate and tls-key (PEM files; setup/test-ca.sh makes a test pair)");
         try
         {
-            return System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(c.TlsCertificate, c.TlsKey);
+            var leaf = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(c.TlsCertificate, c.TlsKey);
+            var all = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+            all.ImportFromPemFile(c.TlsCertificate);
+            return (leaf, new System.Security.Cryptography.X509Certificates.X509Certificate2Collection(all.Skip(1).ToArray()));
         }
         catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
         {

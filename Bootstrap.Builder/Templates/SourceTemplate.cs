@@ -41,13 +41,15 @@ public sealed class SourceTemplate : IIpxeTemplate
     private readonly Channel<string> _freeTrees;
     private readonly string? _cert;
     private readonly string? _trust;
+    private readonly long? _sourceDateEpoch;
     private readonly TimeSpan _makeTimeout;
     private readonly string _make;
 
     private SourceTemplate(string version, string hash, Dictionary<string, byte[]> staticFiles, IReadOnlyList<string> trees,
         IReadOnlyDictionary<string, PatchableBinary> patchable, int placeholderLength,
-        string? cert, string? trust, TimeSpan makeTimeout, string make)
+        string? cert, string? trust, long? sourceDateEpoch, TimeSpan makeTimeout, string make)
     {
+        _sourceDateEpoch = sourceDateEpoch;
         _make = make;
         IpxeVersion = version;
         Hash = hash;
@@ -100,7 +102,7 @@ public sealed class SourceTemplate : IIpxeTemplate
         {
             await File.WriteAllTextAsync(scriptFile, script, CancellationToken.None);
             await Cli.Wrap(_make)
-                .WithArguments(MakeArguments(Path.Combine(tree, "src"), target, scriptFile, _cert, _trust))
+                .WithArguments(MakeArguments(Path.Combine(tree, "src"), target, scriptFile, _cert, _trust, _sourceDateEpoch))
                 .RunAsync(_makeTimeout, cancel: cancel);
             return await File.ReadAllBytesAsync(Path.Combine(tree, "src", target), CancellationToken.None);
         }
@@ -111,14 +113,20 @@ public sealed class SourceTemplate : IIpxeTemplate
         }
     }
 
-    /// <summary>The make invocation for one relink: <c>make -C SRC TARGET EMBED=FILE NO_WERROR=1 [CERT=..] [TRUST=..]</c>.</summary>
-    public static IReadOnlyList<string> MakeArguments(string sourceDir, string target, string scriptFile, string? cert, string? trust)
+    /// <summary>
+    /// The make invocation for one relink: <c>make -C SRC TARGET EMBED=FILE NO_WERROR=1 [CERT=..] [TRUST=..]
+    /// [SOURCE_DATE_EPOCH=..]</c> (the precompile's build time, which iPXE stamps into EFI binaries).
+    /// </summary>
+    public static IReadOnlyList<string> MakeArguments(string sourceDir, string target, string scriptFile, string? cert, string? trust,
+        long? sourceDateEpoch = null)
     {
         var args = new List<string> { "-C", sourceDir, target, $"EMBED={scriptFile}", "NO_WERROR=1" };
         if (cert != null)
             args.Add($"CERT={cert}");
         if (trust != null)
             args.Add($"TRUST={trust}");
+        if (sourceDateEpoch != null)
+            args.Add($"SOURCE_DATE_EPOCH={sourceDateEpoch}");
         return args;
     }
 
@@ -134,7 +142,7 @@ public sealed class SourceTemplate : IIpxeTemplate
                 throw new TemplateUnavailableException($"source tree {tree} is missing: run setup/template.sh --source");
         var (patchable, placeholderLength) = LoadPatchable(folder, manifest);
         return new SourceTemplate(manifest.IpxeVersion, Convert.ToHexStringLower(SHA256.HashData(manifestBytes)),
-            BinaryTemplate.VerifiedFiles(folder, manifest.Files), trees, patchable, placeholderLength, manifest.Cert, manifest.Trust,
+            BinaryTemplate.VerifiedFiles(folder, manifest.Files), trees, patchable, placeholderLength, manifest.Cert, manifest.Trust, manifest.SourceDateEpoch,
             TimeSpan.FromSeconds(manifest.MakeTimeoutSeconds > 0 ? manifest.MakeTimeoutSeconds : 300),
             string.IsNullOrEmpty(manifest.Make) ? "make" : manifest.Make);
     }
@@ -189,6 +197,7 @@ public sealed class SourceTemplate : IIpxeTemplate
         [property: JsonPropertyName("trust")] string? Trust,
         [property: JsonPropertyName("make")] string? Make,
         [property: JsonPropertyName("make-timeout-seconds")] int MakeTimeoutSeconds,
+        [property: JsonPropertyName("source-date-epoch")] long? SourceDateEpoch,
         [property: JsonPropertyName("files")] Dictionary<string, BinaryTemplate.ManifestFile> Files,
         [property: JsonPropertyName("placeholder")] string? Placeholder,
         [property: JsonPropertyName("patchable")] Dictionary<string, PatchEntry>? Patchable,

@@ -87,7 +87,8 @@ public sealed class CommandTests
     {
         Assert.Equal(["-C", "/t/src", "bin/ipxe.lkrn", "EMBED=/tmp/s.ipxe", "NO_WERROR=1"],
             SourceTemplate.MakeArguments("/t/src", "bin/ipxe.lkrn", "/tmp/s.ipxe", null, null));
-        Assert.Equal(["-C", "/t/src", "bin-x86_64-efi/ipxe.efi", "EMBED=/tmp/s.ipxe", "NO_WERROR=1", "CERT=/ca.pem", "TRUST=/ca.pem"],
-            SourceTemplate.MakeArguments("/t/src", "bin-x86_64-efi/ipxe.efi", "/tmp/s.ipxe", "/ca.pem", "/ca.pem"));
+        Assert.Equal(["-C", "/t/src", "bin-x86_64-efi/ipxe.efi", "EMBED=/tmp/s.ipxe", "NO_WERROR=1", "CERT=/ca.pem", "TRUST=/ca.pem",
+                      "SOURCE_DATE_EPOCH=1795400000"],
+            SourceTemplate.MakeArguments("/t/src", "bin-x86_64-efi/ipxe.efi", "/tmp/s.ipxe", "/ca.pem", "/ca.pem", 1795400000));
     }
 }

@@ -15,7 +15,7 @@ public sealed class HttpsTests : IDisposable
 {
     private readonly TestSite _site;
     private readonly string _tls;
-    private readonly int _httpsPort = FreePort();
+    private readonly int _httpsPort = Tool.FreePort();
 
     public HttpsTests()
     {
@@ -34,13 +34,6 @@ public sealed class HttpsTests : IDisposable
     {
         _site.Dispose();
         Directory.Delete(_tls, recursive: true);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>A client that trusts only the test CA (as iPXE built with --trust ca.pem does).</summary>

@@ -30,6 +30,14 @@ public static class Tool
         return File.ReadAllBytes(output);
     }
 
+    /// <summary>A TCP port free on 127.0.0.1 now (for a listener the test starts next).</summary>
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     public static string TempFile(byte[] bytes, string extension = ".img")
     {
         var path = Path.Combine(Path.GetTempPath(), $"bootstrap-test-{Guid.NewGuid():N}{extension}");

@@ -3,7 +3,8 @@
 #   cold and cached latency per image target, requests/s of /ipxe/prod/1234 and of a cached /iso
 #   (wrk, 64 connections), the rate of /ipxe/prod/1234 as a ratio of a constant-string Kestrel app
 #   serving the same bytes (bench/ConstantApp; lines "ratio c16 0.83" and "ratio c64 0.80"), and
-#   the service's peak RSS, then what Secure Boot costs (bench/secure-boot.sh). Everything stays
+#   the service's peak RSS, then what Secure Boot costs (bench/secure-boot.sh) and, with
+#   IPXE_SOURCE_TREE set, what a source template costs (bench/source-template.sh). Everything stays
 #   on 127.0.0.1. The service runs on its defaults (the per-request log on, written to a file as
 #   under the journal).
 # Usage: bench/run.sh [seconds per wrk run, default 10]
@@ -67,3 +68,6 @@ peak_rss
 
 echo "== Secure Boot (bench/secure-boot.sh: its own pair of services)"
 "$here/secure-boot.sh"
+
+echo "== source template (bench/source-template.sh: its own pair of services)"
+"$here/source-template.sh"

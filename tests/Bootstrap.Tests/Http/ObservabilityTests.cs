@@ -58,7 +58,7 @@ public sealed class ObservabilityTests : IDisposable
         Assert.Contains("""bootstrap_requests_total{family="iso",status="200"} 2""", lines);
         Assert.Contains("""bootstrap_requests_total{family="kernel",status="206"} 1""", lines);
         Assert.Contains("""bootstrap_requests_total{family="provision",status="404"} 1""", lines);
-        Assert.Contains("""bootstrap_builds_total{target="iso",template="binary"} 1""", lines);
+        Assert.Contains("""bootstrap_builds_total{method="built",target="iso",template="binary"} 1""", lines);
         Assert.Contains("""bootstrap_build_duration_seconds_count{target="iso"} 1""", lines);
         Assert.Contains("""bootstrap_build_duration_seconds_bucket{target="iso",le="+Inf"} 1""", lines);
         Assert.Contains("bootstrap_cache_misses_total 1", lines);

@@ -8,11 +8,16 @@ namespace Bootstrap.Tests.Source;
 /// A source template whose "make" is a small shell script, for the service-side paths (worker
 /// pool, failure and timeout answers) only: it writes "BUILT:" and the embedded script as the
 /// target, fails when the script says FAIL, hangs when it says HANG, and fails if two builds ever
-/// share a tree at once.
+/// share a tree at once. With <c>patchableSnponly</c>, its snponly.efi is a precompiled stand-in
+/// (<see cref="EfiHead"/>, a <see cref="PlaceholderBytes"/>-byte placeholder, <see cref="EfiTail"/>) that requests patch.
 /// </summary>
 public static class FakeSourceTemplate
 {
-    public static string Create(string folder, int workers)
+    public const int PlaceholderBytes = 4096;
+    public const string EfiHead = "MZ fake snponly.efi head|";
+    public const string EfiTail = "|tail";
+
+    public static string Create(string folder, int workers, bool patchableSnponly = false)
     {
         Directory.CreateDirectory(folder);
         foreach (var name in new[] { "isolinux.bin", "ldlinux.c32", "isohdpfx.bin" })
@@ -35,7 +40,7 @@ public static class FakeSourceTemplate
         var trees = Enumerable.Range(0, workers).Select(i => $"source/tree-{i}").ToList();
         foreach (var tree in trees)
             Directory.CreateDirectory(Path.Combine(folder, tree, "src"));
-        File.WriteAllText(Path.Combine(folder, "manifest.json"), JsonSerializer.Serialize(new Dictionary<string, object?>
+        var manifest = new Dictionary<string, object?>
         {
             ["kind"] = "source",
             ["ipxe-version"] = "fake",
@@ -43,8 +48,22 @@ public static class FakeSourceTemplate
             ["make"] = make,
             ["make-timeout-seconds"] = 3,
             ["files"] = new[] { "isolinux.bin", "ldlinux.c32", "isohdpfx.bin" }.ToDictionary(n => n,
-                n => new { sha256 = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(folder, n)))) }),
-        }));
+                n => new { sha256 = Sha256(Path.Combine(folder, n)) }),
+        };
+        if (patchableSnponly)
+        {
+            Directory.CreateDirectory(Path.Combine(folder, "source", "patch"));
+            var placeholder = "#!ipxe\n" + new string('#', PlaceholderBytes - 8) + "\n";
+            File.WriteAllText(Path.Combine(folder, "source", "patch", "bootstrap.ipxe"), placeholder);
+            File.WriteAllText(Path.Combine(folder, "source", "patch", "snponly.efi"), EfiHead + placeholder + EfiTail);
+            manifest["placeholder"] = "source/patch/bootstrap.ipxe";
+            manifest["patchable"] = new Dictionary<string, object> { ["snponly.efi"] = new { image = "source/patch/snponly.efi", offset = EfiHead.Length } };
+            manifest["patch-files"] = new[] { "bootstrap.ipxe", "snponly.efi" }.ToDictionary(n => "source/patch/" + n,
+                n => new { sha256 = Sha256(Path.Combine(folder, "source", "patch", n)) });
+        }
+        File.WriteAllText(Path.Combine(folder, "manifest.json"), JsonSerializer.Serialize(manifest));
         return folder;
     }
+
+    private static string Sha256(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
 }

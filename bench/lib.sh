@@ -21,6 +21,12 @@ dll="$repo/Bootstrap.Api/bin/Release/net10.0/Bootstrap.Api.dll"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
+# Waits until the service at URL answers /healthz; shows LOG and fails when it does not start.
+await_health() {
+    for _ in $(seq 100); do curl -fs -o /dev/null "$1/healthz" && return 0; sleep 0.2; done
+    echo "bench: the service did not start:" >&2; cat "$2" >&2; return 1
+}
+
 # Starts the service (extra arguments go to it); the request log goes to a file, as under the journal.
 start_service() {
     local port
@@ -28,8 +34,22 @@ start_service() {
     dotnet "$dll" --config "$site/config.json" --urls "http://127.0.0.1:$port" "$@" >"$site/service.log" 2>&1 &
     pid=$!
     base="http://127.0.0.1:$port"
-    for _ in $(seq 100); do curl -fs -o /dev/null "$base/healthz" && return 0; sleep 0.2; done
-    echo "bench: the service did not start:" >&2; cat "$site/service.log" >&2; return 1
+    await_health "$base" "$site/service.log"
 }
+
+# Starts a second service on CONFIG beside the first, for a bench's reference; sets $second and $second_pid.
+start_second_service() {
+    local port
+    port=$(free_port)
+    dotnet "$dll" --config "$1" --urls "http://127.0.0.1:$port" >"$site/second.log" 2>&1 &
+    second_pid=$!
+    trap 'kill "$pid" "$second_pid" 2>/dev/null || true; rm -rf "$site"' EXIT
+    second="http://127.0.0.1:$port"
+    await_health "$second" "$site/second.log"
+}
+
+# One request's time in ms (one line), and the median of the numbers on stdin.
+ms() { curl -fs -o /dev/null -w '%{time_total}' "$1" | awk '{printf "%.1f\n", $1*1000}'; }
+median() { sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 
 peak_rss() { awk '/VmHWM/ {printf "peak RSS %.0f MiB\n", $2/1024}' "/proc/$pid/status"; }

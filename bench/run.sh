@@ -14,7 +14,6 @@ seconds=${1:-10}
 start_service
 curl -fs -o /dev/null "$base/ipxe/prod/1"   # first request pays start-up JIT; not measured
 
-ms() { curl -fs -o /dev/null -w '%{time_total}' "$1" | awk '{printf "%.1f", $1*1000}'; }
 echo "== latency per target (ms): cold = first build of a new farm id, cached = median of 20 repeats"
 printf '%-8s %8s %8s %10s\n' target cold cached bytes
 farm=100
@@ -22,7 +21,7 @@ for target in iso usb uefimg debug uefi snponly iso-sb usb-sb; do
     farm=$((farm + 1))
     url="$base/$target/prod/$farm"
     cold=$(ms "$url")
-    cached=$(for _ in $(seq 20); do ms "$url"; echo; done | sort -n | sed -n 10p)
+    cached=$(for _ in $(seq 20); do ms "$url"; done | median)
     bytes=$(curl -fs "$url" | wc -c)
     printf '%-8s %8s %8s %10s\n' "$target" "$cold" "$cached" "$bytes"
 done

@@ -21,16 +21,9 @@ json.dump(c, open(f"{site}/config-signed.json", "w"))
 PY
 start_service
 plain=$base
-port=$(free_port)
-dotnet "$dll" --config "$site/config-signed.json" --urls "http://127.0.0.1:$port" >"$site/signed.log" 2>&1 &
-signed_pid=$!
-trap 'kill "$pid" "$signed_pid" 2>/dev/null || true; rm -rf "$site"' EXIT
-signed="http://127.0.0.1:$port"
-for _ in $(seq 100); do curl -fs -o /dev/null "$signed/healthz" && break; sleep 0.2; done
+start_second_service "$site/config-signed.json"
+signed=$second
 curl -fs -o /dev/null "$plain/uefi/prod/1"; curl -fs -o /dev/null "$signed/uefi/prod/1"; curl -fs -o /dev/null "$plain/iso-sb/prod/1"   # JIT
-
-ms() { curl -fs -o /dev/null -w '%{time_total}' "$1" | awk '{printf "%.1f\n", $1*1000}'; }
-median() { sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 
 echo "== cold builds (ms, median of 15 new farm ids)"
 for i in $(seq 15); do ms "$plain/iso-sb/prod/$((3000 + i))"; done | median | xargs printf 'iso-sb            %8s\n'

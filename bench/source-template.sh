@@ -38,16 +38,10 @@ json.dump(c, open(f"{site}/config-make.json", "w"))
 PY
 start_service
 patched=$base
-port=$(free_port)
-dotnet "$dll" --config "$site/config-make.json" --urls "http://127.0.0.1:$port" >"$site/make.log" 2>&1 &
-make_pid=$!
-trap 'kill "$pid" "$make_pid" 2>/dev/null || true; rm -rf "$site"' EXIT
-made="http://127.0.0.1:$port"
-for _ in $(seq 100); do curl -fs -o /dev/null "$made/healthz" && break; sleep 0.2; done
+start_second_service "$site/config-make.json"
+made=$second
 for t in uefi krn iso; do curl -fs -o /dev/null "$patched/$t/prod/1"; curl -fs -o /dev/null "$made/$t/prod/1"; done   # JIT, first make
 
-ms() { curl -fs -o /dev/null -w '%{time_total}' "$1" | awk '{printf "%.1f\n", $1*1000}'; }
-median() { sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 build_of() { curl -fs -o /dev/null -D - "$1" | tr -d '\r' | awk -F': ' 'tolower($1)=="x-build" {print $2}'; }
 
 echo "== source template, one request at a time (ms)"

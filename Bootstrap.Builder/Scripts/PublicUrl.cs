@@ -22,15 +22,16 @@ public static partial class PublicUrl
     {
         if (baseHost.Length > 0)
             return (baseHost.TrimEnd('/'), null);
-        if (string.IsNullOrEmpty(host) || !HostHeader().IsMatch(host))
+        var hostHeader = HostHeader().Match(host ?? "");
+        if (!hostHeader.Success)
             return (null, "the Host header is missing or is not a host name; set base-host in config.json");
         if (httpsPort > 0 && forwardedProto == null)
-            return ($"https://{HostHeader().Match(host).Groups[1].Value}:{httpsPort}", null);
+            return ($"https://{hostHeader.Groups[1].Value}:{httpsPort}", null);
         var scheme = forwardedProto?.ToLowerInvariant() switch
         {
             "http" => "http",
             "https" => "https",
-            _ => host.Contains("unsecure", StringComparison.OrdinalIgnoreCase) ? "http" : "https",
+            _ => host!.Contains("unsecure", StringComparison.OrdinalIgnoreCase) ? "http" : "https",
         };
         return ($"{scheme}://{host}", null);
     }

@@ -71,9 +71,6 @@ public sealed class SourceTemplate : IIpxeTemplate
     public string Hash { get; }
     public IReadOnlyList<string> Trees { get; }
 
-    /// <summary>The targets whose placeholder a request can patch (the others always run make).</summary>
-    public IEnumerable<string> Patchable => _patchable.Keys;
-
     public bool Has(string name) => _staticFiles.ContainsKey(name) || MakeTargets.ContainsKey(name);
 
     public async Task<byte[]> FileAsync(string name, string script, BuildTrace trace, CancellationToken cancel)
@@ -157,19 +154,19 @@ public sealed class SourceTemplate : IIpxeTemplate
         if (manifest.Placeholder == null || manifest.Patchable == null || manifest.PatchFiles == null)
             return (patchable, 0);   // a template from before patching: every build runs make
         var files = BinaryTemplate.VerifiedFiles(folder, manifest.PatchFiles);
-        byte[] File(string path) => files.TryGetValue(path, out var bytes)
+        byte[] PatchFile(string path) => files.TryGetValue(path, out var bytes)
             ? bytes
             : throw new TemplateUnavailableException($"{folder}/manifest.json names {path} without its sha256: run setup/template.sh --source");
-        var placeholder = File(manifest.Placeholder);
+        var placeholder = PatchFile(manifest.Placeholder);
         foreach (var (name, entry) in manifest.Patchable)
         {
             if (!MakeTargets.ContainsKey(name))
                 throw new TemplateUnavailableException($"{folder}/manifest.json: the source template builds no '{name}'");
-            var image = File(entry.Image);
+            var image = PatchFile(entry.Image);
             if (entry.Offset < 0 || entry.Offset + placeholder.Length > image.Length ||
                 !image.AsSpan(entry.Offset, placeholder.Length).SequenceEqual(placeholder))
                 throw new TemplateUnavailableException($"{entry.Image} holds no placeholder at {entry.Offset}: run setup/template.sh --source");
-            patchable[name] = new PatchableBinary(image, entry.Offset, entry.Zinfo == null ? null : File(entry.Zinfo));
+            patchable[name] = new PatchableBinary(image, entry.Offset, entry.Zinfo == null ? null : PatchFile(entry.Zinfo));
         }
         return (patchable, placeholder.Length);
     }

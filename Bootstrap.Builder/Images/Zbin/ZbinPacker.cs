@@ -153,8 +153,6 @@ public static class ZbinPacker
     // zbin's align(): rounds up to a power of two; an alignment of 0 gives 0, as zbin's does.
     private static int Align(int value, uint alignment) => (int)(((uint)value + alignment - 1) & ~(alignment - 1));
 
-    private static long Align(long value, uint alignment) => (value + alignment - 1) & ~((long)alignment - 1);
-
     private static void CheckInput(byte[] input, uint offset, uint length, string type)
     {
         if ((long)offset + length > input.Length)

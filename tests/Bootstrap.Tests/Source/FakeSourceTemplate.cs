@@ -17,7 +17,16 @@ public static class FakeSourceTemplate
     public const string EfiHead = "MZ fake snponly.efi head|";
     public const string EfiTail = "|tail";
 
-    public static string Create(string folder, int workers, bool patchableSnponly = false)
+    /// <summary>A test site whose ipxe-template is such a fake, and whose prod network has a kernel.</summary>
+    public static TestSite Site(int workers, bool patchableSnponly = false)
+    {
+        var site = new TestSite(c => c["ipxe-template"] = "source-template");
+        Create(Path.Combine(site.Root, "source-template"), workers, patchableSnponly);
+        site.AddProdKernel();
+        return site;
+    }
+
+    private static void Create(string folder, int workers, bool patchableSnponly)
     {
         Directory.CreateDirectory(folder);
         foreach (var name in new[] { "isolinux.bin", "ldlinux.c32", "isohdpfx.bin" })
@@ -62,7 +71,6 @@ public static class FakeSourceTemplate
                 n => new { sha256 = Sha256(Path.Combine(folder, "source", "patch", n)) });
         }
         File.WriteAllText(Path.Combine(folder, "manifest.json"), JsonSerializer.Serialize(manifest));
-        return folder;
     }
 
     private static string Sha256(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));

@@ -17,9 +17,7 @@ public sealed class PatchedSourceTemplateTests : IDisposable
 
     public PatchedSourceTemplateTests()
     {
-        _site = new TestSite(c => c["ipxe-template"] = "source-template");
-        FakeSourceTemplate.Create(Template, workers: 1, patchableSnponly: true);
-        _site.AddProdKernel();
+        _site = FakeSourceTemplate.Site(workers: 1, patchableSnponly: true);
     }
 
     public void Dispose() => _site.Dispose();

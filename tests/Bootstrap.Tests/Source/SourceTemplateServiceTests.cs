@@ -12,9 +12,7 @@ public sealed class SourceTemplateServiceTests : IDisposable
 
     public SourceTemplateServiceTests()
     {
-        _site = new TestSite(c => c["ipxe-template"] = "source-template");
-        FakeSourceTemplate.Create(Path.Combine(_site.Root, "source-template"), workers: 2);
-        _site.AddProdKernel();
+        _site = FakeSourceTemplate.Site(workers: 2);
     }
 
     public void Dispose() => _site.Dispose();

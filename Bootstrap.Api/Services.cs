@@ -32,7 +32,7 @@ public static class Services
             var log = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Bootstrap.Machines");
             return new MachineDirectory(sp.GetRequiredService<MachineStore>(), config.MaxPendingMachines, warning => log.LogWarning("{Warning}", warning));
         });
-        services.AddSingleton(new TemplateStore(config.IpxeTemplate));
+        services.AddSingleton(_ => new TemplateStore(config.IpxeTemplate));   // a factory, so the container disposes it (and its helpers)
         services.AddSingleton(sp => new ArtifactCache(
             config.CacheMemoryBytes,
             config.CacheDiskBytes > 0

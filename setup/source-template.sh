@@ -3,7 +3,8 @@
 # source with the script compiled in. Each target is precompiled once with an 8 KiB placeholder
 # script (Bootstrap.Builder/Templates/EmbeddedScript.cs says why that size); per request the service
 # writes the script over the placeholder: EFI files directly, the BIOS .lkrn in its uncompressed
-# link output (bin/ipxe.lkrn.bin) before packing it again as iPXE's zbin does. The precompiled tree
+# link output (bin/ipxe.lkrn.bin) before packing it again as iPXE's zbin does, where our lzma-resume
+# helper compresses only what follows the script. The precompiled tree
 # is also copied into a pool of worker trees (one per concurrent build) where the service still runs
 # `make TARGET EMBED=script` for a script longer than the placeholder.
 #
@@ -45,6 +46,7 @@ targets=(bin/ipxe.lkrn bin-x86_64-efi/ipxe.efi bin-x86_64-efi/snponly.efi)
 lkrn_parts=(bin/ipxe.lkrn.bin bin/ipxe.lkrn.zinfo)
 static=(isolinux.bin ldlinux.c32 isohdpfx.bin)
 identity=$(printf '%s\n' "$source_arg" "$cert" "$trust" "$workers" "${targets[@]}" "$placeholder_size" \
+    "$(sha256sum < "$repo/Bootstrap.Builder/Images/Zbin/lzma-resume.c")" \
     "$( [ -n "$cert" ] && sha256sum "$cert" )" "$( [ -n "$trust" ] && sha256sum "$trust" )" | sha256sum | cut -d' ' -f1)
 
 if [ -f "$dest/manifest.json" ] && python3 - "$dest/manifest.json" "$identity" <<'PY'
@@ -103,6 +105,8 @@ cp "$tree0/src/bin-x86_64-efi/snponly.efi" "$patch/snponly.efi"
 # Patching the .lkrn is only exact when packing its link output is all that makes it (no later step).
 "$tree0/src/util/zbin32" "$patch/ipxe.lkrn.bin" "$patch/ipxe.lkrn.zinfo" | cmp -s - "$tree0/src/bin/ipxe.lkrn" ||
     { echo "source-template: bin/ipxe.lkrn is not just zbin of bin/ipxe.lkrn.bin in this tree" >&2; exit 1; }
+# The helper that repacks the .lkrn compressing only what follows the script (ResumableLzma.cs).
+build_lzma_resume "$repo" "$patch/lzma-resume"
 worker_list=("source/tree-0")
 for i in $(seq 1 $((workers - 1))); do
     cp -a "$tree0" "$dest/source.new/tree-$i"
@@ -142,6 +146,7 @@ print(json.dumps({
     "files": {f: {"sha256": sha(os.path.join(dest, f))} for f in static},
     "placeholder": "source/patch/bootstrap.ipxe",
     "patchable": patchable,
+    "lzma-resume": "source/patch/lzma-resume",
     "patch-files": {"source/patch/" + f: {"sha256": sha(os.path.join(patch, f))} for f in sorted(os.listdir(patch))},
 }, indent=2))
 PY

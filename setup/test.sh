@@ -2,7 +2,7 @@
 # Sets up everything the tests need and runs all of them:
 #   Debian packages (QEMU, OVMF, socat, the oracles xorriso, isoinfo, mtools, fsck.fat, fdisk, binutils,
 #   and Chromium for the browser tests),
-#   the iPXE template (setup/template.sh), a real Debian kernel for the boot tests (.cache/vmlinuz),
+#   the iPXE template (setup/template.sh), the lzma-resume helper (.cache/lzma-resume), a real Debian kernel for the boot tests (.cache/vmlinuz),
 #   the discovery OS (setup/discovery.sh into .cache/discovery),
 #   then the whole xunit suite. Extra arguments go to dotnet test (e.g. --filter Boot).
 set -euo pipefail
@@ -13,6 +13,8 @@ repo=$(dirname "$here")
 need_packages qemu-system-x86 ovmf socat xorriso genisoimage mtools dosfstools fdisk binutils python3 ca-certificates sbsigntool openssl \
     chromium fonts-dejavu-core
 "$here/template.sh"
+# The helper a source template repacks its .lkrn with (its tests compare it with liblzma's whole-input bytes).
+build_lzma_resume "$repo" "$repo/.cache/lzma-resume"
 
 # The boot tests boot a real kernel: Debian's, unpacked from its package (no system install).
 debian_kernel "$repo" >/dev/null

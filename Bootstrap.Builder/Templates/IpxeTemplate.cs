@@ -128,7 +128,7 @@ public sealed class BinaryTemplate : IIpxeTemplate
 /// Hands out the current template, loading it again when its manifest changes, so running
 /// <c>setup/template.sh</c> while the service runs takes effect without a restart.
 /// </summary>
-public sealed class TemplateStore(string folder)
+public sealed class TemplateStore(string folder) : IDisposable
 {
     private readonly Lock _lock = new();
     private (string Stamp, IIpxeTemplate Template)? _current;
@@ -146,10 +146,21 @@ public sealed class TemplateStore(string folder)
         {
             if (_current is { } c && c.Stamp == stamp)
                 return c.Template;
+            // A replaced template's helpers stop; a build still using it falls back to in-process work.
+            (_current?.Template as IDisposable)?.Dispose();
             _current = null;
             var template = BinaryTemplate.Load(folder);
             _current = (stamp, template);
             return template;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            (_current?.Template as IDisposable)?.Dispose();
+            _current = null;
         }
     }
 

@@ -22,7 +22,7 @@ namespace Bootstrap.Builder.Templates;
 /// the tree back, builds never share a tree). Static boot-loader files (isolinux...) are served as in
 /// the binary template.</para>
 /// </remarks>
-public sealed class SourceTemplate : IIpxeTemplate
+public sealed class SourceTemplate : IIpxeTemplate, IDisposable
 {
     /// <summary>Our file names → the make target that produces them.</summary>
     public static readonly IReadOnlyDictionary<string, string> MakeTargets = new Dictionary<string, string>
@@ -71,6 +71,12 @@ public sealed class SourceTemplate : IIpxeTemplate
     public string Hash { get; }
     public IReadOnlyList<string> Trees { get; }
 
+    public void Dispose()
+    {
+        foreach (var binary in _patchable.Values)
+            binary.Repacker?.Dispose();
+    }
+
     public bool Has(string name) => _staticFiles.ContainsKey(name) || MakeTargets.ContainsKey(name);
 
     public async Task<byte[]> FileAsync(string name, string script, BuildTrace trace, CancellationToken cancel)
@@ -82,8 +88,8 @@ public sealed class SourceTemplate : IIpxeTemplate
         if (_patchable.TryGetValue(name, out var binary) && EmbeddedScript.Padded(script, _placeholderLength) is { } padded)
         {
             trace.Patched();
-            // Packing a .lkrn is one LZMA compression: off the caller's thread, so an ISO's two binaries overlap.
-            return binary.Zinfo == null ? binary.With(padded) : await Task.Run(() => binary.With(padded), cancel);
+            // Packing a .lkrn is an LZMA compression: off the caller's thread, so an ISO's two binaries overlap.
+            return binary.Repacker == null ? binary.With(padded) : await Task.Run(() => binary.With(padded), cancel);
         }
         trace.Made();
         return await MakeAsync(target, script, cancel);
@@ -166,19 +172,25 @@ public sealed class SourceTemplate : IIpxeTemplate
             if (entry.Offset < 0 || entry.Offset + placeholder.Length > image.Length ||
                 !image.AsSpan(entry.Offset, placeholder.Length).SequenceEqual(placeholder))
                 throw new TemplateUnavailableException($"{entry.Image} holds no placeholder at {entry.Offset}: run setup/template.sh --source");
-            patchable[name] = new PatchableBinary(image, entry.Offset, entry.Zinfo == null ? null : PatchFile(entry.Zinfo));
+            var helper = manifest.LzmaResume != null && files.ContainsKey(manifest.LzmaResume) ? Path.Combine(folder, manifest.LzmaResume) : null;
+            var repacker = entry.Zinfo == null
+                ? null
+                : new LkrnRepacker(image, PatchFile(entry.Zinfo), entry.Offset, helper, workers: Environment.ProcessorCount);
+            patchable[name] = new PatchableBinary(image, entry.Offset, repacker);
         }
         return (patchable, placeholder.Length);
     }
 
-    /// <summary>A precompiled target with the placeholder at <see cref="Offset"/>; a BIOS one comes with its .zinfo.</summary>
-    private sealed record PatchableBinary(byte[] Image, int Offset, byte[]? Zinfo)
+    /// <summary>A precompiled target with the placeholder at <see cref="Offset"/>; a BIOS one is packed again by its <see cref="Repacker"/>.</summary>
+    private sealed record PatchableBinary(byte[] Image, int Offset, LkrnRepacker? Repacker)
     {
         public byte[] With(byte[] script)
         {
+            if (Repacker != null)
+                return Repacker.Pack(script);
             var image = (byte[])Image.Clone();
             script.CopyTo(image, Offset);
-            return Zinfo == null ? image : ZbinPacker.Pack(image, Zinfo);
+            return image;
         }
     }
 
@@ -198,5 +210,6 @@ public sealed class SourceTemplate : IIpxeTemplate
         [property: JsonPropertyName("files")] Dictionary<string, BinaryTemplate.ManifestFile> Files,
         [property: JsonPropertyName("placeholder")] string? Placeholder,
         [property: JsonPropertyName("patchable")] Dictionary<string, PatchEntry>? Patchable,
-        [property: JsonPropertyName("patch-files")] Dictionary<string, BinaryTemplate.ManifestFile>? PatchFiles);
+        [property: JsonPropertyName("patch-files")] Dictionary<string, BinaryTemplate.ManifestFile>? PatchFiles,
+        [property: JsonPropertyName("lzma-resume")] string? LzmaResume);
 }

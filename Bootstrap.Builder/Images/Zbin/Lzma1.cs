@@ -54,6 +54,13 @@ internal static unsafe partial class Lzma1
         return (int)written;
     }
 
+    /// <summary>The stream of <paramref name="input"/> with iPXE's options (<see cref="IpxePreset"/>, lc 2, lp 0, pb 0).</summary>
+    public static byte[] Encode(ReadOnlySpan<byte> input)
+    {
+        var output = new byte[input.Length + input.Length / 4 + 65536];   // above LZMA's worst case
+        return output[..Encode(input, output, IpxePreset, lc: 2, lp: 0, pb: 0)];
+    }
+
     /// <summary>iPXE's choice (util/zbin.c LZMA_PRESET): the default level, extreme.</summary>
     public const uint IpxePreset = 6 | PresetExtreme;
 }

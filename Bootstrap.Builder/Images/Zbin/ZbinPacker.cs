@@ -17,20 +17,27 @@ namespace Bootstrap.Builder.Images.Zbin;
 /// APP* the payload's at an offset counted from the payload's start.</item>
 /// <item><c>BASE _ base</c>: the link address (used only by ZREL, RISC-V's relocations: refused here).</item>
 /// </list>
-/// Run in-process so a patched script costs one compression and no process or temporary file.
+/// Run in-process so a patched script costs one compression, or with a <see cref="Compressor"/> the
+/// tail of one, and no temporary file.
 /// </summary>
 public static class ZbinPacker
 {
     private const int RecordSize = 16;
 
-    public static byte[] Pack(ReadOnlySpan<byte> image, ReadOnlySpan<byte> zinfo)
+    /// <summary>
+    /// Compresses one PACK record's filtered input as <see cref="Lzma1.Encode"/> would, or answers
+    /// null to leave it to <see cref="Lzma1"/> (see <see cref="ResumableLzma"/>).
+    /// </summary>
+    public delegate byte[]? Compressor(ReadOnlySpan<byte> filtered);
+
+    public static byte[] Pack(ReadOnlySpan<byte> image, ReadOnlySpan<byte> zinfo, Compressor? compressor = null)
     {
         if (zinfo.Length % RecordSize != 0)
             throw new InvalidDataException($".zinfo has {zinfo.Length} bytes, not a multiple of {RecordSize}");
         var input = image.ToArray();   // PACK filters its input in place, as zbin does
         var output = new byte[input.Length * 4];   // zbin's bound, filled with 0xff like zbin's
         output.AsSpan().Fill(0xff);
-        var state = new State();
+        var state = new State { Compressor = compressor };
         for (var at = 0; at < zinfo.Length; at += RecordSize)
             Apply(zinfo.Slice(at, RecordSize), input, output, state);
         return output.AsSpan(0, state.Length).ToArray();
@@ -40,6 +47,25 @@ public static class ZbinPacker
     {
         public int Length;
         public int HeaderLength;
+        public Compressor? Compressor;
+    }
+
+    /// <summary>Each PACK record's input after the BCJ filter, as <see cref="Pack"/> compresses it, with its offset in the image.</summary>
+    public static List<(int Start, byte[] Filtered)> FilteredPackInputs(ReadOnlySpan<byte> image, ReadOnlySpan<byte> zinfo)
+    {
+        var inputs = new List<(int, byte[])>();
+        for (var at = 0; at + RecordSize <= zinfo.Length; at += RecordSize)
+        {
+            var record = zinfo.Slice(at, RecordSize);
+            var start = BinaryPrimitives.ReadUInt32LittleEndian(record[4..]);
+            var length = BinaryPrimitives.ReadUInt32LittleEndian(record[8..]);
+            if (!record[..4].SequenceEqual("PACK"u8) || (long)start + length > image.Length)
+                continue;
+            var filtered = image.Slice((int)start, (int)length).ToArray();
+            BcjFilter(filtered);
+            inputs.Add(((int)start, filtered));
+        }
+        return inputs;
     }
 
     private static void Apply(ReadOnlySpan<byte> record, byte[] input, byte[] output, State state)
@@ -91,7 +117,15 @@ public static class ZbinPacker
         Reserve(output, lengthField, 4, "PACK");
         BcjFilter(data);
         var packedAt = lengthField + 4;
-        var packed = Lzma1.Encode(data, output.AsSpan(packedAt), Lzma1.IpxePreset, lc: 2, lp: 0, pb: 0);
+        int packed;
+        if (state.Compressor?.Invoke(data) is { } stream)
+        {
+            Reserve(output, packedAt, stream.Length, "PACK");
+            stream.CopyTo(output, packedAt);
+            packed = stream.Length;
+        }
+        else
+            packed = Lzma1.Encode(data, output.AsSpan(packedAt), Lzma1.IpxePreset, lc: 2, lp: 0, pb: 0);
         Reserve(output, packedAt + packed, 4, "PACK");
         // zbin's crc32_le: seed 0xffffffff and no final inversion, i.e. the complement of the standard CRC-32.
         var crc = ~Crc32.HashToUInt32(output.AsSpan(packedAt, packed));

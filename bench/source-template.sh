@@ -6,7 +6,7 @@
 # patch list removed, i.e. the service before patching, and what 0-bootstrap does minus its tree
 # copy). Per target: cold = a new farm id (median of 9 patched, 3 make), cached = median of 20
 # repeats; then 4 different /iso at once, and the .lkrn's packing step run by the tree's own zbin as
-# a process beside our in-process packer inside a cold /krn.
+# a process beside a whole cold /krn (our in-process zbin with the lzma-resume helper).
 set -euo pipefail
 if [ -z "${IPXE_SOURCE_TREE:-}" ]; then
     echo "source template: skipped (set IPXE_SOURCE_TREE to an iPXE tree to measure it)"
@@ -31,7 +31,7 @@ python3 - "$site" <<'PY'
 import json, sys
 site = sys.argv[1]
 c = json.load(open(f"{site}/config.json"))
-c.update({"ipxe-template": f"{site}/source-template", "max-concurrent-builds": 4})
+c.update({"ipxe-template": f"{site}/source-template", "max-concurrent-builds": 4, "api-token": "bench-token-0123456789"})
 json.dump(c, open(f"{site}/config.json", "w"))
 c.update({"ipxe-template": f"{site}/make-template", "cache-path": "cache-make", "bootstrap-db": "db/make.sqlite3"})
 json.dump(c, open(f"{site}/config-make.json", "w"))
@@ -41,6 +41,10 @@ patched=$base
 start_second_service "$site/config-make.json"
 made=$second
 for t in uefi krn iso; do curl -fs -o /dev/null "$patched/$t/prod/1"; curl -fs -o /dev/null "$made/$t/prod/1"; done   # JIT, first make
+lkrn_packing() { curl -fs -H "Authorization: Bearer bench-token-0123456789" "$patched/healthz" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin).get("checks", {}).get("lkrn-packing", "?"))'; }
+for _ in $(seq 50); do [ "$(lkrn_packing)" = lzma-resume ] && break; sleep 0.2; done
+echo "== .lkrn packing: $(lkrn_packing)"
 
 build_of() { curl -fs -o /dev/null -D - "$1" | tr -d '\r' | awk -F': ' 'tolower($1)=="x-build" {print $2}'; }
 
@@ -75,4 +79,4 @@ for _ in $(seq 9); do
     s=$(date +%s%N); "$tree0/util/zbin32" "$template/source/patch/ipxe.lkrn.bin" "$template/source/patch/ipxe.lkrn.zinfo" >/dev/null; e=$(date +%s%N)
     echo $(( (e - s) / 1000000 ))
 done | median | xargs printf "tree's zbin as a process    %8s\n"
-for i in $(seq 9); do ms "$patched/krn/prod/$((7000 + i))"; done | median | xargs printf 'cold /krn, in-process zbin  %8s  (the whole request)\n'
+for i in $(seq 9); do ms "$patched/krn/prod/$((7000 + i))"; done | median | xargs printf 'cold /krn, our zbin + lzma-resume %8s  (the whole request)\n'

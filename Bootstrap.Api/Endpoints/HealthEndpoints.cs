@@ -24,6 +24,8 @@ public static class HealthEndpoints
                 ["secure-boot-images"] = SecureBootStatus.Images(template),
                 ["secure-boot-signing"] = SecureBootStatus.Signing(config.SiteKey),
             };
+            if ((template as SourceTemplate)?.LkrnPacking is { } packing)
+                checks["lkrn-packing"] = packing;
             var healthy = checks["kernels"] == "ok" && checks["database"] == "ok";
             var status = healthy ? "ok" : "unhealthy";
             var code = healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;

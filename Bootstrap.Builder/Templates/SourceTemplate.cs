@@ -15,8 +15,8 @@ namespace Bootstrap.Builder.Templates;
 /// <remarks>
 /// Per request the script is written over the placeholder that setup compiled into each target
 /// (<see cref="EmbeddedScript"/>): an EFI file is the precompiled file with those bytes replaced;
-/// a BIOS <c>.lkrn</c> is its uncompressed link output patched and then packed again by
-/// <see cref="ZbinPacker"/> (iPXE's last build step), which costs one LZMA compression.
+/// a BIOS <c>.lkrn</c> is its uncompressed link output patched and then packed again (iPXE's last
+/// build step) by <see cref="LkrnRepacker"/>, which compresses only what follows the script.
 /// <para>A script longer than the placeholder falls back to <c>make TARGET EMBED=script</c> in one of
 /// a pool of precompiled worker trees (one per concurrent build; a build relinks in place and gives
 /// the tree back, builds never share a tree). Static boot-loader files (isolinux...) are served as in
@@ -70,6 +70,9 @@ public sealed class SourceTemplate : IIpxeTemplate, IDisposable
     public string IpxeVersion { get; }
     public string Hash { get; }
     public IReadOnlyList<string> Trees { get; }
+
+    /// <summary>For /healthz: how a patched .lkrn is packed again (<see cref="LkrnRepacker.Status"/>), or null without one.</summary>
+    public string? LkrnPacking => _patchable.Values.Select(b => b.Repacker?.Status).FirstOrDefault(s => s != null);
 
     public void Dispose()
     {

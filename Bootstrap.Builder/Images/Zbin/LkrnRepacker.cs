@@ -35,8 +35,8 @@ public sealed class LkrnRepacker : IDisposable
         _ = Task.Run(() => _unchanging.ForEach(u => _ = u.Stream.Value));   // warm, off the loading thread
     }
 
-    /// <summary>The helper, when there is one (for status reports).</summary>
-    public ResumableLzma? Resumable => _resumable;
+    /// <summary>For /healthz: how the script's PACK record is compressed.</summary>
+    public string Status => _resumable?.Status ?? "in-process (no lzma-resume helper in the template)";
 
     /// <summary>The packed .lkrn with <paramref name="script"/> (placeholder-sized) in place of the placeholder.</summary>
     public byte[] Pack(ReadOnlySpan<byte> script)

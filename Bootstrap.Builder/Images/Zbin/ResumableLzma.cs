@@ -60,11 +60,23 @@ public sealed class ResumableLzma : IDisposable
         };
         foreach (var argument in new[] { socket, workers.ToString(), $"0x{Lzma1.IpxePreset:x}", "2", "0", "0" })
             start.ArgumentList.Add(argument);
-        var process = Process.Start(start) ?? throw new InvalidOperationException($"{helper} did not start");
+        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         var resumable = new ResumableLzma(process, socketFolder, socket, prefix);
+        process.Exited += (_, _) => resumable.Stopped();
+        process.Start();
         _ = resumable.FeedAsync();
         return resumable;
     }
+
+    private void Stopped()
+    {
+        _ready = false;
+        if (!_disposed)
+            Failure = $"lzma-resume exited (exit code {_helper.ExitCode})";
+    }
+
+    /// <summary>For /healthz: whether requests are compressed by the helper, and if not why.</summary>
+    public string Status => Ready ? "lzma-resume" : Failure is { } failure ? $"in-process ({failure})" : "in-process until lzma-resume is ready";
 
     private async Task FeedAsync()
     {
@@ -78,7 +90,7 @@ public sealed class ResumableLzma : IDisposable
             await stdin.FlushAsync();   // stdin stays open: closing it is how the helper learns to stop
             var line = await _helper.StandardOutput.ReadLineAsync();
             if (line == "ready")
-                _ready = true;
+                _ready = !_helper.HasExited;
             else
                 Failure = $"lzma-resume exited before it was ready (exit code {(_helper.WaitForExit(1000) ? _helper.ExitCode : -1)})";
         }

@@ -1,3 +1,4 @@
+using Bootstrap.Builder.Storage.Database;
 using Bootstrap.Api.Http;
 using Bootstrap.Api.Observability;
 using Bootstrap.Builder.Caching;
@@ -20,10 +21,12 @@ public static class Services
         services.AddSingleton(config);
         services.AddSingleton(new BootScripts(config));
         services.AddSingleton(_ => new KernelStore(config.KernelPath, config.KernelNetPath));   // made by the container, so disposed with it
-        services.AddSingleton(new MachineStore(config.BootstrapDb));
-        services.AddSingleton(new Bootstrap.Builder.Catalogue.ImageCatalogue(config.BootstrapDb, config.ImagePath));
-        services.AddSingleton(new Bootstrap.Builder.Catalogue.MenuStore(config.BootstrapDb));
-        services.AddSingleton(new Bootstrap.Builder.Accounts.AccountStore(config.BootstrapDb));
+        var database = BootstrapDatabase.From(config);
+        services.AddSingleton(database);
+        services.AddSingleton(new MachineStore(database));
+        services.AddSingleton(new Bootstrap.Builder.Catalogue.ImageCatalogue(database, config.ImagePath));
+        services.AddSingleton(new Bootstrap.Builder.Catalogue.MenuStore(database));
+        services.AddSingleton(new Bootstrap.Builder.Accounts.AccountStore(database));
         services.AddSingleton<MenuLogin>();
         // Made at start (StartBootstrap), after the migrations: it loads every machine once.
         services.AddSingleton(sp =>
@@ -67,12 +70,12 @@ public static class Services
         var log = services.GetRequiredService<ILoggerFactory>().CreateLogger("Bootstrap");
         var config = services.GetRequiredService<BootstrapConfig>();
         foreach (var script in services.GetRequiredService<MachineStore>().Migrate())
-            log.LogInformation("database {Db}: migration {Script} applied", config.BootstrapDb, script);
+            log.LogInformation("database {Db}: migration {Script} applied", services.GetRequiredService<BootstrapDatabase>().Name, script);
         log.LogInformation("machines: {Count} known", services.GetRequiredService<MachineDirectory>().Count);
         services.GetRequiredService<PrometheusExporter>();
         services.GetRequiredService<BootstrapMetrics>().Observe(services.GetRequiredService<ArtifactCache>());
         log.LogInformation("config {File}: networks {Networks}, kernels {Kernels}, database {Db}",
-            config.SourceFile, string.Join(",", config.Runmodes.Keys), config.KernelPath, config.BootstrapDb);
+            config.SourceFile, string.Join(",", config.Runmodes.Keys), config.KernelPath, services.GetRequiredService<BootstrapDatabase>().Name);
         log.LogInformation("Secure Boot signing: {Signing}", Bootstrap.Builder.Signing.SecureBootStatus.Signing(config.SiteKey));
         try
         {

@@ -17,16 +17,16 @@ public sealed class CliStores(BootstrapConfig config) : IDisposable
 {
     public BootstrapConfig Config { get; } = config;
     public KernelStore Kernels { get; } = new(config.KernelPath, config.KernelNetPath);
-    public ImageCatalogue Images { get; } = new(config.BootstrapDb, config.ImagePath);
-    public MenuStore Menus { get; } = new(config.BootstrapDb);
-    public AccountStore Accounts { get; } = new(config.BootstrapDb);
+    public ImageCatalogue Images { get; } = new(Bootstrap.Builder.Storage.Database.BootstrapDatabase.From(config), config.ImagePath);
+    public MenuStore Menus { get; } = new(Bootstrap.Builder.Storage.Database.BootstrapDatabase.From(config));
+    public AccountStore Accounts { get; } = new(Bootstrap.Builder.Storage.Database.BootstrapDatabase.From(config));
 
     /// <summary>Runs one action and reports it: its message on stdout (0), or its refusal on stderr (1).</summary>
     public static async Task<int> Run(ParseResult parse, Func<CliStores, Task<Outcome>> action)
     {
         if (BootstrapCli.LoadConfig(parse) is not { } config)
             return BootstrapCli.Refused;
-        new MachineStore(config.BootstrapDb).Migrate();
+        new MachineStore(Bootstrap.Builder.Storage.Database.BootstrapDatabase.From(config)).Migrate();
         using var stores = new CliStores(config);
         var outcome = await action(stores);
         if (!outcome.Succeeded)
@@ -78,7 +78,7 @@ public static class CatalogueCli
         var delete = new Command("delete", "Delete a kernel no runmode, machine or profile boots") { deleteName };
         delete.SetAction((parse, _) => CliStores.Run(parse, async stores =>
         {
-            await using var machines = new MachineDirectory(new MachineStore(stores.Config.BootstrapDb), stores.Config.MaxPendingMachines, _ => { });
+            await using var machines = new MachineDirectory(new MachineStore(Bootstrap.Builder.Storage.Database.BootstrapDatabase.From(stores.Config)), stores.Config.MaxPendingMachines, _ => { });
             return AdminEndpoints.DeleteKernel(stores.Kernels, machines, NullLoggerFactory.Instance, parse.GetValue(deleteName)!);
         }));
 

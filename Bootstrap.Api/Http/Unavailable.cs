@@ -25,7 +25,7 @@ public static class Unavailable
                 log.LogError("{Problem}", e.Message);
                 await PlainText.Error(StatusCodes.Status503ServiceUnavailable, e.Message).ExecuteAsync(http);
             }
-            catch (SqliteException e) when (!http.Response.HasStarted)
+            catch (System.Data.Common.DbException e) when (!http.Response.HasStarted)
             {
                 log.LogError("provisioning database: {Problem}", e.Message);
                 http.Response.Headers.RetryAfter = "5";

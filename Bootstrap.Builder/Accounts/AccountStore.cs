@@ -4,14 +4,17 @@ using Dapper;
 namespace Bootstrap.Builder.Accounts;
 
 /// <summary>Users, organisations and groups in the database (migration 0007); each save replaces the record and its list in one transaction.</summary>
-public sealed class AccountStore(string databasePath)
+public sealed class AccountStore(BootstrapDatabase database)
 {
-    private readonly string _connectionString = Sqlite.ConnectionString(databasePath);
+    /// <summary>A store on the SQLite file <paramref name="databasePath"/>.</summary>
+    public AccountStore(string databasePath) : this(BootstrapDatabase.Sqlite(databasePath))
+    {
+    }
 
     /// <summary>Everything at once: a login needs the whole tree, and it is small.</summary>
     public async Task<AccountBook> LoadAsync()
     {
-        await using var db = Sqlite.Open(_connectionString);
+        await using var db = database.Open();
         var userOrgs = await Lists(db, "SELECT user_name AS owner, organization_id AS item FROM user_organizations ORDER BY position");
         var orgGroups = await Lists(db, "SELECT organization_id AS owner, group_id AS item FROM organization_groups ORDER BY position");
         var groupUsers = await Lists(db, "SELECT group_id AS owner, user_name AS item FROM group_users ORDER BY position");
@@ -47,7 +50,7 @@ public sealed class AccountStore(string databasePath)
 
     private async Task Save(string upsert, object record, string listTable, string ownerColumn, string itemColumn, string owner, IReadOnlyList<string> items)
     {
-        await using var db = Sqlite.Open(_connectionString);
+        await using var db = database.Open();
         await using var transaction = await db.BeginTransactionAsync();
         await db.ExecuteAsync(upsert, record, transaction);
         await db.ExecuteAsync($"DELETE FROM {listTable} WHERE {ownerColumn} = @owner", new { owner }, transaction);
@@ -67,7 +70,7 @@ public sealed class AccountStore(string databasePath)
 
     private async Task<bool> Delete(string table, string key, string value, params (string Table, string Column)[] references)
     {
-        await using var db = Sqlite.Open(_connectionString);
+        await using var db = database.Open();
         await using var transaction = await db.BeginTransactionAsync();
         foreach (var (referencing, column) in references)
             await db.ExecuteAsync($"DELETE FROM {referencing} WHERE {column} = @value", new { value }, transaction);
@@ -79,7 +82,7 @@ public sealed class AccountStore(string databasePath)
     /// <summary>The groups that offer a menu: a menu they use cannot be deleted.</summary>
     public async Task<IReadOnlyList<string>> GroupsUsingMenuAsync(string menu)
     {
-        await using var db = Sqlite.Open(_connectionString);
+        await using var db = database.Open();
         return (await db.QueryAsync<string>("SELECT id FROM boot_groups WHERE menu = @menu ORDER BY id", new { menu })).ToList();
     }
 }

@@ -19,15 +19,18 @@ public sealed class CatalogueException(CatalogueException.Kind kind, string mess
 /// they are hashed (never held in memory: ISOs are gigabytes) and are renamed into place, so a
 /// reader sees the whole old file or the whole new one. A golden image is frozen.
 /// </summary>
-public sealed class ImageCatalogue(string databasePath, string folder)
+public sealed class ImageCatalogue(BootstrapDatabase database, string folder)
 {
-    private readonly string _connectionString = Sqlite.ConnectionString(databasePath);
+    /// <summary>A catalogue on the SQLite file <paramref name="databasePath"/>.</summary>
+    public ImageCatalogue(string databasePath, string folder) : this(BootstrapDatabase.Sqlite(databasePath), folder)
+    {
+    }
 
     public string Folder => folder;
 
     public async Task<IReadOnlyList<CatalogueImage>> ListAsync()
     {
-        await using var db = Sqlite.Open(_connectionString);
+        await using var db = database.Open();
         var files = (await db.QueryAsync<FileRow>("SELECT image, file, size, sha256, updated FROM image_files ORDER BY image, file"))
             .GroupBy(f => f.image).ToDictionary(g => g.Key, g => g.Select(f => f.ToFile()).ToList());
         return (await db.QueryAsync<ImageRow>("SELECT name, type, title, kernel, initrds, iso, rootfs, args, state, updated FROM images ORDER BY name"))
@@ -36,7 +39,7 @@ public sealed class ImageCatalogue(string databasePath, string folder)
 
     public async Task<CatalogueImage?> GetAsync(string name)
     {
-        await using var db = Sqlite.Open(_connectionString);
+        await using var db = database.Open();
         var row = await db.QuerySingleOrDefaultAsync<ImageRow>(
             "SELECT name, type, title, kernel, initrds, iso, rootfs, args, state, updated FROM images WHERE name = @name", new { name });
         if (row == null)
@@ -50,7 +53,7 @@ public sealed class ImageCatalogue(string databasePath, string folder)
     {
         if (await GetAsync(image.Name) is { State: ImageState.Golden })
             throw Frozen(image.Name);
-        await using var db = Sqlite.Open(_connectionString);
+        await using var db = database.Open();
         await db.ExecuteAsync(
             """
             INSERT INTO images (name, type, title, kernel, initrds, iso, rootfs, args, state, updated)
@@ -96,7 +99,7 @@ public sealed class ImageCatalogue(string databasePath, string folder)
             }
         }, flushToDisk: true);
         var stored = new ImageFile(file, size, Convert.ToHexStringLower(hash.GetHashAndReset()), DateTimeOffset.UtcNow);
-        await using var db = Sqlite.Open(_connectionString);
+        await using var db = database.Open();
         await db.ExecuteAsync(
             """
             INSERT INTO image_files (image, file, size, sha256, updated) VALUES (@image, @file, @size, @sha256, @updated)
@@ -114,7 +117,7 @@ public sealed class ImageCatalogue(string databasePath, string folder)
         var missing = image.NamedFiles.Where(f => image.Files.All(stored => stored.Name != f)).ToList();
         if (missing.Count > 0)
             throw new CatalogueException(CatalogueException.Kind.Invalid, $"files: {string.Join(", ", missing)} not uploaded yet (PUT /api/images/{name}/<file>)");
-        await using var db = Sqlite.Open(_connectionString);
+        await using var db = database.Open();
         await db.ExecuteAsync("UPDATE images SET state = 'golden', updated = @now WHERE name = @name AND state = 'staging'",
             new { name, now = DateTimeOffset.UtcNow.ToString("O") });
         return (await GetAsync(name))!;
@@ -125,7 +128,7 @@ public sealed class ImageCatalogue(string databasePath, string folder)
     {
         if (ImageRules.NameProblem(name) != null)
             return false;
-        await using (var db = Sqlite.Open(_connectionString))
+        await using (var db = database.Open())
         {
             await using var tx = await db.BeginTransactionAsync();
             var gone = await db.ExecuteAsync("DELETE FROM images WHERE name = @name", new { name }, tx);
@@ -145,7 +148,7 @@ public sealed class ImageCatalogue(string databasePath, string folder)
     {
         if (ImageRules.NameProblem(name) != null || ImageRules.FileProblem(file) != null)
             return null;
-        await using var db = Sqlite.Open(_connectionString);
+        await using var db = database.Open();
         var row = await db.QuerySingleOrDefaultAsync<FileRow>(
             "SELECT image, file, size, sha256, updated FROM image_files WHERE image = @name AND file = @file", new { name, file });
         var path = Path.Combine(folder, name, file);

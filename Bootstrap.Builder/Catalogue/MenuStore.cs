@@ -5,25 +5,28 @@ using Dapper;
 namespace Bootstrap.Builder.Catalogue;
 
 /// <summary>Menus in the database (migration 0005); their entries as the JSON <see cref="MenuRules"/> checked.</summary>
-public sealed class MenuStore(string databasePath)
+public sealed class MenuStore(BootstrapDatabase database)
 {
-    private readonly string _connectionString = Sqlite.ConnectionString(databasePath);
+    /// <summary>A store on the SQLite file <paramref name="databasePath"/>.</summary>
+    public MenuStore(string databasePath) : this(BootstrapDatabase.Sqlite(databasePath))
+    {
+    }
 
     public async Task<IReadOnlyList<Menu>> ListAsync()
     {
-        await using var db = Sqlite.Open(_connectionString);
+        await using var db = database.Open();
         return (await db.QueryAsync<Row>("SELECT name, title, timeout, default_entry, entries, updated FROM menus ORDER BY name")).Select(r => r.ToMenu()).ToList();
     }
 
     public async Task<Menu?> GetAsync(string name)
     {
-        await using var db = Sqlite.Open(_connectionString);
+        await using var db = database.Open();
         return (await db.QuerySingleOrDefaultAsync<Row>("SELECT name, title, timeout, default_entry, entries, updated FROM menus WHERE name = @name", new { name }))?.ToMenu();
     }
 
     public async Task SaveAsync(Menu menu)
     {
-        await using var db = Sqlite.Open(_connectionString);
+        await using var db = database.Open();
         await db.ExecuteAsync(
             """
             INSERT INTO menus (name, title, timeout, default_entry, entries, updated) VALUES (@Name, @Title, @Timeout, @Default, @Entries, @Updated)
@@ -35,7 +38,7 @@ public sealed class MenuStore(string databasePath)
 
     public async Task<bool> DeleteAsync(string name)
     {
-        await using var db = Sqlite.Open(_connectionString);
+        await using var db = database.Open();
         return await db.ExecuteAsync("DELETE FROM menus WHERE name = @name", new { name }) > 0;
     }
 

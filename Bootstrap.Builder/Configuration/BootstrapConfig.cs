@@ -25,6 +25,12 @@ public sealed record BootstrapConfig
 
     [JsonPropertyName("bootstrap-db")] public string BootstrapDb { get; init; } = "db/bootstrap.sqlite3";
 
+    /// <summary>Where the service keeps its rows: "sqlite" (the <c>bootstrap-db</c> file, one instance) or "postgres" (<c>postgres-connection</c>, shared by several).</summary>
+    [JsonPropertyName("storage")] public string Storage { get; init; } = "sqlite";
+
+    /// <summary>An Npgsql connection string (Host=..;Port=..;Username=..;Password=..;Database=..) for storage "postgres".</summary>
+    [JsonPropertyName("postgres-connection")] public string PostgresConnection { get; init; } = "";
+
     /// <summary>Network key (the runmode on the kernel command line) → display name.</summary>
     [JsonPropertyName("runmodes")]
     public Dictionary<string, string> Runmodes { get; init; } = new()

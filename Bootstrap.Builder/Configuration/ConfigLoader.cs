@@ -147,8 +147,23 @@ public static partial class ConfigLoader
             Fail("kernel-path", $"folder '{c.KernelPath}' does not exist");
         if (!Directory.Exists(c.KernelNetPath))
             Fail("kernel-net-path", $"folder '{c.KernelNetPath}' does not exist");
-        if (!Directory.Exists(Path.GetDirectoryName(c.BootstrapDb)))
+        if (c.Storage is not ("sqlite" or "postgres"))
+            Fail("storage", $"'{c.Storage}' is neither \"sqlite\" nor \"postgres\"");
+        if (c.Storage == "sqlite" && !Directory.Exists(Path.GetDirectoryName(c.BootstrapDb)))
             Fail("bootstrap-db", $"folder of '{c.BootstrapDb}' does not exist");
+        if (c.Storage == "postgres")
+        {
+            if (c.PostgresConnection.Length == 0)
+                Fail("postgres-connection", "storage \"postgres\" needs an Npgsql connection string (setup/postgres.sh up DIR prints one)");
+            try
+            {
+                _ = new Npgsql.NpgsqlConnectionStringBuilder(c.PostgresConnection);
+            }
+            catch (ArgumentException e)
+            {
+                Fail("postgres-connection", $"not an Npgsql connection string ({e.Message})");
+            }
+        }
         if (c.Runmodes.Count == 0)
             Fail("runmodes", "at least one network is needed");
         foreach (var (key, name) in c.Runmodes)

@@ -47,7 +47,12 @@ public sealed class MachineDirectory : IAsyncDisposable
         _store = store;
         _maxDiscovered = maxDiscovered;
         _warn = warn ?? (_ => { });
-        _marker = store.DatabasePath + ".changed";
+        // Changes made elsewhere (the CLI, another instance on this host) are announced by touching a
+        // marker file. On PostgreSQL it is keyed by the database's name in the temp folder, so it
+        // reaches instances on this host only.
+        _marker = store.Database.SqlitePath is { } file
+            ? file + ".changed"
+            : Path.Combine(Path.GetTempPath(), $"bootstrap-{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(store.Database.Name)))[..16]}.changed");
         foreach (var machine in store.AllAsync().GetAwaiter().GetResult())
             Index(machine);
         foreach (var profile in store.ProfilesAsync().GetAwaiter().GetResult())
@@ -390,7 +395,7 @@ public sealed class MachineDirectory : IAsyncDisposable
                     await InWritersTurn(TrimDiscovered);
                 }
             }
-            catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
+            catch (Exception e) when (e is System.Data.Common.DbException or IOException)
             {
                 _warn($"the boot log could not be written ({e.Message}); {events.Count} events will be tried again");
                 foreach (var id in ids)

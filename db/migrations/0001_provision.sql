@@ -8,7 +8,9 @@
 --   zerotier = farm id (the original's column name is kept)
 --   kargs    = extra kernel arguments
 CREATE TABLE IF NOT EXISTS provision (client varchar(32), branch varchar(32), zerotier varchar(32), kargs text);
+-- sqlite only {
 CREATE INDEX IF NOT EXISTS provision_by_client ON provision (client COLLATE NOCASE);
+-- }
 
 -- Machines that asked /provision/<mac> without being registered: what an operator provisions next.
 CREATE TABLE IF NOT EXISTS provision_pending (

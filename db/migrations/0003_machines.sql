@@ -62,6 +62,7 @@ CREATE TABLE profiles (
     updated         TEXT NOT NULL
 );
 
+-- sqlite only {
 -- The original's registrations move in: each MAC (the first row of a MAC registered twice, which
 -- is the one 0-bootstrap answered) becomes an assigned machine that boots exactly as before.
 INSERT INTO machines (id, state, network, farmer, args, then_boot, token, first_seen, last_seen)
@@ -77,6 +78,8 @@ SELECT 'mac:' || mac, 'discovered', first_seen, last_seen, coalesce(first_addres
 FROM provision_pending WHERE 'mac:' || mac NOT IN (SELECT id FROM machines);
 INSERT INTO machine_macs (mac, machine_id, position)
 SELECT substr(id, 5), id, 0 FROM machines WHERE id LIKE 'mac:%' AND substr(id, 5) NOT IN (SELECT mac FROM machine_macs);
+
+-- }
 
 DROP TABLE provision_pending;
 DROP TABLE provision;

@@ -1,4 +1,6 @@
 using DbUp;
+using DbUp.Builder;
+using DbUp.Engine;
 using DbUp.Engine.Output;
 
 namespace Bootstrap.Builder.Storage.Database;
@@ -9,10 +11,10 @@ public sealed class MigrationException(string message, Exception? inner) : Excep
 /// <summary>
 /// Brings a database to the current schema with DbUp: the numbered scripts of
 /// <c>db/migrations/</c> (embedded, run in name order, each in its own transaction), with DbUp's
-/// journal table <c>SchemaVersions</c> recording which ran. Scripts are plain SQL that PostgreSQL
-/// also accepts where SQLite allows it.
+/// journal table <c>SchemaVersions</c> recording which ran, on SQLite or PostgreSQL: one set of
+/// scripts, written for SQLite, that <see cref="ForPostgres"/> adapts.
 /// </summary>
-public static class Migrations
+public static partial class Migrations
 {
     private const string ResourcePrefix = "Bootstrap.Migrations.";
 
@@ -24,27 +26,80 @@ public static class Migrations
         .ToList();
 
     /// <summary>
-    /// Applies the scripts a SQLite database has not run yet; returns their names. Two processes
-    /// starting together on one file take turns on a lock file beside it, so each script runs once.
+    /// Applies the scripts <paramref name="database"/> has not run yet, up to <paramref name="upTo"/>
+    /// if given; returns their names. Instances starting together take turns, so each script runs
+    /// once: on SQLite through a lock file beside the database, on PostgreSQL through an advisory lock.
     /// </summary>
-    public static IReadOnlyList<string> ApplySqlite(string connectionString, string databasePath, Action<string>? log = null) =>
-        ApplySqlite(connectionString, databasePath, log, upTo: null);
-
-    /// <summary>Applies the scripts up to and including <paramref name="upTo"/> only (tests make a database of an earlier release with it).</summary>
-    internal static IReadOnlyList<string> ApplySqlite(string connectionString, string databasePath, Action<string>? log, string? upTo)
+    internal static IReadOnlyList<string> Apply(BootstrapDatabase database, string connectionString, Action<string>? log, string? upTo)
     {
-        using var turn = FileLock.Take(databasePath + ".migrations.lock", TimeSpan.FromSeconds(60));
-        var upgrader = DeployChanges.To.SqliteDatabase(connectionString)
-            .WithScriptsEmbeddedInAssembly(typeof(Migrations).Assembly, name => name.StartsWith(ResourcePrefix, StringComparison.Ordinal)
-                && (upTo == null || string.CompareOrdinal(name[ResourcePrefix.Length..], upTo) <= 0))
-            .WithTransactionPerScript()
-            .LogTo(new Log(log))
-            .Build();
-        var result = upgrader.PerformUpgrade();
+        bool Wanted(string name) => name.StartsWith(ResourcePrefix, StringComparison.Ordinal)
+            && (upTo == null || string.CompareOrdinal(name[ResourcePrefix.Length..], upTo) <= 0);
+        if (database.SqlitePath is { } path)
+        {
+            using var turn = FileLock.Take(path + ".migrations.lock", TimeSpan.FromSeconds(60));
+            var applied = Run(DeployChanges.To.SqliteDatabase(connectionString)
+                .WithScriptsEmbeddedInAssembly(typeof(Migrations).Assembly, Wanted), database, log);
+            // Write-ahead logging: readers never wait for the writer, and a commit is one synced append
+            // (synchronous stays FULL: an answered assignment survives a power cut).
+            using var db = database.Open();
+            using var wal = db.CreateCommand();
+            wal.CommandText = "PRAGMA journal_mode=WAL";
+            wal.ExecuteNonQuery();
+            return applied;
+        }
+        using var lockHolder = database.Open();
+        using (var take = lockHolder.CreateCommand())
+        {
+            take.CommandText = $"SELECT pg_advisory_lock({AdvisoryLockKey})";
+            take.CommandTimeout = 120;
+            take.ExecuteNonQuery();
+        }
+        try
+        {
+            return Run(DeployChanges.To.PostgresqlDatabase(connectionString)
+                .WithScriptsEmbeddedInAssembly(typeof(Migrations).Assembly, Wanted)
+                .WithPreprocessor(new ForPostgres()), database, log);
+        }
+        finally
+        {
+            using var release = lockHolder.CreateCommand();
+            release.CommandText = $"SELECT pg_advisory_unlock({AdvisoryLockKey})";
+            release.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>Ours among PostgreSQL's advisory locks ("bootstrap" in ASCII, as a number).</summary>
+    private const long AdvisoryLockKey = 0x626f6f7473747270;
+
+    private static IReadOnlyList<string> Run(UpgradeEngineBuilder builder, BootstrapDatabase database, Action<string>? log)
+    {
+        var result = builder.WithTransactionPerScript().LogTo(new Log(log)).Build().PerformUpgrade();
         if (!result.Successful)
             throw new MigrationException(
-                $"database {databasePath}: migration {result.ErrorScript?.Name[ResourcePrefix.Length..]} failed: {result.Error?.Message}", result.Error);
+                $"database {database.Name}: migration {result.ErrorScript?.Name[ResourcePrefix.Length..]} failed: {result.Error?.Message}", result.Error);
         return result.Scripts.Select(s => s.Name[ResourcePrefix.Length..]).ToList();
+    }
+
+    /// <summary>
+    /// The scripts are written for SQLite in plain SQL; PostgreSQL takes them with three changes:
+    /// INTEGER is BIGINT (SQLite's integers are 64-bit, and the stores read them as long), an
+    /// INTEGER PRIMARY KEY is an identity column (SQLite's rowid alias), and the parts between
+    /// <c>-- sqlite only {</c> and <c>-- }</c> (moving a 0-bootstrap database's rows, which only a
+    /// SQLite file can hold) are left out.
+    /// </summary>
+    internal sealed partial class ForPostgres : IScriptPreprocessor
+    {
+        public string Process(string contents) =>
+            Integer().Replace(IntegerKey().Replace(SqliteOnly().Replace(contents, ""), "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"), "BIGINT");
+
+        [System.Text.RegularExpressions.GeneratedRegex(@"^-- sqlite only \{$.*?^-- \}$", System.Text.RegularExpressions.RegexOptions.Multiline | System.Text.RegularExpressions.RegexOptions.Singleline)]
+        private static partial System.Text.RegularExpressions.Regex SqliteOnly();
+
+        [System.Text.RegularExpressions.GeneratedRegex(@"\bINTEGER PRIMARY KEY\b")]
+        private static partial System.Text.RegularExpressions.Regex IntegerKey();
+
+        [System.Text.RegularExpressions.GeneratedRegex(@"\bINTEGER\b")]
+        private static partial System.Text.RegularExpressions.Regex Integer();
     }
 
     /// <summary>DbUp's progress lines go to the caller's log (the service's start-up log), errors included.</summary>

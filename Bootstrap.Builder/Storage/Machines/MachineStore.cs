@@ -2,9 +2,10 @@ using System.Data.Common;
 using Bootstrap.Builder.Machines;
 using Bootstrap.Builder.Storage.Database;
 using Dapper;
-using Microsoft.Data.Sqlite;
 
 namespace Bootstrap.Builder.Storage.Machines;
+
+using Database = Bootstrap.Builder.Storage.Database;
 
 /// <summary>
 /// The machines database: machines, their MACs, their boot log and profiles (migration 0003).
@@ -17,27 +18,19 @@ public sealed class MachineStore
     /// <summary>Events kept per machine; older ones are deleted as new ones arrive.</summary>
     public const int EventsPerMachine = 200;
 
-    private readonly string _connectionString;
-    private readonly string _databasePath;
+    private readonly BootstrapDatabase _database;
 
-    public MachineStore(string databasePath)
+    public MachineStore(BootstrapDatabase database) => _database = database;
+
+    /// <summary>A store on the SQLite file <paramref name="databasePath"/>.</summary>
+    public MachineStore(string databasePath) : this(BootstrapDatabase.Sqlite(databasePath))
     {
-        _databasePath = databasePath;
-        _connectionString = Sqlite.ConnectionString(databasePath);
     }
 
-    public string DatabasePath => _databasePath;
+    public BootstrapDatabase Database => _database;
 
     /// <summary>Runs the migrations this database has not run yet (<see cref="Migrations"/>); returns their names.</summary>
-    public IReadOnlyList<string> Migrate(Action<string>? log = null)
-    {
-        var applied = Migrations.ApplySqlite(_connectionString, _databasePath, log);
-        // Write-ahead logging: readers never wait for the writer, and a commit is one synced append
-        // (synchronous stays FULL: an answered assignment survives a power cut).
-        using var db = Open();
-        db.Execute("PRAGMA journal_mode=WAL");
-        return applied;
-    }
+    public IReadOnlyList<string> Migrate(Action<string>? log = null) => _database.Migrate(log);
 
     private const string MachineColumns =
         "id, uuid, serial, manufacturer, product, asset, platform, arch, ip, inventory, state, network, farmer, args, kernel, profile, " +
@@ -184,7 +177,7 @@ public sealed class MachineStore
             await db.ExecuteScalarAsync<long>("SELECT count(*) FROM machines");
             return true;
         }
-        catch (SqliteException)
+        catch (Exception e) when (e is DbException or InvalidOperationException or TimeoutException)
         {
             return false;
         }
@@ -245,7 +238,7 @@ public sealed class MachineStore
 
     internal static string Time(DateTimeOffset t) => t.ToUniversalTime().ToString("O");
 
-    private SqliteConnection Open() => Sqlite.Open(_connectionString);
+    private DbConnection Open() => _database.Open();
 
     /// <summary>A machines row as stored (column names as in the table, read by Dapper).</summary>
     private sealed record MachineRow(

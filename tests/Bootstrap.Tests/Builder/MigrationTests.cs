@@ -82,8 +82,7 @@ public sealed class MigrationTests : IDisposable
     [Fact]
     public async Task A_database_of_todays_schema_moves_every_row_into_machines()
     {
-        var connection = $"Data Source={_site.Database}";
-        Migrations.ApplySqlite(connection, _site.Database, null, upTo: "0002_pending_first_address.sql");
+        BootstrapDatabase.Sqlite(_site.Database).MigrateUpTo("0002_pending_first_address.sql");
         using (var db = Open())
             db.Execute("""
                 INSERT INTO provision VALUES ('52:54:00:00:00:03', 'qa', '5', 'root=/dev/sda1'), ('52:54:00:00:00:03', 'prod', '6', 'later'),

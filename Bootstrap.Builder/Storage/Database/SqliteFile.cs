@@ -3,7 +3,7 @@ using Microsoft.Data.Sqlite;
 namespace Bootstrap.Builder.Storage.Database;
 
 /// <summary>How every store opens the service's SQLite file.</summary>
-public static class Sqlite
+public static class SqliteFile
 {
     public static string ConnectionString(string databasePath) => new SqliteConnectionStringBuilder
     {

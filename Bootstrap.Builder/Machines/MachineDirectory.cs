@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using Bootstrap.Builder.Storage.Database;
 using Bootstrap.Builder.Storage.Machines;
 
 namespace Bootstrap.Builder.Machines;
@@ -14,9 +15,9 @@ public sealed record StatusReport(string State, int? Progress, string? Message);
 /// written through before they are answered; what every boot changes (last seen, the
 /// assigned → provisioning step, the boot log) is written behind, in one transaction per
 /// <see cref="FlushInterval"/>, and on <see cref="DisposeAsync"/>. Another process on the same
-/// database (the CLI) says it changed something by writing its own id into the marker file
-/// <c>&lt;database&gt;.changed</c>; every directory watches that file (inotify) and reloads when
-/// another writer's id appears in it.
+/// database (the CLI, another instance) says it changed something with its own id through the
+/// database's <see cref="ChangeSignal"/> (a marker file on SQLite, NOTIFY on PostgreSQL); every
+/// directory reloads when another writer's id arrives.
 /// </summary>
 public sealed class MachineDirectory : IAsyncDisposable
 {
@@ -38,21 +39,14 @@ public sealed class MachineDirectory : IAsyncDisposable
     private readonly ConcurrentDictionary<(string MachineId, string Kind, string Detail, string? Address), (DateTimeOffset First, int Count)> _events = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _flusher;
-    private readonly string _marker;
+    private readonly ChangeSignal? _signal;
     private readonly string _writerId = Guid.NewGuid().ToString("N");
-    private readonly FileSystemWatcher? _markerWatch;
 
     public MachineDirectory(MachineStore store, int maxDiscovered, Action<string>? warn = null)
     {
         _store = store;
         _maxDiscovered = maxDiscovered;
         _warn = warn ?? (_ => { });
-        // Changes made elsewhere (the CLI, another instance on this host) are announced by touching a
-        // marker file. On PostgreSQL it is keyed by the database's name in the temp folder, so it
-        // reaches instances on this host only.
-        _marker = store.Database.SqlitePath is { } file
-            ? file + ".changed"
-            : Path.Combine(Path.GetTempPath(), $"bootstrap-{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(store.Database.Name)))[..16]}.changed");
         foreach (var machine in store.AllAsync().GetAwaiter().GetResult())
             Index(machine);
         foreach (var profile in store.ProfilesAsync().GetAwaiter().GetResult())
@@ -60,14 +54,8 @@ public sealed class MachineDirectory : IAsyncDisposable
         _flusher = Task.Run(FlushLoop);
         try
         {
-            _markerWatch = new FileSystemWatcher(Path.GetDirectoryName(Path.GetFullPath(_marker))!, Path.GetFileName(_marker))
-            {
-                NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size,
-            };
-            _markerWatch.Changed += (_, _) => _ = ReloadIfChangedElsewhere();
-            _markerWatch.Created += (_, _) => _ = ReloadIfChangedElsewhere();
-            _markerWatch.Renamed += (_, _) => _ = ReloadIfChangedElsewhere();
-            _markerWatch.EnableRaisingEvents = true;
+            _signal = store.Database.Signal("machines", _warn);
+            _signal.Changed += writer => _ = ReloadIfChangedElsewhere(writer);
         }
         catch (Exception e) when (e is IOException or ArgumentException or PlatformNotSupportedException)
         {
@@ -75,20 +63,11 @@ public sealed class MachineDirectory : IAsyncDisposable
         }
     }
 
-    /// <summary>Reloads every machine when the marker names another writer; our own writes are already in memory.</summary>
-    private async Task ReloadIfChangedElsewhere()
+    /// <summary>Reloads every machine when another writer changed them; our own writes are already in memory.</summary>
+    private async Task ReloadIfChangedElsewhere(string writer)
     {
         try
         {
-            string writer;
-            try
-            {
-                writer = await File.ReadAllTextAsync(_marker);
-            }
-            catch (IOException)
-            {
-                writer = "";   // gone or unreadable: reload to be safe
-            }
             if (writer == _writerId)
                 return;
             await FlushAsync();   // what boots changed here goes to the database first, or the reload would undo it
@@ -121,14 +100,11 @@ public sealed class MachineDirectory : IAsyncDisposable
     {
         try
         {
-            // Written aside and renamed into place, so a reader never sees it half written.
-            var temp = $"{_marker}.{_writerId}.tmp";
-            File.WriteAllText(temp, _writerId);
-            File.Move(temp, _marker, overwrite: true);
+            _signal?.Announce(_writerId);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (IOException e)
         {
-            _warn($"could not write {_marker} ({e.Message}): a running service sees this change after its restart");
+            _warn($"{e.Message}: other processes see this change after their restart");
         }
     }
 
@@ -475,7 +451,7 @@ public sealed class MachineDirectory : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _markerWatch?.Dispose();
+        _signal?.Dispose();
         await _stop.CancelAsync();
         await _flusher;
         await FlushAsync();

@@ -48,6 +48,14 @@ public sealed class BootstrapDatabase
     /// <summary>An open connection (pooled); dispose it.</summary>
     public DbConnection Open() => _postgres != null ? _postgres.OpenConnection() : SqliteFile.Open(_connectionString);
 
+    /// <summary>
+    /// The signal for changes of <paramref name="topic"/> (e.g. "machines"): on SQLite the marker file
+    /// <c>&lt;database&gt;.changed</c> (the name the CLI has always written), on PostgreSQL LISTEN/NOTIFY.
+    /// </summary>
+    public ChangeSignal Signal(string topic, Action<string> warn) => _postgres != null
+        ? new PostgresSignal(_postgres, topic, warn)
+        : new MarkerFileSignal(SqlitePath + (topic == "machines" ? "" : "." + topic) + ".changed");
+
     /// <summary>Runs the migrations this database has not run yet (<see cref="Migrations"/>); returns their names.</summary>
     public IReadOnlyList<string> Migrate(Action<string>? log = null) => Migrations.Apply(this, _connectionString, log, upTo: null);
 

@@ -83,6 +83,25 @@ public sealed class PostgresStorageTests(PostgresServer server) : IDisposable
     }
 
     [Fact]
+    public async Task A_change_made_elsewhere_reaches_a_running_instance_within_a_second_by_notify()
+    {
+        var connection = server.NewDatabase();
+        var (a, b) = (Site(connection), Site(connection));
+        async Task<string> Provision() => await (await b.Client().GetAsync("/provision/52-54-00-00-16-02")).Content.ReadAsStringAsync();
+        Assert.DoesNotContain("farmer_id=1602", await Provision());   // B runs, and does not know the machine yet
+
+        var code = await BootstrapCli.RunAsync(["provision", "add", "--address", "52:54:00:00:16:02", "--network", "prod", "--farmer", "1602",
+            "--config", a.ConfigFile], new StringWriter(), new StringWriter());
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var script = "";
+        while (!script.Contains("farmer_id=1602") && clock.Elapsed < TimeSpan.FromSeconds(1))
+            script = await Provision();
+
+        Assert.Equal(0, code);
+        Assert.Contains("runmode=prod panic=7200 farmer_id=1602 bootstrap_url=", script);
+    }
+
+    [Fact]
     public async Task A_store_reads_back_what_it_wrote()
     {
         var database = BootstrapDatabase.Postgres(server.NewDatabase());

@@ -65,5 +65,6 @@ PY
 build_lzma_resume() {
     local repo=$1 out=$2
     need_packages gcc liblzma-dev
+    mkdir -p "$(dirname "$out")"
     gcc -O2 -Wall -Wextra -o "$out" "$repo/Bootstrap.Builder/Images/Zbin/lzma-resume.c" -llzma -lpthread
 }

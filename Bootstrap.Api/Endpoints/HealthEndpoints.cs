@@ -19,6 +19,7 @@ public static class HealthEndpoints
                 ["config"] = config.SourceFile,
                 ["kernels"] = KernelsReadable(config.KernelPath) ? "ok" : $"cannot read {config.KernelPath}",
                 ["database"] = await store.IsUsableAsync() ? "ok" : $"cannot query {store.Database.Name}",
+                ["storage"] = store.Database.Engine == "sqlite" ? $"sqlite {store.Database.Name}" : store.Database.Name,
                 // Reported, not counted: without a template only the image routes are down.
                 ["template"] = templateCheck,
                 ["secure-boot-images"] = SecureBootStatus.Images(template),

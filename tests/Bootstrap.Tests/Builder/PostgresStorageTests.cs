@@ -79,7 +79,8 @@ public sealed class PostgresStorageTests(PostgresServer server) : IDisposable
         Assert.Equal((0, ""), (code, stderr.ToString()));
         Assert.Contains("imgfetch --name kernel https://bootstrap.test/kernel/net/prod.efi nomodeset version=v3 runmode=prod panic=7200 farmer_id=1601 console=ttyS0 bootstrap_url=", script);
         var health = await b.AdminClient().GetStringAsync("/healthz");
-        Assert.Contains("\"database\":\"ok\"", health);
+        var port = new NpgsqlConnectionStringBuilder(connection).Port;
+        Assert.Contains($"\"database\":\"ok\",\"storage\":\"postgres 127.0.0.1:{port}/{new NpgsqlConnectionStringBuilder(connection).Database}\"", health);
     }
 
     [Fact]

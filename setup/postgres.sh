@@ -28,6 +28,7 @@ case "$command" in
         if running; then url; exit 0; fi
         if [ ! -f "$dir/data/PG_VERSION" ]; then
             [ "$(id -u)" -ne 0 ] || chown postgres: "$dir"
+            as_owner test -w "$dir" || { echo "postgres: the postgres user cannot write $dir (a folder above it is closed to it)" >&2; exit 1; }
             (umask 077 && head -c 18 /dev/urandom | base64 | tr -d '/+=' > "$dir/password")
             [ "$(id -u)" -ne 0 ] || chown postgres: "$dir/password"
             as_owner "$bin/initdb" -D "$dir/data" -U bootstrap --pwfile="$dir/password" --auth=scram-sha-256 \

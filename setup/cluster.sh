@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Several instances of the service on one PostgreSQL database behind haproxy, on this machine and
+# from Debian's packages only, everything in .cluster/ (git-ignored):
+#   setup/cluster.sh up [N]   PostgreSQL (.cluster/postgres, setup/postgres.sh), N instances (default 3)
+#                             on 127.0.0.1:5601.., haproxy on 127.0.0.1:5555 checking each /healthz
+#   setup/cluster.sh down     stops all of it (the data stays in .cluster/)
+#   setup/cluster.sh status   lists what runs
+# The instances take config.json's settings (CLUSTER_CONFIG names another file) and share its
+# kernels folder and iPXE template (kernels are not in the database yet); each keeps its own cache.
+# The admin token is in .cluster/api-token. CLUSTER_DIR moves .cluster; CLUSTER_PORT (haproxy,
+# default 5555) and CLUSTER_FIRST_PORT (default 5601) move the ports.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$here")
+. "$here/lib.sh"
+cluster=${CLUSTER_DIR:-$repo/.cluster}
+base_config=$(realpath "${CLUSTER_CONFIG:-$repo/config.json}")
+front=${CLUSTER_PORT:-5555}
+first=${CLUSTER_FIRST_PORT:-5601}
+# CLUSTER_DLL runs an already built service (the tests pass theirs) instead of building this checkout.
+dll=${CLUSTER_DLL:-$repo/Bootstrap.Api/bin/Release/net10.0/Bootstrap.Api.dll}
+
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+instances() { ls -d "$cluster"/instance-* 2>/dev/null | sort -V || true; }
+
+stop_pid() {
+    local file=$1
+    if alive "$file"; then
+        kill "$(cat "$file")"
+        for _ in $(seq 50); do alive "$file" || break; sleep 0.1; done
+        if alive "$file"; then kill -9 "$(cat "$file")"; fi
+    fi
+    rm -f "$file"
+}
+
+# Starts instance $1 (its folder) on port $2; waits for its /healthz.
+start_instance() {
+    local folder=$1 port=$2
+    alive "$folder/pid" && return 0
+    python3 - "$folder/config.json" "$base_config" "$(cat "$cluster/postgres.url")" "$(cat "$cluster/api-token")" <<'PY'
+import json, os, sys
+out, base, url, token = sys.argv[1:5]
+config = json.load(open(base))
+here = os.path.dirname(base)
+for key, default in [("ipxe-template", "ipxe-template"), ("kernel-path", "kernels"), ("kernel-net-path", "kernels/net"), ("image-path", "images")]:
+    config[key] = os.path.join(here, config.get(key, default))
+config.update({
+    "storage": "postgres", "postgres-connection": url, "api-token": token,
+    "cache-path": "cache", "bootstrap-db": "unused.sqlite3", "trusted-proxies": ["127.0.0.1"],
+})
+json.dump(config, open(out, "w"), indent=2)
+PY
+    # exec: the pid kept is the service's own; no shell stays behind holding our output open.
+    (cd "$folder" && exec dotnet "$dll" --config "$folder/config.json" --urls "http://127.0.0.1:$port") </dev/null >"$folder/service.log" 2>&1 &
+    echo $! >"$folder/pid"
+    echo "$port" >"$folder/port"
+    for _ in $(seq 150); do
+        curl -fs -o /dev/null "http://127.0.0.1:$port/healthz" && return 0
+        alive "$folder/pid" || break
+        sleep 0.2
+    done
+    echo "cluster: instance on port $port did not start; its log:" >&2
+    tail -20 "$folder/service.log" >&2
+    return 1
+}
+
+write_haproxy_config() {
+    {
+        cat <<CFG
+# Written by setup/cluster.sh.
+global
+    maxconn 5000
+defaults
+    mode http
+    option forwardfor
+    option redispatch
+    retries 3
+    retry-on all-retryable-errors
+    timeout connect 2s
+    timeout client 120s
+    timeout server 120s
+frontend bootstrap
+    bind 127.0.0.1:$front
+    default_backend instances
+backend instances
+    balance roundrobin
+    option httpchk GET /healthz
+    http-check expect status 200
+    default-server inter 500ms fall 2 rise 2
+CFG
+        local i=1
+        for folder in $(instances); do
+            echo "    server instance-$i 127.0.0.1:$(cat "$folder/port") check"
+            i=$((i + 1))
+        done
+    } >"$cluster/haproxy.cfg"
+}
+
+case "${1:-}" in
+    up)
+        count=${2:-3}
+        [ "$count" -ge 1 ] 2>/dev/null || { echo "cluster: N must be a positive number" >&2; exit 2; }
+        need_packages haproxy curl python3
+        "$here/template.sh" >/dev/null
+        mkdir -p "$cluster"
+        [ -f "$cluster/api-token" ] || (umask 077 && head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$cluster/api-token")
+        "$here/postgres.sh" up "$cluster/postgres" >"$cluster/postgres.url"
+        [ -n "${CLUSTER_DLL:-}" ] || dotnet build "$repo/Bootstrap.Api" -c Release -v quiet -nologo >/dev/null
+        for i in $(seq 1 "$count"); do
+            mkdir -p "$cluster/instance-$i"
+            start_instance "$cluster/instance-$i" $((first + i - 1))
+        done
+        write_haproxy_config
+        stop_pid "$cluster/haproxy.pid"
+        haproxy -c -q -f "$cluster/haproxy.cfg"
+        haproxy -D -f "$cluster/haproxy.cfg" -p "$cluster/haproxy.pid" </dev/null >"$cluster/haproxy.log" 2>&1
+        for _ in $(seq 50); do curl -fs -o /dev/null "http://127.0.0.1:$front/healthz" && break; sleep 0.2; done
+        "$0" status
+        ;;
+    down)
+        stop_pid "$cluster/haproxy.pid"
+        for folder in $(instances); do stop_pid "$folder/pid"; done
+        [ -d "$cluster/postgres" ] && "$here/postgres.sh" down "$cluster/postgres" >/dev/null
+        echo "cluster: stopped (data kept in $cluster)"
+        ;;
+    status)
+        running=0
+        if [ -d "$cluster/postgres" ] && "$here/postgres.sh" status "$cluster/postgres" >/dev/null 2>&1; then
+            echo "postgres   running  $("$here/postgres.sh" status "$cluster/postgres" | sed 's/^postgres: running on //')"
+            running=1
+        else
+            echo "postgres   stopped"
+        fi
+        for folder in $(instances); do
+            port=$(cat "$folder/port" 2>/dev/null || echo "?")
+            if alive "$folder/pid"; then
+                health=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/healthz" || true)
+                echo "$(basename "$folder") running  127.0.0.1:$port pid $(cat "$folder/pid") healthz $health"
+                running=1
+            else
+                echo "$(basename "$folder") stopped"
+            fi
+        done
+        if alive "$cluster/haproxy.pid"; then
+            echo "haproxy    running  127.0.0.1:$front pid $(cat "$cluster/haproxy.pid")"
+            running=1
+        else
+            echo "haproxy    stopped"
+        fi
+        [ "$running" -eq 1 ] || exit 3
+        ;;
+    *)
+        echo "usage: setup/cluster.sh up [N] | down | status" >&2
+        exit 2
+        ;;
+esac

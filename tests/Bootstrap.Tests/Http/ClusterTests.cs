@@ -1,0 +1,127 @@
+using System.Net;
+using System.Text.Json;
+using Bootstrap.Tests.Support;
+using Bootstrap.Builder.Processes;
+using CliWrap;
+
+namespace Bootstrap.Tests.Http;
+
+/// <summary>
+/// setup/cluster.sh on a test site: PostgreSQL, three instances and haproxy, each on a free port,
+/// all in a temporary folder; stopped by the same script.
+/// </summary>
+public sealed class ClusterSite : IDisposable
+{
+    public TestSite Site { get; } = new();
+    public string Folder { get; } = Directory.CreateTempSubdirectory("bootstrap-cluster-").FullName;
+    public int FrontPort { get; } = Tool.FreePort();
+    public int FirstPort { get; }
+    public string Token { get; }
+    public string UpReport { get; }
+
+    public ClusterSite()
+    {
+        FirstPort = FreeRange(3);
+        // PostgreSQL runs as Debian's postgres user when the tests run as root: it must reach its folder.
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(Folder, (UnixFileMode)0b111_101_101);
+        Site.AddProdKernel();
+        UpReport = Script("up", "3");
+        Token = File.ReadAllText(Path.Combine(Folder, "api-token")).Trim();
+    }
+
+    private Dictionary<string, string?> Environment => new()
+    {
+        ["CLUSTER_DIR"] = Folder,
+        ["CLUSTER_CONFIG"] = Site.ConfigFile,
+        ["CLUSTER_PORT"] = FrontPort.ToString(),
+        ["CLUSTER_FIRST_PORT"] = FirstPort.ToString(),
+        ["CLUSTER_DLL"] = Path.Combine(AppContext.BaseDirectory, "Bootstrap.Api.dll"),
+    };
+
+    public string Script(params string[] args)
+    {
+        var result = Cli.Wrap("bash").WithArguments([Path.Combine(RepoRoot.Path, "setup", "cluster.sh"), .. args])
+            .WithEnvironmentVariables(Environment).RunAsync(TimeSpan.FromMinutes(5), validateExitCode: false).GetAwaiter().GetResult();
+        Assert.True(result.ExitCode == 0 || args[0] == "status", $"cluster.sh {string.Join(' ', args)} exited {result.ExitCode}:\n{result.StandardOutput}\n{result.StandardError}");
+        return result.StandardOutput;
+    }
+
+    /// <summary>The first of <paramref name="count"/> consecutive free ports.</summary>
+    private static int FreeRange(int count)
+    {
+        for (var start = 20000 + System.Environment.ProcessId % 20000; ; start += count)
+            if (Enumerable.Range(start, count).All(IsFree))
+                return start;
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
+    }
+
+    public HttpClient Client(int port, bool admin = false)
+    {
+        var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
+        client.DefaultRequestHeaders.Host = "bootstrap.test";   // scripts name the host asked for: the same through every door
+        if (admin)
+            client.DefaultRequestHeaders.Authorization = new("Bearer", Token);
+        return client;
+    }
+
+    public void Dispose()
+    {
+        Script("down");
+        Directory.Delete(Folder, recursive: true);
+        Site.Dispose();
+    }
+}
+
+/// <summary>Three instances on one database behind haproxy (setup/cluster.sh): any instance answers what another was told.</summary>
+public sealed class ClusterTests(ClusterSite cluster) : IClassFixture<ClusterSite>
+{
+    private int Instance(int i) => cluster.FirstPort + i;
+
+    [Fact]
+    public void Status_lists_postgres_three_healthy_instances_and_haproxy()
+    {
+        var lines = cluster.Script("status").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+        Assert.StartsWith("postgres   running  127.0.0.1:", lines[0]);
+        for (var i = 0; i < 3; i++)
+            Assert.Matches($@"^instance-{i + 1} running  127\.0\.0\.1:{Instance(i)} pid \d+ healthz 200$", lines[1 + i]);
+        Assert.Matches($@"^haproxy    running  127\.0\.0\.1:{cluster.FrontPort} pid \d+$", lines[4]);
+    }
+
+    [Fact]
+    public async Task A_machine_assigned_through_b_boots_from_c_and_through_haproxy()
+    {
+        await MachineApi.AssignAsync(cluster.Client(Instance(1), admin: true), "52:54:00:00:16:31", new { network = "prod", farmer = "1631" });
+
+        var fromC = await cluster.Client(Instance(2)).GetStringAsync("/provision/52-54-00-00-16-31");
+        var throughHaproxy = await cluster.Client(cluster.FrontPort).GetStringAsync("/provision/52-54-00-00-16-31");
+
+        Assert.Contains("runmode=prod panic=7200 farmer_id=1631 bootstrap_url=", fromC);
+        Assert.Equal(fromC, throughHaproxy);
+    }
+
+    [Fact]
+    public async Task Every_instance_says_it_runs_on_the_shared_postgres()
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            var checks = JsonDocument.Parse(await cluster.Client(Instance(i), admin: true).GetStringAsync("/healthz")).RootElement.GetProperty("checks");
+            Assert.Equal("ok", checks.GetProperty("database").GetString());
+            Assert.StartsWith("postgres 127.0.0.1:", checks.GetProperty("storage").GetString());
+        }
+    }
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A private PostgreSQL server from Debian's package, in a folder of its own (for the cluster, the
 # tests and trying "storage": "postgres"), reachable on 127.0.0.1 only, password-protected:
-#   setup/postgres.sh up DIR [PORT]   start it (made on first use; PORT defaults to 5432 + a free one)
+#   setup/postgres.sh up DIR [PORT]   start it (made on first use; PORT defaults to the last one, else a free one)
 #                                     and print its Npgsql connection string
 #   setup/postgres.sh down DIR        stop it (the data stays in DIR/data)
 #   setup/postgres.sh status DIR      say whether it runs, and where
@@ -34,6 +34,7 @@ case "$command" in
             as_owner "$bin/initdb" -D "$dir/data" -U bootstrap --pwfile="$dir/password" --auth=scram-sha-256 \
                 --encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log"
         fi
+        [ -n "$port" ] || [ ! -f "$dir/port" ] || port=$(cat "$dir/port")   # the port the clients were given
         [ -n "$port" ] || port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
         echo "$port" > "$dir/port"
         mkdir -p "$dir/run"

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Bootstrap.Tests.Support;
 using Bootstrap.Builder.Processes;
@@ -112,6 +113,41 @@ public sealed class ClusterTests(ClusterSite cluster) : IClassFixture<ClusterSit
 
         Assert.Contains("runmode=prod panic=7200 farmer_id=1631 bootstrap_url=", fromC);
         Assert.Equal(fromC, throughHaproxy);
+    }
+
+    [Fact]
+    public async Task With_postgres_stopped_scripts_still_flow_writes_answer_503_and_all_resumes_after()
+    {
+        var pids = Enumerable.Range(1, 3).Select(i => File.ReadAllText(Path.Combine(cluster.Folder, $"instance-{i}", "pid")).Trim()).ToList();
+        var postgres = Path.Combine(RepoRoot.Path, "setup", "postgres.sh");
+        Tool.Ok("bash", postgres, "down", Path.Combine(cluster.Folder, "postgres"));
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                using var script = await cluster.Client(Instance(i)).GetAsync("/ipxe/prod/1632");
+                using var health = await cluster.Client(Instance(i)).GetAsync("/healthz");
+                using var write = await cluster.Client(Instance(i), admin: true).PutAsync("/api/machines/52:54:00:00:16:32",
+                    JsonContent.Create(new { network = "prod", farmer = "1632" }));
+                Assert.Equal((HttpStatusCode.OK, HttpStatusCode.ServiceUnavailable, HttpStatusCode.ServiceUnavailable),
+                    (script.StatusCode, health.StatusCode, write.StatusCode));
+                Assert.Equal("5", write.Headers.GetValues("Retry-After").Single());
+            }
+        }
+        finally
+        {
+            Tool.Ok("bash", postgres, "up", Path.Combine(cluster.Folder, "postgres"));
+        }
+
+        await MachineApi.AssignAsync(cluster.Client(Instance(0), admin: true), "52:54:00:00:16:32", new { network = "prod", farmer = "1632" });
+        // C's listening connection comes back within its 1 s retry, then C reloads what it may have missed.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var fromC = "";
+        while (!fromC.Contains("farmer_id=1632 ") && clock.Elapsed < TimeSpan.FromSeconds(3))
+            fromC = await (await cluster.Client(Instance(2)).GetAsync("/provision/52-54-00-00-16-32")).Content.ReadAsStringAsync();
+        Assert.Contains("farmer_id=1632 ", fromC);
+        Assert.Equal(pids, Enumerable.Range(1, 3).Select(i => File.ReadAllText(Path.Combine(cluster.Folder, $"instance-{i}", "pid")).Trim()));
+        Assert.Contains("healthz 200", cluster.Script("status"));
     }
 
     [Fact]

@@ -3,7 +3,8 @@
 # sends, printing requests/s, p50/p99 latency and the service's peak RSS; then 1,000 discovered
 # machines polling at once (1,000 connections, bench/poll.lua counts every status), and the rate
 # of /provision for an assigned machine as a ratio of /ipxe/prod/1234 (median of 3 alternating
-# rounds: "ratio provision/ipxe 0.93"). Prints; asserts nothing.
+# rounds: "ratio provision/ipxe 0.93"); then bench/cluster.sh (several instances behind haproxy).
+# Prints; asserts nothing.
 # Usage: bench/load.sh [seconds per mix, default 60]
 set -euo pipefail
 seconds=${1:-60}
@@ -52,3 +53,7 @@ for _ in 1 2 3; do
 done
 echo "ratio provision/ipxe $(printf '%s\n' "${ratios[@]}" | sort -n | sed -n 2p)   (rounds: ${ratios[*]})"
 peak_rss
+
+echo "== several instances (bench/cluster.sh: PostgreSQL, 3 instances, haproxy)"
+kill "$pid" 2>/dev/null || true
+"$here/cluster.sh" "$(( seconds < 10 ? seconds : 10 ))"

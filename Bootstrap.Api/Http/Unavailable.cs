@@ -1,5 +1,4 @@
 using Bootstrap.Builder.Storage.Kernels;
-using Microsoft.Data.Sqlite;
 
 namespace Bootstrap.Api.Http;
 
@@ -29,8 +28,10 @@ public static class Unavailable
             {
                 log.LogError("provisioning database: {Problem}", e.Message);
                 http.Response.Headers.RetryAfter = "5";
+                // PostgreSQL's messages name its host and port: they go to the log, not to the client.
+                var reason = e is Npgsql.NpgsqlException ? "PostgreSQL did not answer" : e.Message.TrimEnd('.');
                 await PlainText.Error(StatusCodes.Status503ServiceUnavailable,
-                    $"the provisioning database is unavailable ({e.Message.TrimEnd('.')}); retry shortly").ExecuteAsync(http);
+                    $"the provisioning database is unavailable ({reason}); retry shortly").ExecuteAsync(http);
             }
         });
     }

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Net;
+using System.Text.RegularExpressions;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Bootstrap.Tests.Support;
@@ -108,7 +110,7 @@ public sealed class ClusterTests(ClusterSite cluster) : IClassFixture<ClusterSit
     {
         await MachineApi.AssignAsync(cluster.Client(Instance(1), admin: true), "52:54:00:00:16:31", new { network = "prod", farmer = "1631" });
 
-        var fromC = await cluster.Client(Instance(2)).GetStringAsync("/provision/52-54-00-00-16-31");
+        var fromC = await AnswerWithin(Instance(2), "/provision/52-54-00-00-16-31", "farmer_id=1631 ", TimeSpan.FromSeconds(1));   // C hears of it by NOTIFY
         var throughHaproxy = await cluster.Client(cluster.FrontPort).GetStringAsync("/provision/52-54-00-00-16-31");
 
         Assert.Contains("runmode=prod panic=7200 farmer_id=1631 bootstrap_url=", fromC);
@@ -132,6 +134,7 @@ public sealed class ClusterTests(ClusterSite cluster) : IClassFixture<ClusterSit
                 Assert.Equal((HttpStatusCode.OK, HttpStatusCode.ServiceUnavailable, HttpStatusCode.ServiceUnavailable),
                     (script.StatusCode, health.StatusCode, write.StatusCode));
                 Assert.Equal("5", write.Headers.GetValues("Retry-After").Single());
+                Assert.Equal("the provisioning database is unavailable (PostgreSQL did not answer); retry shortly\n", await write.Content.ReadAsStringAsync());
             }
         }
         finally
@@ -141,13 +144,50 @@ public sealed class ClusterTests(ClusterSite cluster) : IClassFixture<ClusterSit
 
         await MachineApi.AssignAsync(cluster.Client(Instance(0), admin: true), "52:54:00:00:16:32", new { network = "prod", farmer = "1632" });
         // C's listening connection comes back within its 1 s retry, then C reloads what it may have missed.
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var fromC = "";
-        while (!fromC.Contains("farmer_id=1632 ") && clock.Elapsed < TimeSpan.FromSeconds(3))
-            fromC = await (await cluster.Client(Instance(2)).GetAsync("/provision/52-54-00-00-16-32")).Content.ReadAsStringAsync();
-        Assert.Contains("farmer_id=1632 ", fromC);
+        Assert.Contains("farmer_id=1632 ", await AnswerWithin(Instance(2), "/provision/52-54-00-00-16-32", "farmer_id=1632 ", TimeSpan.FromSeconds(3)));
         Assert.Equal(pids, Enumerable.Range(1, 3).Select(i => File.ReadAllText(Path.Combine(cluster.Folder, $"instance-{i}", "pid")).Trim()));
         Assert.Contains("healthz 200", cluster.Script("status"));
+    }
+
+    /// <summary>What <paramref name="path"/> answers once it contains <paramref name="wanted"/>, asking until <paramref name="within"/> has passed.</summary>
+    private async Task<string> AnswerWithin(int port, string path, string wanted, TimeSpan within)
+    {
+        var clock = Stopwatch.StartNew();
+        var answer = "";
+        while (!answer.Contains(wanted) && clock.Elapsed < within)
+            answer = await (await cluster.Client(port).GetAsync(path)).Content.ReadAsStringAsync();
+        return answer;
+    }
+
+    /// <summary>wrk's totals: requests, and those that failed (non-2xx answers and socket errors).</summary>
+    private static (long Requests, long Failed, string Report) Wrk(int port, int seconds)
+    {
+        var report = Tool.Ok("wrk", "-t2", "-c16", $"-d{seconds}s", "-H", "Host: bootstrap.test", $"http://127.0.0.1:{port}/ipxe/prod/1633");
+        var requests = long.Parse(Regex.Match(report, @"(\d+) requests in").Groups[1].Value);
+        var non2xx = Regex.Match(report, @"Non-2xx or 3xx responses: (\d+)") is { Success: true } n ? long.Parse(n.Groups[1].Value) : 0;
+        var errors = Regex.Match(report, @"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)") is { Success: true } e
+            ? Enumerable.Range(1, 4).Sum(i => long.Parse(e.Groups[i].Value)) : 0;
+        return (requests, non2xx + errors, report);
+    }
+
+    [Fact]
+    public async Task Killing_an_instance_under_load_fails_under_one_percent_none_two_seconds_later_and_it_serves_again_after_up()
+    {
+        var victim = Path.Combine(cluster.Folder, "instance-1", "pid");
+        var load = Task.Run(() => Wrk(cluster.FrontPort, seconds: 6));
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Process.GetProcessById(int.Parse(File.ReadAllText(victim).Trim())).Kill();   // SIGKILL
+        var during = await load;
+        var after = Wrk(cluster.FrontPort, seconds: 3);   // begins 4 s after the kill
+
+        cluster.Script("up", "3");
+        using var revived = await cluster.Client(Instance(0)).GetAsync("/ipxe/prod/1633");
+
+        Assert.True(during.Requests > 1000, during.Report);
+        Assert.True(during.Failed * 100 < during.Requests, $"{during.Failed} of {during.Requests} failed:\n{during.Report}");
+        Assert.True(after.Failed == 0, after.Report);
+        Assert.Equal(HttpStatusCode.OK, revived.StatusCode);
+        Assert.Matches(@"instance-1 running  .* healthz 200", cluster.Script("status"));
     }
 
     [Fact]

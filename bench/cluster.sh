@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Several instances behind haproxy (setup/cluster.sh: PostgreSQL, 3 instances, haproxy), measured
+# in one run with wrk (prints numbers; asserts nothing):
+#   scripts per second (/ipxe/prod/1234) through haproxy over 3 instances against one instance
+#   direct. On a 2-core machine the instances and haproxy share the same CPUs as wrk, so the ratio
+#   shows what the balancer costs, not what scaling out gains;
+#   cached /iso throughput through haproxy;
+#   /provision/<mac> latency (p50, p99) with 1,000 registered machines polling it.
+# Usage: bench/cluster.sh [seconds per wrk run, default 10] (bench/load.sh runs it at its end)
+set -euo pipefail
+seconds=${1:-10}
+. "$(dirname "$0")/lib.sh"
+need_packages haproxy wrk
+pid=""
+cluster_env() { CLUSTER_DIR="$site/cluster" CLUSTER_CONFIG="$site/config.json" CLUSTER_PORT=$front CLUSTER_FIRST_PORT=$first CLUSTER_DLL="$dll" "$@"; }
+trap 'cluster_env "$repo/setup/cluster.sh" down >/dev/null 2>&1 || true; rm -rf "$site"' EXIT
+front=$(free_port)
+first=$(free_port)
+mkdir -p "$site/cluster"
+chmod 755 "$site" "$site/cluster"   # PostgreSQL runs as the postgres user when we are root
+cluster_env "$repo/setup/cluster.sh" up 3 >/dev/null
+token=$(cat "$site/cluster/api-token")
+balanced="http://127.0.0.1:$front"
+direct="http://127.0.0.1:$first"
+for _ in 1 2 3; do curl -fs -o /dev/null "$balanced/ipxe/prod/1234"; curl -fs -o /dev/null "$balanced/iso/prod/1234"; done   # JIT, one ISO per instance
+
+rate() { wrk -t2 -c64 -d"${seconds}s" "$1" | awk '/Requests\/sec/ {printf "%.0f", $2}'; }
+echo "== scripts per second (/ipxe/prod/1234, wrk 2 threads, 64 connections, ${seconds} s)"
+through=$(rate "$balanced/ipxe/prod/1234")
+one=$(rate "$direct/ipxe/prod/1234")
+printf 'through haproxy, 3 instances %10s req/s\none instance direct           %10s req/s\nratio %s (2 cores shared by wrk, haproxy and the instances: the balancer'"'"'s cost, not scale-out)\n' \
+    "$through" "$one" "$(awk -v a="$through" -v b="$one" 'BEGIN {printf "%.2f", a / b}')"
+
+echo "== cached /iso/prod/1234 through haproxy (1.5 MB each)"
+iso=$(rate "$balanced/iso/prod/1234")
+awk -v r="$iso" 'BEGIN {printf "%s req/s, %.0f MB/s\n", r, r * 1576960 / 1e6}'
+
+echo "== /provision/<mac> with 1,000 registered machines polling (wrk 2 threads, 100 connections, random MAC per request)"
+macs="$site/macs.txt"
+python3 - "$macs" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    for i in range(1000):
+        f.write("52:54:00:10:%02x:%02x\n" % (i // 256, i % 256))
+PY
+while read -r mac; do
+    echo "{\"network\":\"prod\",\"farmer\":\"$((RANDOM % 9000 + 1000))\"}" |
+        curl -fs -o /dev/null -X PUT -H "Authorization: Bearer $token" -H 'Content-Type: application/json' --data-binary @- "$balanced/api/machines/$mac"
+done < "$macs"
+cat > "$site/poll.lua" <<'LUA'
+local macs = {}
+for line in io.lines(os.getenv("MACS")) do macs[#macs + 1] = line:gsub(":", "-") end
+math.randomseed(os.time())
+request = function() return wrk.format("GET", "/provision/" .. macs[math.random(#macs)]) end
+LUA
+MACS="$macs" wrk -t2 -c100 -d"${seconds}s" --latency -s "$site/poll.lua" "$balanced" |
+    awk '/^ +50%/ {p50 = $2} /^ +99%/ {p99 = $2} /Requests\/sec/ {rps = $2} /Non-2xx/ {bad = $NF}
+         END {printf "p50 %s  p99 %s  %s req/s  non-2xx %s\n", p50, p99, rps, bad ? bad : 0}'

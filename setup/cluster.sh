@@ -8,7 +8,8 @@
 # The instances take config.json's settings (CLUSTER_CONFIG names another file) and share its
 # kernels folder and iPXE template (kernels are not in the database yet); each keeps its own cache.
 # The admin token is in .cluster/api-token. CLUSTER_DIR moves .cluster; CLUSTER_PORT (haproxy,
-# default 5555) and CLUSTER_FIRST_PORT (default 5601) move the ports.
+# default 5555) and CLUSTER_FIRST_PORT (default 5601) move the ports; CLUSTER_NICE (default 0) runs
+# the instances and haproxy at that nice level (the tests yield the CPU to their QEMU guests).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
@@ -52,7 +53,7 @@ config.update({
 json.dump(config, open(out, "w"), indent=2)
 PY
     # exec: the pid kept is the service's own; no shell stays behind holding our output open.
-    (cd "$folder" && exec dotnet "$dll" --config "$folder/config.json" --urls "http://127.0.0.1:$port") </dev/null >"$folder/service.log" 2>&1 &
+    (cd "$folder" && exec nice -n "${CLUSTER_NICE:-0}" dotnet "$dll" --config "$folder/config.json" --urls "http://127.0.0.1:$port") </dev/null >"$folder/service.log" 2>&1 &
     echo $! >"$folder/pid"
     echo "$port" >"$folder/port"
     for _ in $(seq 150); do
@@ -114,7 +115,7 @@ case "${1:-}" in
         write_haproxy_config
         stop_pid "$cluster/haproxy.pid"
         haproxy -c -q -f "$cluster/haproxy.cfg"
-        haproxy -D -f "$cluster/haproxy.cfg" -p "$cluster/haproxy.pid" </dev/null >"$cluster/haproxy.log" 2>&1
+        nice -n "${CLUSTER_NICE:-0}" haproxy -D -f "$cluster/haproxy.cfg" -p "$cluster/haproxy.pid" </dev/null >"$cluster/haproxy.log" 2>&1
         for _ in $(seq 50); do curl -fs -o /dev/null "http://127.0.0.1:$front/healthz" && break; sleep 0.2; done
         "$0" status
         ;;

@@ -70,9 +70,10 @@ public sealed class ResumableLzma : IDisposable
 
     private void Stopped()
     {
-        _ready = false;
+        // The reason first: whoever sees Ready turn false (a volatile write, after this one) sees why.
         if (!_disposed)
             Failure = $"lzma-resume exited (exit code {_helper.ExitCode})";
+        _ready = false;
     }
 
     /// <summary>For /healthz: whether requests are compressed by the helper, and if not why.</summary>

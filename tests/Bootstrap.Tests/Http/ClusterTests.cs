@@ -40,6 +40,8 @@ public sealed class ClusterSite : IDisposable
         ["CLUSTER_PORT"] = FrontPort.ToString(),
         ["CLUSTER_FIRST_PORT"] = FirstPort.ToString(),
         ["CLUSTER_DLL"] = Path.Combine(AppContext.BaseDirectory, "Bootstrap.Api.dll"),
+        // The load test saturates both cores: QEMU guests of other tests running meanwhile come first.
+        ["CLUSTER_NICE"] = "10",
     };
 
     public string Script(params string[] args)
@@ -118,14 +120,16 @@ public sealed class ClusterTests(ClusterSite cluster) : IClassFixture<ClusterSit
     }
 
     [Fact]
-    public async Task With_postgres_stopped_scripts_still_flow_writes_answer_503_and_all_resumes_after()
+    public async Task With_postgres_stopped_for_10_s_scripts_still_flow_writes_answer_503_and_all_resumes_after()
     {
         var pids = Enumerable.Range(1, 3).Select(i => File.ReadAllText(Path.Combine(cluster.Folder, $"instance-{i}", "pid")).Trim()).ToList();
         var postgres = Path.Combine(RepoRoot.Path, "setup", "postgres.sh");
         Tool.Ok("bash", postgres, "down", Path.Combine(cluster.Folder, "postgres"));
+        var outage = Stopwatch.StartNew();
         try
         {
-            for (var i = 0; i < 3; i++)
+            // Asked again and again for the issue's 10 s outage: every answer the same, no instance gone.
+            for (var i = 0; outage.Elapsed < TimeSpan.FromSeconds(10); i = (i + 1) % 3, await Task.Delay(200))
             {
                 using var script = await cluster.Client(Instance(i)).GetAsync("/ipxe/prod/1632");
                 using var health = await cluster.Client(Instance(i)).GetAsync("/healthz");
@@ -162,7 +166,7 @@ public sealed class ClusterTests(ClusterSite cluster) : IClassFixture<ClusterSit
     /// <summary>wrk's totals: requests, and those that failed (non-2xx answers and socket errors).</summary>
     private static (long Requests, long Failed, string Report) Wrk(int port, int seconds)
     {
-        var report = Tool.Ok("wrk", "-t2", "-c16", $"-d{seconds}s", "-H", "Host: bootstrap.test", $"http://127.0.0.1:{port}/ipxe/prod/1633");
+        var report = Tool.Ok("nice", "-n", "19", "wrk", "-t2", "-c16", $"-d{seconds}s", "-H", "Host: bootstrap.test", $"http://127.0.0.1:{port}/ipxe/prod/1633");
         var requests = long.Parse(Regex.Match(report, @"(\d+) requests in").Groups[1].Value);
         var non2xx = Regex.Match(report, @"Non-2xx or 3xx responses: (\d+)") is { Success: true } n ? long.Parse(n.Groups[1].Value) : 0;
         var errors = Regex.Match(report, @"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)") is { Success: true } e
@@ -188,6 +192,31 @@ public sealed class ClusterTests(ClusterSite cluster) : IClassFixture<ClusterSit
         Assert.True(after.Failed == 0, after.Report);
         Assert.Equal(HttpStatusCode.OK, revived.StatusCode);
         Assert.Matches(@"instance-1 running  .* healthz 200", cluster.Script("status"));
+    }
+
+    /// <summary>
+    /// On one host the instances share the kernels folder (files are not in the database yet), so
+    /// this proves the folder watch on every instance, not shared storage across hosts.
+    /// </summary>
+    [Fact]
+    public async Task A_kernel_uploaded_through_a_and_switched_to_through_c_is_what_b_and_a_serve_within_a_second()
+    {
+        var kernel = new byte[1_000_000];
+        new Random(1634).NextBytes(kernel);
+        var file = new ByteArrayContent(kernel);
+        file.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/octet-stream");
+
+        using var upload = await cluster.Client(Instance(0), admin: true).PostAsync("/api/kernel", new MultipartFormDataContent { { file, "kernel", "cluster-1634.efi" } });
+        var fromB = await cluster.Client(Instance(1)).GetByteArrayAsync("/kernel/cluster-1634.efi");
+        using var switched = await cluster.Client(Instance(2), admin: true).PostAsync("/api/symlink/test.efi/cluster-1634.efi", null);
+        var clock = Stopwatch.StartNew();
+        byte[] fromA = [];
+        while (!fromA.SequenceEqual(kernel) && clock.Elapsed < TimeSpan.FromSeconds(1))
+            fromA = await (await cluster.Client(Instance(0)).GetAsync("/kernel/net/test.efi")).Content.ReadAsByteArrayAsync();
+
+        Assert.Equal((HttpStatusCode.Created, true), (upload.StatusCode, switched.IsSuccessStatusCode));
+        Assert.Equal(kernel, fromB);
+        Assert.Equal(kernel, fromA);
     }
 
     [Fact]

@@ -5,6 +5,7 @@ using Bootstrap.Api.Http;
 using Bootstrap.Builder.Accounts;
 using Bootstrap.Builder.Catalogue;
 using Bootstrap.Builder.Configuration;
+using Bootstrap.Builder.Storage.Database;
 using Bootstrap.Builder.Machines;
 using Bootstrap.Builder.Storage.Kernels;
 using Bootstrap.Builder.Storage.Machines;
@@ -13,21 +14,33 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Bootstrap.Api.Cli;
 
 /// <summary>The stores a catalogue verb works on, opened from the config (the database migrated first, as the service does at start).</summary>
-public sealed class CliStores(BootstrapConfig config) : IDisposable
+public sealed class CliStores : IDisposable
 {
-    public BootstrapConfig Config { get; } = config;
-    public KernelStore Kernels { get; } = new(config.KernelPath, config.KernelNetPath);
-    public ImageCatalogue Images { get; } = new(Bootstrap.Builder.Storage.Database.BootstrapDatabase.From(config), config.ImagePath);
-    public MenuStore Menus { get; } = new(Bootstrap.Builder.Storage.Database.BootstrapDatabase.From(config));
-    public AccountStore Accounts { get; } = new(Bootstrap.Builder.Storage.Database.BootstrapDatabase.From(config));
+    public CliStores(BootstrapConfig config)
+    {
+        Config = config;
+        Kernels = new(config.KernelPath, config.KernelNetPath);
+        Database = BootstrapDatabase.From(config);
+        Images = new(Database, config.ImagePath);
+        Menus = new(Database);
+        Accounts = new(Database);
+    }
+
+    public BootstrapConfig Config { get; }
+    public KernelStore Kernels { get; }
+    /// <summary>One database for every store (on PostgreSQL, one connection pool).</summary>
+    public BootstrapDatabase Database { get; }
+    public ImageCatalogue Images { get; }
+    public MenuStore Menus { get; }
+    public AccountStore Accounts { get; }
 
     /// <summary>Runs one action and reports it: its message on stdout (0), or its refusal on stderr (1).</summary>
     public static async Task<int> Run(ParseResult parse, Func<CliStores, Task<Outcome>> action)
     {
         if (BootstrapCli.LoadConfig(parse) is not { } config)
             return BootstrapCli.Refused;
-        new MachineStore(Bootstrap.Builder.Storage.Database.BootstrapDatabase.From(config)).Migrate();
         using var stores = new CliStores(config);
+        stores.Database.Migrate();
         var outcome = await action(stores);
         if (!outcome.Succeeded)
             return BootstrapCli.Refuse(parse, outcome.Message);
@@ -78,7 +91,7 @@ public static class CatalogueCli
         var delete = new Command("delete", "Delete a kernel no runmode, machine or profile boots") { deleteName };
         delete.SetAction((parse, _) => CliStores.Run(parse, async stores =>
         {
-            await using var machines = new MachineDirectory(new MachineStore(Bootstrap.Builder.Storage.Database.BootstrapDatabase.From(stores.Config)), stores.Config.MaxPendingMachines, _ => { });
+            await using var machines = new MachineDirectory(new MachineStore(stores.Database), stores.Config.MaxPendingMachines, _ => { });
             return AdminEndpoints.DeleteKernel(stores.Kernels, machines, NullLoggerFactory.Instance, parse.GetValue(deleteName)!);
         }));
 

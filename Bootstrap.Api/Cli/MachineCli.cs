@@ -4,6 +4,7 @@ using Bootstrap.Api.Endpoints;
 using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Machines;
 using Bootstrap.Builder.Requests;
+using Bootstrap.Builder.Storage.Database;
 using Bootstrap.Builder.Storage.Kernels;
 using Bootstrap.Builder.Storage.Machines;
 
@@ -49,7 +50,7 @@ public static class MachineCli
             if (MacAddress.Normalize(parse.GetValue(assignAddress)) is not { } mac)
                 return BootstrapCli.Refuse(parse, BadMac(parse.GetValue(assignAddress)));
             using var kernels = new KernelStore(config.KernelPath, config.KernelNetPath);
-            var menus = (await new Builder.Catalogue.MenuStore(Bootstrap.Builder.Storage.Database.BootstrapDatabase.From(config)).ListAsync()).Select(m => m.Name).ToHashSet();
+            var menus = (await new Builder.Catalogue.MenuStore(BootstrapDatabase.From(config)).ListAsync()).Select(m => m.Name).ToHashSet();
             var (assignment, problem) = AssignmentRules.Check(fields.Read(parse), config.Runmodes, kernels.Exists, machines.FindProfile, menus.Contains);
             if (problem != null)
                 return BootstrapCli.Refuse(parse, problem.Message);
@@ -106,7 +107,7 @@ public static class MachineCli
     {
         if (BootstrapCli.LoadConfig(parse) is not { } config)
             return BootstrapCli.Refused;
-        var store = new MachineStore(Bootstrap.Builder.Storage.Database.BootstrapDatabase.From(config));
+        var store = new MachineStore(BootstrapDatabase.From(config));
         store.Migrate();
         await using var machines = new MachineDirectory(store, config.MaxPendingMachines, warning => parse.InvocationConfiguration.Error.WriteLine(warning));
         return await action(config, machines);

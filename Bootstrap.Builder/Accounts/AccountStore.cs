@@ -6,11 +6,6 @@ namespace Bootstrap.Builder.Accounts;
 /// <summary>Users, organisations and groups in the database (migration 0007); each save replaces the record and its list in one transaction.</summary>
 public sealed class AccountStore(BootstrapDatabase database)
 {
-    /// <summary>A store on the SQLite file <paramref name="databasePath"/>.</summary>
-    public AccountStore(string databasePath) : this(BootstrapDatabase.Sqlite(databasePath))
-    {
-    }
-
     /// <summary>Everything at once: a login needs the whole tree, and it is small.</summary>
     public async Task<AccountBook> LoadAsync()
     {

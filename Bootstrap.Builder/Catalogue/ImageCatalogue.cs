@@ -21,11 +21,6 @@ public sealed class CatalogueException(CatalogueException.Kind kind, string mess
 /// </summary>
 public sealed class ImageCatalogue(BootstrapDatabase database, string folder)
 {
-    /// <summary>A catalogue on the SQLite file <paramref name="databasePath"/>.</summary>
-    public ImageCatalogue(string databasePath, string folder) : this(BootstrapDatabase.Sqlite(databasePath), folder)
-    {
-    }
-
     public string Folder => folder;
 
     public async Task<IReadOnlyList<CatalogueImage>> ListAsync()

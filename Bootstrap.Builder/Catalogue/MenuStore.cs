@@ -7,11 +7,6 @@ namespace Bootstrap.Builder.Catalogue;
 /// <summary>Menus in the database (migration 0005); their entries as the JSON <see cref="MenuRules"/> checked.</summary>
 public sealed class MenuStore(BootstrapDatabase database)
 {
-    /// <summary>A store on the SQLite file <paramref name="databasePath"/>.</summary>
-    public MenuStore(string databasePath) : this(BootstrapDatabase.Sqlite(databasePath))
-    {
-    }
-
     public async Task<IReadOnlyList<Menu>> ListAsync()
     {
         await using var db = database.Open();

@@ -47,20 +47,26 @@ public sealed class MachineDirectory : IAsyncDisposable
         _store = store;
         _maxDiscovered = maxDiscovered;
         _warn = warn ?? (_ => { });
-        foreach (var machine in store.AllAsync().GetAwaiter().GetResult())
-            Index(machine);
-        foreach (var profile in store.ProfilesAsync().GetAwaiter().GetResult())
-            _profiles[profile.Name] = profile;
-        _flusher = Task.Run(FlushLoop);
+        // Listening first, loading second (in the writers' turn, so a reload waits for it): a
+        // change made meanwhile is then in the load or heard after it.
         try
         {
             _signal = store.Database.Signal("machines", _warn);
             _signal.Changed += writer => _ = ReloadIfChangedElsewhere(writer);
+            _signal.Listening.Wait(TimeSpan.FromSeconds(10));
         }
         catch (Exception e) when (e is IOException or ArgumentException or PlatformNotSupportedException)
         {
             _warn($"changes made by the CLI are not watched ({e.Message}): restart the service after using it");
         }
+        InWritersTurn(async () =>
+        {
+            foreach (var machine in await store.AllAsync())
+                Index(machine);
+            foreach (var profile in await store.ProfilesAsync())
+                _profiles[profile.Name] = profile;
+        }).GetAwaiter().GetResult();
+        _flusher = Task.Run(FlushLoop);
     }
 
     /// <summary>Reloads every machine when another writer changed them; our own writes are already in memory.</summary>

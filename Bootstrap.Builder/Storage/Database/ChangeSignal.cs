@@ -16,6 +16,12 @@ public abstract class ChangeSignal : IDisposable
     /// <summary>Says that <paramref name="writerId"/> changed the database; throws <see cref="IOException"/> when it cannot.</summary>
     public abstract void Announce(string writerId);
 
+    /// <summary>
+    /// Done once changes are heard. A reader loads what it keeps after this, or a change made
+    /// between its load and the start of listening would never reach it.
+    /// </summary>
+    public virtual Task Listening => Task.CompletedTask;
+
     public abstract void Dispose();
 
     protected void Raise(string writerId) => Changed?.Invoke(writerId);
@@ -82,6 +88,9 @@ public sealed class PostgresSignal : ChangeSignal
     private readonly string _channel;
     private readonly CancellationTokenSource _stop = new();
     private readonly Action<string> _warn;
+    private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public override Task Listening => _listening.Task;
 
     public PostgresSignal(NpgsqlDataSource source, string topic, Action<string> warn)
     {
@@ -102,6 +111,7 @@ public sealed class PostgresSignal : ChangeSignal
                 connection.Notification += (_, e) => Raise(e.Payload);
                 await using (var listen = new NpgsqlCommand($"LISTEN {_channel}", connection))
                     await listen.ExecuteNonQueryAsync(_stop.Token);
+                _listening.TrySetResult();
                 if (missed)
                     Raise("");
                 missed = false;
@@ -117,6 +127,7 @@ public sealed class PostgresSignal : ChangeSignal
                 if (!missed)
                     _warn($"lost the database's change notifications ({e.Message}); listening again");
                 missed = true;
+                _listening.TrySetResult();   // readers go on; when listening works again they are told to reload
                 try
                 {
                     await Task.Delay(TimeSpan.FromSeconds(1), _stop.Token);

@@ -5,6 +5,7 @@ using Bootstrap.Builder.Caching;
 using Bootstrap.Builder.Machines;
 using Bootstrap.Builder.Storage.Machines;
 using Bootstrap.Builder.Configuration;
+using Bootstrap.Builder.Storage.Files;
 using Bootstrap.Builder.Storage.Kernels;
 using Bootstrap.Builder.Observability;
 using Bootstrap.Builder.Scripts;
@@ -20,11 +21,14 @@ public static class Services
     {
         services.AddSingleton(config);
         services.AddSingleton(new BootScripts(config));
-        services.AddSingleton(_ => new KernelStore(config.KernelPath, config.KernelNetPath));   // made by the container, so disposed with it
         var database = BootstrapDatabase.From(config);
-        services.AddSingleton(database);
+        services.AddSingleton(_ => database);   // a factory, so the container disposes it (PostgreSQL's pool)
+        var sharedFiles = SharedFiles.For(config, database);
+        // Made by the container, so disposed with it; after the migrations (its tables are read at once).
+        services.AddSingleton(sp => KernelStore.For(config, sp.GetRequiredService<BootstrapDatabase>(), sharedFiles,
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("Bootstrap.Kernels") is var log ? warning => log.LogWarning("{Warning}", warning) : null));
         services.AddSingleton(new MachineStore(database));
-        services.AddSingleton(new Bootstrap.Builder.Catalogue.ImageCatalogue(database, config.ImagePath));
+        services.AddSingleton(new Bootstrap.Builder.Catalogue.ImageCatalogue(database, config.ImagePath, sharedFiles));
         services.AddSingleton(new Bootstrap.Builder.Catalogue.MenuStore(database));
         services.AddSingleton(new Bootstrap.Builder.Accounts.AccountStore(database));
         services.AddSingleton<MenuLogin>();
@@ -33,6 +37,7 @@ public static class Services
         {
             // The logger is taken now: the last flush runs while the container is being disposed.
             var log = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Bootstrap.Machines");
+            _ = sp.GetRequiredService<BootstrapDatabase>();   // made first, so disposed after the directory's last flush
             return new MachineDirectory(sp.GetRequiredService<MachineStore>(), config.MaxPendingMachines, warning => log.LogWarning("{Warning}", warning));
         });
         services.AddSingleton(_ => new TemplateStore(config.IpxeTemplate));   // a factory, so the container disposes it (and its helpers)
@@ -72,10 +77,11 @@ public static class Services
         foreach (var script in services.GetRequiredService<MachineStore>().Migrate())
             log.LogInformation("database {Db}: migration {Script} applied", services.GetRequiredService<BootstrapDatabase>().Name, script);
         log.LogInformation("machines: {Count} known", services.GetRequiredService<MachineDirectory>().Count);
+        log.LogInformation("kernels: {Kernels}", services.GetRequiredService<KernelStore>().Describe);
         services.GetRequiredService<PrometheusExporter>();
         services.GetRequiredService<BootstrapMetrics>().Observe(services.GetRequiredService<ArtifactCache>());
-        log.LogInformation("config {File}: networks {Networks}, kernels {Kernels}, database {Db}",
-            config.SourceFile, string.Join(",", config.Runmodes.Keys), config.KernelPath, services.GetRequiredService<BootstrapDatabase>().Name);
+        log.LogInformation("config {File}: networks {Networks}, database {Db}",
+            config.SourceFile, string.Join(",", config.Runmodes.Keys), services.GetRequiredService<BootstrapDatabase>().Name);
         log.LogInformation("Secure Boot signing: {Signing}", Bootstrap.Builder.Signing.SecureBootStatus.Signing(config.SiteKey));
         try
         {

@@ -4,7 +4,9 @@
 #   and Chromium for the browser tests),
 #   the iPXE template (setup/template.sh), the lzma-resume helper (.cache/lzma-resume), a real Debian kernel for the boot tests (.cache/vmlinuz),
 #   the discovery OS (setup/discovery.sh into .cache/discovery),
-#   then the whole xunit suite. Extra arguments go to dotnet test (e.g. --filter Boot).
+#   then the whole xunit suite on SQLite, and the HTTP suite again with every site on PostgreSQL (the test matrix).
+#   Extra arguments go to dotnet test (e.g. --filter Boot) and run the SQLite leg only;
+#   BOOTSTRAP_TEST_STORAGE=postgres setup/test.sh --filter X runs X on PostgreSQL only.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
@@ -24,15 +26,39 @@ debian_kernel "$repo" >/dev/null
 
 cd "$repo"
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+pg_folder=""
+stop_postgres() { [ -z "$pg_folder" ] || { bash "$here/postgres.sh" down "$pg_folder" >/dev/null || true; rm -rf "$pg_folder"; }; }
+trap 'rm -f "$log"; stop_postgres' EXIT
+# The test matrix's PostgreSQL leg: every TestSite gets a database of its own on one private server.
+with_postgres() {
+    pg_folder=$(mktemp -d /tmp/bootstrap-matrix-pg-XXXXXX)
+    BOOTSTRAP_TEST_POSTGRES=$(bash "$here/postgres.sh" up "$pg_folder")
+    export BOOTSTRAP_TEST_STORAGE=postgres BOOTSTRAP_TEST_POSTGRES
+}
 set +e
-BOOTSTRAP_TEST_KERNEL="$repo/.cache/vmlinuz" dotnet test tests/Bootstrap.Tests -c Release -nologo "$@" 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
+if [ "${BOOTSTRAP_TEST_STORAGE:-}" = postgres ]; then
+    # Asked for explicitly (e.g. BOOTSTRAP_TEST_STORAGE=postgres setup/test.sh --filter Http): only that leg.
+    with_postgres
+    BOOTSTRAP_TEST_KERNEL="$repo/.cache/vmlinuz" dotnet test tests/Bootstrap.Tests -c Release -nologo "$@" 2>&1 | tee "$log"
+    status=${PIPESTATUS[0]}
+else
+    BOOTSTRAP_TEST_KERNEL="$repo/.cache/vmlinuz" dotnet test tests/Bootstrap.Tests -c Release -nologo "$@" 2>&1 | tee "$log"
+    status=${PIPESTATUS[0]}
+    if [ $# -eq 0 ]; then
+        # The whole suite ran on SQLite; the HTTP suite runs again on PostgreSQL (the cluster tests
+        # start their own PostgreSQL, and tests about the SQLite file or kernels folder stay out).
+        echo "== the HTTP suite again, on PostgreSQL"
+        with_postgres
+        BOOTSTRAP_TEST_KERNEL="$repo/.cache/vmlinuz" dotnet test tests/Bootstrap.Tests -c Release -nologo --no-build \
+            --filter 'FullyQualifiedName~Bootstrap.Tests.Http.&FullyQualifiedName!~ClusterTests&engine!=sqlite' 2>&1 | tee -a "$log"
+        [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+    fi
+fi
 set -e
-# One closing line in the plain form CI reads: "N passed, N failed, N skipped".
-summary=$(grep -Eo 'Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+' "$log" | tail -n 1 || true)
-if [ -n "$summary" ]; then
-    read -r failed passed skipped <<<"$(echo "$summary" | grep -Eo '[0-9]+' | tr '\n' ' ')"
+# One closing line in the plain form CI reads: "N passed, N failed, N skipped" (both legs added up).
+totals=$(grep -Eo 'Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+' "$log" | awk -F'[^0-9]+' '{f+=$2; p+=$3; s+=$4} END {if (NR) print p, f, s}')
+if [ -n "$totals" ]; then
+    read -r passed failed skipped <<<"$totals"
     echo "tests: $passed passed, $failed failed, $skipped skipped"
 fi
 exit "$status"

@@ -19,9 +19,11 @@ public sealed class CliStores : IDisposable
     public CliStores(BootstrapConfig config)
     {
         Config = config;
-        Kernels = new(config.KernelPath, config.KernelNetPath);
         Database = BootstrapDatabase.From(config);
-        Images = new(Database, config.ImagePath);
+        var sharedFiles = Builder.Storage.Files.SharedFiles.For(config, Database);
+        Database.Migrate();
+        Kernels = KernelStore.For(config, Database, sharedFiles);
+        Images = new(Database, config.ImagePath, sharedFiles);
         Menus = new(Database);
         Accounts = new(Database);
     }
@@ -40,7 +42,6 @@ public sealed class CliStores : IDisposable
         if (BootstrapCli.LoadConfig(parse) is not { } config)
             return BootstrapCli.Refused;
         using var stores = new CliStores(config);
-        stores.Database.Migrate();
         var outcome = await action(stores);
         if (!outcome.Succeeded)
             return BootstrapCli.Refuse(parse, outcome.Message);
@@ -50,7 +51,11 @@ public sealed class CliStores : IDisposable
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
-    public void Dispose() => Kernels.Dispose();
+    public void Dispose()
+    {
+        Kernels.Dispose();
+        Database.Dispose();
+    }
 }
 
 /// <summary>
@@ -82,17 +87,17 @@ public static class CatalogueCli
         var runmode = Required("--runmode", "the network whose link to switch (prod, test, ...)");
         var kernel = Required("--kernel", "the kernel it boots from now on");
         var link = new Command("link", "Point a runmode at a kernel, atomically") { runmode, kernel };
-        link.SetAction((parse, _) => CliStores.Run(parse, stores => Task.FromResult(
+        link.SetAction((parse, _) => CliStores.Run(parse, stores =>
             !stores.Config.Runmodes.ContainsKey(parse.GetValue(runmode)!)
-                ? Outcome.Refused(StatusCodes.Status404NotFound, $"--runmode: no network '{parse.GetValue(runmode)}' in config.json")
-                : AdminEndpoints.PointLink(stores.Kernels, NullLoggerFactory.Instance, parse.GetValue(runmode) + ".efi", parse.GetValue(kernel)!))));
+                ? Task.FromResult(Outcome.Refused(StatusCodes.Status404NotFound, $"--runmode: no network '{parse.GetValue(runmode)}' in config.json"))
+                : AdminEndpoints.PointLinkAsync(stores.Kernels, NullLoggerFactory.Instance, parse.GetValue(runmode) + ".efi", parse.GetValue(kernel)!)));
 
         var deleteName = Required("--name", "the kernel to delete");
         var delete = new Command("delete", "Delete a kernel no runmode, machine or profile boots") { deleteName };
         delete.SetAction((parse, _) => CliStores.Run(parse, async stores =>
         {
             await using var machines = new MachineDirectory(new MachineStore(stores.Database), stores.Config.MaxPendingMachines, _ => { });
-            return AdminEndpoints.DeleteKernel(stores.Kernels, machines, NullLoggerFactory.Instance, parse.GetValue(deleteName)!);
+            return await AdminEndpoints.DeleteKernelAsync(stores.Kernels, machines, NullLoggerFactory.Instance, parse.GetValue(deleteName)!);
         }));
 
         return new Command("kernels", "The kernels folder: list, upload, point a runmode (link), delete") { list, upload, link, delete };

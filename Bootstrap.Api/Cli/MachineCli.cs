@@ -49,8 +49,8 @@ public static class MachineCli
         {
             if (MacAddress.Normalize(parse.GetValue(assignAddress)) is not { } mac)
                 return BootstrapCli.Refuse(parse, BadMac(parse.GetValue(assignAddress)));
-            using var kernels = new KernelStore(config.KernelPath, config.KernelNetPath);
-            var menus = (await new Builder.Catalogue.MenuStore(BootstrapDatabase.From(config)).ListAsync()).Select(m => m.Name).ToHashSet();
+            using var kernels = KernelStore.For(config, machines.Database);
+            var menus = (await new Builder.Catalogue.MenuStore(machines.Database).ListAsync()).Select(m => m.Name).ToHashSet();
             var (assignment, problem) = AssignmentRules.Check(fields.Read(parse), config.Runmodes, kernels.Exists, machines.FindProfile, menus.Contains);
             if (problem != null)
                 return BootstrapCli.Refuse(parse, problem.Message);
@@ -107,7 +107,8 @@ public static class MachineCli
     {
         if (BootstrapCli.LoadConfig(parse) is not { } config)
             return BootstrapCli.Refused;
-        var store = new MachineStore(BootstrapDatabase.From(config));
+        using var database = BootstrapDatabase.From(config);
+        var store = new MachineStore(database);
         store.Migrate();
         await using var machines = new MachineDirectory(store, config.MaxPendingMachines, warning => parse.InvocationConfiguration.Error.WriteLine(warning));
         return await action(config, machines);

@@ -46,7 +46,7 @@ public static class ProfileCli
                     return BootstrapCli.Refuse(parse, $"--answer-template: at most {AssignmentRules.MaxAnswerTemplateLength} bytes");
                 text = await File.ReadAllTextAsync(file.FullName);
             }
-            using var kernels = new KernelStore(config.KernelPath, config.KernelNetPath);
+            using var kernels = KernelStore.For(config, machines.Database);
             var (profile, problem) = AssignmentRules.CheckProfile(parse.GetValue(putName)!, fields.Read(parse, text), config.Runmodes, kernels.Exists, DateTimeOffset.UtcNow);
             if (problem != null)
                 return BootstrapCli.Refuse(parse, problem.Message);

@@ -26,13 +26,13 @@ public static class AdminEndpoints
         api.MapMethods("/symlink/{link}/{target}", ["POST", "GET"], SwitchLink)
             .WithSummary("Point runmode link kernels/net/{link} at kernel {target}, atomically")
             .Produces<string>(StatusCodes.Status200OK, "text/plain").Admin();
-        api.MapDelete("/kernel/{name}", (KernelStore kernels, MachineDirectory machines, ILoggerFactory logs, string name) =>
-                DeleteKernel(kernels, machines, logs, name).ToResult())
+        api.MapDelete("/kernel/{name}", async (KernelStore kernels, MachineDirectory machines, ILoggerFactory logs, string name) =>
+                (await DeleteKernelAsync(kernels, machines, logs, name)).ToResult())
             .WithSummary("Delete a kernel that no runmode, machine or profile boots").Admin();
     }
 
     /// <summary>Deletes a kernel nothing boots: no runmode link, machine assignment or profile names it. Also the kernels page's action.</summary>
-    public static Outcome DeleteKernel(KernelStore kernels, MachineDirectory machines, ILoggerFactory logs, string name)
+    public static async Task<Outcome> DeleteKernelAsync(KernelStore kernels, MachineDirectory machines, ILoggerFactory logs, string name)
     {
         var users = machines.List().Where(m => m.Assignment?.Kernel == name).Select(m => $"machine {m.Mac}")
             .Concat(machines.Profiles.Where(p => p.Kernel == name).Select(p => $"profile {p.Name}")).ToList();
@@ -40,7 +40,7 @@ public static class AdminEndpoints
             return Outcome.Refused(StatusCodes.Status409Conflict, $"kernel '{name}' is named by {string.Join(", ", users.Take(5))}{(users.Count > 5 ? " and more" : "")}: change them first");
         try
         {
-            kernels.Delete(name);
+            await kernels.DeleteAsync(name);
         }
         catch (ArgumentException e)
         {
@@ -114,18 +114,18 @@ public static class AdminEndpoints
         return new Outcome(StatusCodes.Status201Created, $"stored kernel {name} ({size} bytes)", new StoredKernel(name, size));
     }
 
-    private static IResult SwitchLink(KernelStore kernels, ILoggerFactory logs, string link, string target)
+    private static async Task<IResult> SwitchLink(KernelStore kernels, ILoggerFactory logs, string link, string target)
     {
-        var linked = PointLink(kernels, logs, link, target);
+        var linked = await PointLinkAsync(kernels, logs, link, target);
         return linked.Succeeded ? PlainText.Ok(linked.Message) : linked.ToResult();
     }
 
     /// <summary>Points runmode link <paramref name="link"/> at kernel <paramref name="target"/>. Also the kernels page's action.</summary>
-    public static Outcome PointLink(KernelStore kernels, ILoggerFactory logs, string link, string target)
+    public static async Task<Outcome> PointLinkAsync(KernelStore kernels, ILoggerFactory logs, string link, string target)
     {
         try
         {
-            kernels.Link(link, target);
+            await kernels.LinkAsync(link, target);
         }
         catch (ArgumentException e)
         {

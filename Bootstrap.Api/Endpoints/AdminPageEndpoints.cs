@@ -24,11 +24,11 @@ public static class AdminPageEndpoints
             .Produces<IReadOnlyList<KernelInfo>>(200, "application/json", "text/html");
         app.MapPost("/kernels/upload", UploadKernel).ExcludeFromDescription();
         app.MapPost("/kernels/runmodes/{runmode}", (HttpContext http, KernelStore kernels, BootstrapConfig config, ILoggerFactory logs, string runmode) =>
-            Post(http, "/images", Kernels, form => Task.FromResult(!config.Runmodes.ContainsKey(runmode)
-                ? Outcome.Refused(StatusCodes.Status404NotFound, $"no network '{LogText.Escape(runmode)}' in config.json")
-                : AdminEndpoints.PointLink(kernels, logs, runmode + ".efi", form["kernel"].ToString())))).ExcludeFromDescription();
+            Post(http, "/images", Kernels, form => !config.Runmodes.ContainsKey(runmode)
+                ? Task.FromResult(Outcome.Refused(StatusCodes.Status404NotFound, $"no network '{LogText.Escape(runmode)}' in config.json"))
+                : AdminEndpoints.PointLinkAsync(kernels, logs, runmode + ".efi", form["kernel"].ToString()))).ExcludeFromDescription();
         app.MapPost("/kernels/{name}/delete", (HttpContext http, KernelStore kernels, MachineDirectory machines, ILoggerFactory logs, string name) =>
-            Post(http, "/images", Kernels, _ => Task.FromResult(AdminEndpoints.DeleteKernel(kernels, machines, logs, name)))).ExcludeFromDescription();
+            Post(http, "/images", Kernels, _ => AdminEndpoints.DeleteKernelAsync(kernels, machines, logs, name))).ExcludeFromDescription();
 
         // ?edit=<menu> fills the menu form with that menu's values, to change and save it again.
         app.MapGet("/catalogue", async (HttpContext http, MenuStore menus, string? edit) =>

@@ -73,7 +73,7 @@ public static class CatalogueEndpoints
 
     private static async Task<IResult> Serve(HttpContext http, ImageCatalogue images, BootstrapConfig config, string name, string file)
     {
-        if (await images.FindFileAsync(name, file) is not var (path, stored))
+        if (await images.FindFileAsync(name, file, http.RequestAborted) is not var (path, stored))
             return PlainText.Error(StatusCodes.Status404NotFound, $"image '{LogText.Escape(name)}' has no file '{LogText.Escape(file)}'");
         // An image's kernel is an EFI executable the firmware verifies: with a site key it is served signed, like /kernel.
         if (config.SiteKey is { } siteKey && (await images.GetAsync(name))?.Kernel == file)

@@ -1,6 +1,7 @@
 using Bootstrap.Builder.Signing;
 using Bootstrap.Api.Http;
 using Bootstrap.Builder.Configuration;
+using Bootstrap.Builder.Storage.Kernels;
 using Bootstrap.Builder.Storage.Machines;
 using Bootstrap.Builder.Templates;
 
@@ -11,13 +12,14 @@ public static class HealthEndpoints
 {
     public static void MapHealth(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/healthz", async (HttpContext http, BootstrapConfig config, MachineStore store, TemplateStore templates) =>
+        app.MapGet("/healthz", async (HttpContext http, BootstrapConfig config, MachineStore store, KernelStore kernels, TemplateStore templates) =>
         {
             var (template, templateCheck) = Template(templates);
             var checks = new Dictionary<string, string>
             {
                 ["config"] = config.SourceFile,
-                ["kernels"] = KernelsReadable(config.KernelPath) ? "ok" : $"cannot read {config.KernelPath}",
+                ["kernels"] = kernels.IsReadable ? "ok" : $"cannot read {kernels.Describe}",
+                ["kernel-store"] = kernels.Describe,
                 ["database"] = await store.IsUsableAsync() ? "ok" : $"cannot query {store.Database.Name}",
                 ["storage"] = store.Database.Engine == "sqlite" ? $"sqlite {store.Database.Name}" : store.Database.Name,
                 // Reported, not counted: without a template only the image routes are down.
@@ -50,19 +52,6 @@ public static class HealthEndpoints
         catch (TemplateUnavailableException e)
         {
             return (null, e.Message);
-        }
-    }
-
-    private static bool KernelsReadable(string path)
-    {
-        try
-        {
-            _ = Directory.EnumerateFileSystemEntries(path).FirstOrDefault();
-            return true;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return false;
         }
     }
 }

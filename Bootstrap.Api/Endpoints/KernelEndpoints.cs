@@ -31,7 +31,7 @@ public static class KernelEndpoints
     private static async Task<IResult> Serve(HttpContext http, KernelStore kernels, MachineDirectory machines, string path)
     {
         DropDateValidators(http.Request.Headers);
-        var kernel = kernels.Open(path);
+        var kernel = await kernels.OpenAsync(path, http.RequestAborted);
         if (kernel == null)
             return PlainText.Error(StatusCodes.Status404NotFound, $"kernel '{path}' is not in the kernels folder");
         // A whole download from a machine's address goes into its boot log (ranges would flood it).

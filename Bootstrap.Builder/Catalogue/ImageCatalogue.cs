@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Bootstrap.Builder.Storage;
 using Bootstrap.Builder.Storage.Database;
+using Bootstrap.Builder.Storage.Files;
 using Dapper;
 
 namespace Bootstrap.Builder.Catalogue;
@@ -15,11 +16,12 @@ public sealed class CatalogueException(CatalogueException.Kind kind, string mess
 
 /// <summary>
 /// The image catalogue: descriptions and file records in the database (migration 0004), bytes in
-/// <c>&lt;image-path&gt;/&lt;name&gt;/&lt;file&gt;</c>. Uploads stream to a temp file while
-/// they are hashed (never held in memory: ISOs are gigabytes) and are renamed into place, so a
+/// <c>&lt;image-path&gt;/&lt;name&gt;/&lt;file&gt;</c> on a single instance, or in
+/// <paramref name="shared"/> by sha256 when instances share PostgreSQL. Uploads stream while they
+/// are hashed (never held in memory: ISOs are gigabytes) and replace the old file atomically, so a
 /// reader sees the whole old file or the whole new one. A golden image is frozen.
 /// </summary>
-public sealed class ImageCatalogue(BootstrapDatabase database, string folder)
+public sealed class ImageCatalogue(BootstrapDatabase database, string folder, SharedFiles? shared = null)
 {
     public string Folder => folder;
 
@@ -76,6 +78,8 @@ public sealed class ImageCatalogue(BootstrapDatabase database, string folder)
         var image = await GetAsync(name) ?? throw NotFound(name);
         if (image.State == ImageState.Golden)
             throw Frozen(name);
+        if (shared != null)
+            return await StoreSharedFileAsync(shared, name, file, content, maxBytes, cancel);
         var dir = Path.Combine(folder, name);
         Directory.CreateDirectory(dir);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -88,20 +92,42 @@ public sealed class ImageCatalogue(BootstrapDatabase database, string folder)
             {
                 total += read;
                 if (total > maxBytes)
-                    throw new CatalogueException(CatalogueException.Kind.TooLarge, $"the file is larger than max-image-bytes ({maxBytes} bytes)");
+                    throw TooLarge(maxBytes);
                 hash.AppendData(buffer, 0, read);
                 await target.WriteAsync(buffer.AsMemory(0, read), cancel);
             }
         }, flushToDisk: true);
         var stored = new ImageFile(file, size, Convert.ToHexStringLower(hash.GetHashAndReset()), DateTimeOffset.UtcNow);
         await using var db = database.Open();
-        await db.ExecuteAsync(
+        await RecordFile(db, null, name, stored);
+        return stored;
+    }
+
+    /// <summary>The bytes go to the shared files; the record is written in the same transaction, and the file it replaced is dropped if nothing else names it.</summary>
+    private async Task<ImageFile> StoreSharedFileAsync(SharedFiles files, string name, string file, Stream content, long maxBytes, CancellationToken cancel)
+    {
+        ImageFile? stored = null;
+        string? replaced = null;
+        await files.PutAsync(content, maxBytes, () => TooLarge(maxBytes), async (db, tx, sha256, size) =>
+        {
+            replaced = await db.ExecuteScalarAsync<string?>("SELECT sha256 FROM image_files WHERE image = @name AND file = @file", new { name, file }, tx);
+            stored = new ImageFile(file, size, sha256, DateTimeOffset.UtcNow);
+            await RecordFile(db, tx, name, stored);
+        }, cancel);
+        if (replaced != null && replaced != stored!.Sha256)
+            await files.DropIfUnusedAsync(replaced);
+        return stored!;
+    }
+
+    private static Task RecordFile(System.Data.Common.DbConnection db, System.Data.Common.DbTransaction? tx, string image, ImageFile stored) =>
+        db.ExecuteAsync(
             """
             INSERT INTO image_files (image, file, size, sha256, updated) VALUES (@image, @file, @size, @sha256, @updated)
             ON CONFLICT (image, file) DO UPDATE SET size = excluded.size, sha256 = excluded.sha256, updated = excluded.updated
-            """, new { image = name, file = stored.Name, size = stored.Size, sha256 = stored.Sha256, updated = stored.Updated.ToString("O") });
-        return stored;
-    }
+            """, new { image, file = stored.Name, size = stored.Size, sha256 = stored.Sha256, updated = stored.Updated.ToString("O") }, tx);
+
+    private static CatalogueException TooLarge(long maxBytes) =>
+        new(CatalogueException.Kind.TooLarge, $"the file is larger than max-image-bytes ({maxBytes} bytes)");
 
     /// <summary>Freezes a staging image whose described files are all uploaded.</summary>
     public async Task<CatalogueImage> PromoteAsync(string name)
@@ -118,36 +144,58 @@ public sealed class ImageCatalogue(BootstrapDatabase database, string folder)
         return (await GetAsync(name))!;
     }
 
-    /// <summary>Deletes an image, its records and its folder; false when there was none.</summary>
+    /// <summary>Deletes an image, its records and its files; false when there was none.</summary>
     public async Task<bool> DeleteAsync(string name)
     {
         if (ImageRules.NameProblem(name) != null)
             return false;
+        List<string> hashes;
         await using (var db = database.Open())
         {
             await using var tx = await db.BeginTransactionAsync();
+            hashes = (await db.QueryAsync<string>("SELECT sha256 FROM image_files WHERE image = @name", new { name }, tx)).ToList();
             var gone = await db.ExecuteAsync("DELETE FROM images WHERE name = @name", new { name }, tx);
             await db.ExecuteAsync("DELETE FROM image_files WHERE image = @name", new { name }, tx);
             await tx.CommitAsync();
             if (gone == 0)
                 return false;
         }
+        if (shared != null)
+            foreach (var sha256 in hashes.Distinct())
+                await shared.DropIfUnusedAsync(sha256);
         var dir = Path.Combine(folder, name);
         if (Directory.Exists(dir))
             Directory.Delete(dir, recursive: true);
         return true;
     }
 
-    /// <summary>Where a recorded file of an image is, with its record; null when the image or file is unknown.</summary>
-    public async Task<(string Path, ImageFile File)?> FindFileAsync(string name, string file)
+    /// <summary>
+    /// Where a recorded file of an image is on this instance's disk, with its record; null when the
+    /// image or file is unknown. Shared files are copied from the database on first use.
+    /// </summary>
+    public async Task<(string Path, ImageFile File)?> FindFileAsync(string name, string file, CancellationToken cancel = default)
     {
         if (ImageRules.NameProblem(name) != null || ImageRules.FileProblem(file) != null)
             return null;
-        await using var db = database.Open();
-        var row = await db.QuerySingleOrDefaultAsync<FileRow>(
-            "SELECT image, file, size, sha256, updated FROM image_files WHERE image = @name AND file = @file", new { name, file });
+        FileRow? row;
+        await using (var db = database.Open())
+            row = await db.QuerySingleOrDefaultAsync<FileRow>(
+                "SELECT image, file, size, sha256, updated FROM image_files WHERE image = @name AND file = @file", new { name, file });
+        if (row == null)
+            return null;
+        if (shared != null)
+        {
+            try
+            {
+                return (await shared.LocalPathAsync(row.sha256, cancel), row.ToFile());
+            }
+            catch (FileNotFoundException)
+            {
+                return null;
+            }
+        }
         var path = Path.Combine(folder, name, file);
-        return row == null || !File.Exists(path) ? null : (path, row.ToFile());
+        return !File.Exists(path) ? null : (path, row.ToFile());
     }
 
     private static CatalogueException NotFound(string name) => new(CatalogueException.Kind.NotFound, $"no image named '{name}'");

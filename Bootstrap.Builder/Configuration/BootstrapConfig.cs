@@ -76,6 +76,9 @@ public sealed record BootstrapConfig
     /// <summary>Largest file of a catalogue image (ISOs are gigabytes); a larger upload gets 413.</summary>
     [JsonPropertyName("max-image-bytes")] public long MaxImageBytes { get; init; } = 16L * 1024 * 1024 * 1024;
 
+    /// <summary>With <c>"storage": "postgres"</c>: this instance's copies of the kernels and catalogue files kept in the database, by sha256.</summary>
+    [JsonPropertyName("shared-files-path")] public string SharedFilesPath { get; init; } = "shared-files";
+
     /// <summary>Folder of built images kept between restarts.</summary>
     [JsonPropertyName("cache-path")] public string CachePath { get; init; } = "cache";
 

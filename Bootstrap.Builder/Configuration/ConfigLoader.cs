@@ -85,6 +85,7 @@ public static partial class ConfigLoader
             KernelNetPath = Resolve(raw.KernelNetPath),
             BootstrapDb = Resolve(raw.BootstrapDb),
             CachePath = Resolve(raw.CachePath),
+            SharedFilesPath = Resolve(raw.SharedFilesPath),
             ImagePath = Resolve(raw.ImagePath),
             DiscoveryImage = ResolveIfSet(raw.DiscoveryImage),
             SourceFile = Path.GetFullPath(path),

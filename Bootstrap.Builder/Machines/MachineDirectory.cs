@@ -116,6 +116,9 @@ public sealed class MachineDirectory : IAsyncDisposable
 
     public int Count => _byId.Count;
 
+    /// <summary>The database the machines are kept in (a command opening other stores uses the same one).</summary>
+    public BootstrapDatabase Database => _store.Database;
+
     public Machine? FindByMac(string mac) => _idByMac.TryGetValue(mac, out var id) && _byId.TryGetValue(id, out var m) ? m : null;
 
     public Machine? FindById(string id) => _byId.GetValueOrDefault(id);

@@ -9,7 +9,7 @@ namespace Bootstrap.Builder.Storage.Database;
 /// string: several instances share it). Every store runs the same SQL on either through
 /// <see cref="Open"/>; <see cref="Migrate"/> brings either to the current schema.
 /// </summary>
-public sealed class BootstrapDatabase
+public sealed class BootstrapDatabase : IDisposable
 {
     private readonly string _connectionString;
     private readonly NpgsqlDataSource? _postgres;
@@ -58,6 +58,9 @@ public sealed class BootstrapDatabase
 
     /// <summary>Runs the migrations this database has not run yet (<see cref="Migrations"/>); returns their names.</summary>
     public IReadOnlyList<string> Migrate(Action<string>? log = null) => Migrations.Apply(this, _connectionString, log, upTo: null);
+
+    /// <summary>Closes PostgreSQL's pooled connections (each instance, CLI run and test site has its own pool).</summary>
+    public void Dispose() => _postgres?.Dispose();
 
     /// <summary>Migrations up to and including <paramref name="upTo"/> (tests make a database of an earlier release with it).</summary>
     internal IReadOnlyList<string> MigrateUpTo(string upTo) => Migrations.Apply(this, _connectionString, null, upTo);

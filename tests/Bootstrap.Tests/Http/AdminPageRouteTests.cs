@@ -56,9 +56,9 @@ public sealed partial class AdminPageRouteTests : IDisposable
         Assert.Contains("the form is out of date or was not sent by this site: reload the page and try again", await forged.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.BadRequest, wrongToken.StatusCode);
         Assert.Equal((HttpStatusCode.Redirect, "/images"), (stored.StatusCode, stored.Headers.Location?.OriginalString));
-        Assert.Equal(bytes, File.ReadAllBytes(Path.Combine(_site.Kernels, "page.efi")));
+        Assert.Equal(bytes, _site.KernelBytes("page.efi"));
         Assert.Equal(HttpStatusCode.BadRequest, traversal.StatusCode);
-        Assert.Equal(["page.efi"], Directory.GetFiles(_site.Kernels).Select(Path.GetFileName).Order());
+        Assert.Equal(["page.efi"], _site.KernelNames());
         Assert.False(File.Exists(Path.Combine(_site.Root, "escape.efi")));
     }
 
@@ -76,7 +76,7 @@ public sealed partial class AdminPageRouteTests : IDisposable
         Assert.Equal("/signin?return=/catalogue", catalogue.Headers.Location?.OriginalString);
         Assert.Equal("/signin?return=/accounts", accounts.Headers.Location?.OriginalString);
         Assert.Equal("/signin?return=%2Faccounts%2Fusers", user.Headers.Location?.OriginalString);
-        Assert.Empty(Directory.GetFiles(_site.Kernels));
+        Assert.Empty(_site.KernelNames());
         Assert.Equal("[]", await _site.AdminClient().GetStringAsync("/api/users"));
     }
 
@@ -102,6 +102,6 @@ public sealed partial class AdminPageRouteTests : IDisposable
         Assert.Equal((HttpStatusCode.NotFound, "kernel: no kernel file 'none.efi' in the kernels folder\n"), (unknown.StatusCode, await unknown.Content.ReadAsStringAsync()));
         Assert.Equal(HttpStatusCode.NoContent, spare.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
-        Assert.Equal(["pinned.efi", "zos.efi"], Directory.GetFiles(_site.Kernels).Select(Path.GetFileName).Order());
+        Assert.Equal(["pinned.efi", "zos.efi"], _site.KernelNames());
     }
 }

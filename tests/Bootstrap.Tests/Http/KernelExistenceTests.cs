@@ -5,6 +5,7 @@ using Bootstrap.Tests.Support;
 namespace Bootstrap.Tests.Http;
 
 /// <summary>Boot scripts remember which kernels exist; every change to the folders is seen, by the next request or within a second.</summary>
+[Trait("engine", "sqlite")]   // the kernels folder itself
 public sealed class KernelExistenceTests : IDisposable
 {
     private readonly TestSite _site = new();

@@ -21,6 +21,7 @@ public sealed class KernelRouteTests : IDisposable
     [Theory]
     [InlineData("/kernel/zos-v3.efi")]
     [InlineData("/kernel/net/prod.efi")]
+    [Trait("engine", "sqlite")]
     public async Task Kernel_is_served_whole_with_validators(string path)
     {
         var response = await _site.Client().GetAsync(path);
@@ -71,6 +72,7 @@ public sealed class KernelRouteTests : IDisposable
     }
 
     [Fact]
+    [Trait("engine", "sqlite")]
     public async Task Nothing_outside_the_kernels_folder_is_served_even_through_symlinks()
     {
         var outside = Path.Combine(_site.Root, "secret.txt");
@@ -104,6 +106,7 @@ public sealed class KernelRouteTests : IDisposable
     }
 
     [Fact]
+    [Trait("engine", "sqlite")]
     public async Task Images_lists_kernels_newest_first_with_their_runmodes()
     {
         _site.AddKernel("zos-old.efi", size: 10);

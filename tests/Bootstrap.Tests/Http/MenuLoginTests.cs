@@ -171,6 +171,7 @@ public sealed class MenuLoginTests : IDisposable
     }
 
     [Fact]
+    [Trait("engine", "sqlite")]
     public async Task Passwords_are_stored_as_framework_hashes_and_never_answered()
     {
         await Put("/api/users/alice", new { password = "correct horse" });

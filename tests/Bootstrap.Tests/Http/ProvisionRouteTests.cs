@@ -65,6 +65,7 @@ public sealed class ProvisionRouteTests : IDisposable
     }
 
     [Fact]
+    [Trait("engine", "sqlite")]
     public async Task Rows_written_by_the_original_service_still_work()
     {
         using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_site.Database};Pooling=False"))

@@ -14,7 +14,7 @@ public sealed class ServiceTests
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal($$$"""
-            {"status":"ok","checks":{"config":"{{{site.ConfigFile}}}","kernels":"ok","database":"ok","storage":"sqlite {{{site.Database}}}","template":"no iPXE template in {{{site.Root}}}/ipxe-template: run setup/template.sh","secure-boot-images":"unavailable until the iPXE template is fixed","secure-boot-signing":"no site key: EFI files and kernels are served as they are"}}
+            {"status":"ok","checks":{"config":"{{{site.ConfigFile}}}","kernels":"ok","kernel-store":"{{{site.KernelStoreCheck}}}","database":"ok","storage":"{{{site.StorageCheck}}}","template":"no iPXE template in {{{site.Root}}}/ipxe-template: run setup/template.sh","secure-boot-images":"unavailable until the iPXE template is fixed","secure-boot-signing":"no site key: EFI files and kernels are served as they are"}}
             """,
             await response.Content.ReadAsStringAsync());
     }
@@ -35,6 +35,7 @@ public sealed class ServiceTests
     }
 
     [Fact]
+    [Trait("engine", "sqlite")]
     public async Task Healthz_is_503_when_the_database_is_unusable()
     {
         using var site = new TestSite();

@@ -28,7 +28,7 @@ public sealed class SiteKeyTests : IDisposable
             c["secure-boot-key"] = key;
             c["secure-boot-cert"] = certificate;
         });
-        File.Copy(BootKernel(), Path.Combine(_site.Kernels, "debian.efi"));
+        _site.PutKernel("debian.efi", File.ReadAllBytes(BootKernel()));
         _site.AddLink("prod.efi", "debian.efi");
     }
 
@@ -46,7 +46,7 @@ public sealed class SiteKeyTests : IDisposable
     [Fact]
     public async Task Kernels_are_served_with_the_site_signature_added_and_the_file_untouched()
     {
-        var onDisk = await File.ReadAllBytesAsync(Path.Combine(_site.Kernels, "debian.efi"));
+        var onDisk = _site.KernelBytes("debian.efi")!;
         var client = _site.Client();
 
         var response = await client.GetAsync("/kernel/net/prod.efi");
@@ -57,7 +57,7 @@ public sealed class SiteKeyTests : IDisposable
 
         Assert.Equal((0, "Signature verification OK\n"), Verify(signed));
         Assert.NotEqual(0, Verify(onDisk).Code);   // Debian's signature alone does not verify with the site certificate
-        Assert.Equal(onDisk, await File.ReadAllBytesAsync(Path.Combine(_site.Kernels, "debian.efi")));
+        Assert.Equal(onDisk, _site.KernelBytes("debian.efi"));
         Assert.Equal($"signed by {SnakeoilKey.Subject}", response.Headers.GetValues("X-Secure-Boot").Single());
         Assert.Equal(HttpStatusCode.PartialContent, tail.StatusCode);
         Assert.Equal(signed[^100..], await tail.Content.ReadAsByteArrayAsync());

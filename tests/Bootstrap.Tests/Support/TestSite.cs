@@ -4,12 +4,21 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Dapper;
+using Npgsql;
 
 namespace Bootstrap.Tests.Support;
 
 /// <summary>
 /// A throw-away service folder (config.json, kernels/, kernels/net/, db/) and the service hosted on
 /// it in memory. Each test class gets its own, so tests never share files.
+/// <para>
+/// The test matrix: with <c>BOOTSTRAP_TEST_STORAGE=postgres</c> and <c>BOOTSTRAP_TEST_POSTGRES</c>
+/// (a server's connection string; setup/test.sh's second leg sets both) every site runs on a
+/// PostgreSQL database of its own, its kernels shared through the database. Tests about the SQLite
+/// file or the kernels folder themselves carry <c>[Trait("engine", "sqlite")]</c> and run in the
+/// SQLite leg only.
+/// </para>
 /// </summary>
 public sealed class TestSite : IDisposable
 {
@@ -21,6 +30,12 @@ public sealed class TestSite : IDisposable
     public const string Token = "test-token-0123456789";
 
     private WebApplicationFactory<Program>? _factory;
+
+    /// <summary>True in the matrix's PostgreSQL leg.</summary>
+    public static bool OnPostgres => Environment.GetEnvironmentVariable("BOOTSTRAP_TEST_STORAGE") == "postgres";
+
+    /// <summary>The PostgreSQL database of this site in that leg, else null.</summary>
+    public string? PostgresConnection { get; }
 
     public TestSite(Action<Dictionary<string, object>>? configure = null)
     {
@@ -41,9 +56,43 @@ public sealed class TestSite : IDisposable
             ["unknown-machines-per-minute"] = 1_000_000,
             ["runmodes"] = new Dictionary<string, string> { ["prod"] = "Production", ["test"] = "Testnet", ["dev"] = "Devnet", ["qa"] = "QA" },
         };
+        if (OnPostgres)
+        {
+            PostgresConnection = NewPostgresDatabase();
+            _config["storage"] = "postgres";
+            _config["postgres-connection"] = PostgresConnection;
+        }
         configure?.Invoke(_config);
         WriteConfig();
     }
+
+    private static int _databases;
+
+    private static string NewPostgresDatabase()
+    {
+        var server = Environment.GetEnvironmentVariable("BOOTSTRAP_TEST_POSTGRES")
+                     ?? throw new InvalidOperationException("BOOTSTRAP_TEST_STORAGE=postgres needs BOOTSTRAP_TEST_POSTGRES, a server's connection string");
+        var name = $"site_{Environment.ProcessId}_{Interlocked.Increment(ref _databases)}";
+        using (var admin = new NpgsqlConnection(server))
+        {
+            admin.Open();
+            using var create = new NpgsqlCommand($"CREATE DATABASE {name}", admin);
+            create.ExecuteNonQuery();
+        }
+        // A small pool per site: tests that fire hundreds of requests wait for a connection
+        // instead of taking the shared server's every slot.
+        return new NpgsqlConnectionStringBuilder(server) { Database = name, MaxPoolSize = 10 }.ToString();
+    }
+
+    /// <summary>What /healthz says of the storage: the SQLite file, or the PostgreSQL server and database.</summary>
+    public string StorageCheck => PostgresConnection is { } connection
+        ? $"postgres {new NpgsqlConnectionStringBuilder(connection).Host}:{new NpgsqlConnectionStringBuilder(connection).Port}/{new NpgsqlConnectionStringBuilder(connection).Database}"
+        : $"sqlite {Database}";
+
+    /// <summary>What /healthz says of the kernels' store.</summary>
+    public string KernelStoreCheck => OnPostgres
+        ? $"shared in {StorageCheck}, copies in {Path.Combine(Root, "shared-files")}"
+        : $"folder {Kernels}";
 
     private readonly Dictionary<string, object> _config;
 
@@ -64,8 +113,106 @@ public sealed class TestSite : IDisposable
     {
         var bytes = new byte[size];
         new Random(seed).NextBytes(bytes);
-        File.WriteAllBytes(Path.Combine(Kernels, name), bytes);
+        PutKernel(name, bytes);
         return bytes;
+    }
+
+    /// <summary>Stores kernel <paramref name="name"/>: a file in the kernels folder, or in the shared store on PostgreSQL.</summary>
+    public void PutKernel(string name, byte[] bytes)
+    {
+        if (OnPostgres)
+            WithKernelStore(store => store.StoreAsync(name, new MemoryStream(bytes), CancellationToken.None));
+        else
+            File.WriteAllBytes(Path.Combine(Kernels, name), bytes);
+    }
+
+    /// <summary>The bytes of kernel <paramref name="name"/> as stored (null when there is none).</summary>
+    public byte[]? KernelBytes(string name)
+    {
+        if (!OnPostgres)
+            return File.Exists(Path.Combine(Kernels, name)) ? File.ReadAllBytes(Path.Combine(Kernels, name)) : null;
+        byte[]? bytes = null;
+        WithKernelStore(async store =>
+        {
+            if (await store.OpenAsync(name) is { } kernel)
+                await using (kernel.Stream)
+                {
+                    bytes = new byte[kernel.Length];
+                    await kernel.Stream.ReadExactlyAsync(bytes);
+                }
+        });
+        return bytes;
+    }
+
+    /// <summary>The stored kernels' names, in order.</summary>
+    public IReadOnlyList<string> KernelNames()
+    {
+        if (!OnPostgres)
+            return Directory.GetFiles(Kernels).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToList();
+        IReadOnlyList<string> names = [];
+        WithKernelStore(store =>
+        {
+            names = store.List().Select(k => k.Name).Order(StringComparer.Ordinal).ToList();
+            return Task.CompletedTask;
+        });
+        return names;
+    }
+
+    /// <summary>
+    /// What holds catalogue bytes: the files in images/<paramref name="image"/>, or on PostgreSQL
+    /// every stored file (blobs rows) and every file in this site's shared-files folder, kernels' aside.
+    /// </summary>
+    public IReadOnlyList<string> StoredImageBytes(string image)
+    {
+        if (!OnPostgres)
+            return Directory.Exists(Path.Combine(Root, "images", image)) ? Directory.GetFiles(Path.Combine(Root, "images", image)) : [];
+        using var db = new NpgsqlConnection(PostgresConnection);
+        db.Open();
+        var kernels = db.Query<string>("SELECT sha256 FROM kernels").ToHashSet();
+        var held = db.Query<string>("SELECT 'blob ' || id FROM blobs WHERE sha256 IS NULL OR sha256 NOT IN (SELECT sha256 FROM kernels)");
+        var copies = Path.Combine(Root, "shared-files");
+        return [.. held, .. (Directory.Exists(copies) ? Directory.GetFiles(copies) : []).Where(f => !kernels.Contains(Path.GetFileName(f)))];
+    }
+
+    /// <summary>The runmode links' names (e.g. prod.efi), in order.</summary>
+    public IReadOnlyList<string> LinkNames() => OnPostgres
+        ? Links().Keys.Order(StringComparer.Ordinal).ToList()
+        : Directory.GetFileSystemEntries(NetLinks).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>The kernel runmode link <paramref name="link"/> points at (a name in the kernels folder), or null.</summary>
+    public string? LinkTarget(string link) => OnPostgres
+        ? Links().GetValueOrDefault(link)
+        : new FileInfo(Path.Combine(NetLinks, link)).LinkTarget is { } target ? Path.GetFileName(target) : null;
+
+    private Dictionary<string, string> Links()
+    {
+        var links = new Dictionary<string, string>();
+        WithKernelStore(store =>
+        {
+            foreach (var kernel in store.List())
+                foreach (var runmode in kernel.Runmodes)
+                    links[runmode + ".efi"] = kernel.Name;
+            return Task.CompletedTask;
+        });
+        return links;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> on the running service's own kernel store (so it answers the
+    /// change at once), or, before the service has started, on a store of the site's database.
+    /// </summary>
+    private void WithKernelStore(Func<Bootstrap.Builder.Storage.Kernels.KernelStore, Task> action)
+    {
+        if (_factory != null)
+        {
+            action(_factory.Services.GetRequiredService<Bootstrap.Builder.Storage.Kernels.KernelStore>()).GetAwaiter().GetResult();
+            return;
+        }
+        using var database = Bootstrap.Builder.Storage.Database.BootstrapDatabase.Postgres(PostgresConnection!);
+        database.Migrate();
+        using var store = new Bootstrap.Builder.Storage.Kernels.SharedKernels(database,
+            new Bootstrap.Builder.Storage.Files.SharedFiles(database, Path.Combine(Root, "shared-files")));
+        action(store).GetAwaiter().GetResult();
     }
 
     /// <summary>A kernel zos.efi that the prod runmode boots: what most route tests need.</summary>
@@ -75,9 +222,14 @@ public sealed class TestSite : IDisposable
         AddLink("prod.efi", "zos.efi");
     }
 
-    /// <summary>Points kernels/net/LINK at TARGET (relative, as the admin API does).</summary>
-    public void AddLink(string link, string target) =>
-        File.CreateSymbolicLink(Path.Combine(NetLinks, link), target.StartsWith('/') ? target : Path.Combine("..", target));
+    /// <summary>Points kernels/net/LINK at TARGET (relative, as the admin API does), or the shared link on PostgreSQL.</summary>
+    public void AddLink(string link, string target)
+    {
+        if (OnPostgres)
+            WithKernelStore(store => store.LinkAsync(link, target));
+        else
+            File.CreateSymbolicLink(Path.Combine(NetLinks, link), target.StartsWith('/') ? target : Path.Combine("..", target));
+    }
 
     public WebApplicationFactory<Program> Factory => _factory ??= new WebApplicationFactory<Program>()
         .WithWebHostBuilder(b => b.UseSetting("config", ConfigFile)

@@ -27,6 +27,8 @@ public static class Services
         // Made by the container, so disposed with it; after the migrations (its tables are read at once).
         services.AddSingleton(sp => KernelStore.For(config, sp.GetRequiredService<BootstrapDatabase>(), sharedFiles,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Bootstrap.Kernels") is var log ? warning => log.LogWarning("{Warning}", warning) : null));
+        if (sharedFiles != null)
+            services.AddSingleton(sharedFiles);
         services.AddSingleton(new MachineStore(database));
         services.AddSingleton(new Bootstrap.Builder.Catalogue.ImageCatalogue(database, config.ImagePath, sharedFiles));
         services.AddSingleton(new Bootstrap.Builder.Catalogue.MenuStore(database));
@@ -80,6 +82,8 @@ public static class Services
         log.LogInformation("kernels: {Kernels}", services.GetRequiredService<KernelStore>().Describe);
         services.GetRequiredService<PrometheusExporter>();
         services.GetRequiredService<BootstrapMetrics>().Observe(services.GetRequiredService<ArtifactCache>());
+        if (services.GetService<SharedFiles>() is { } sharedFiles)
+            services.GetRequiredService<BootstrapMetrics>().Observe(sharedFiles);
         log.LogInformation("config {File}: networks {Networks}, database {Db}",
             config.SourceFile, string.Join(",", config.Runmodes.Keys), services.GetRequiredService<BootstrapDatabase>().Name);
         log.LogInformation("Secure Boot signing: {Signing}", Bootstrap.Builder.Signing.SecureBootStatus.Signing(config.SiteKey));

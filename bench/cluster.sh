@@ -20,6 +20,8 @@ mkdir -p "$site/cluster"
 # 1,000 assignments through the admin API below: above its default per-client budget.
 python3 -c 'import json, sys; c = json.load(open(sys.argv[1])); c["admin-requests-per-minute"] = 1000000; json.dump(c, open(sys.argv[1], "w"))' "$site/config.json"
 chmod 755 "$site" "$site/cluster"   # PostgreSQL runs as the postgres user when we are root
+# The bench site (its 8 MB kernel and prod link) moves into the cluster's PostgreSQL first.
+cluster_env "$repo/setup/cluster.sh" migrate "$site/config.json" >/dev/null
 cluster_env "$repo/setup/cluster.sh" up 3 >/dev/null
 token=$(cat "$site/cluster/api-token")
 balanced="http://127.0.0.1:$front"

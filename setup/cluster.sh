@@ -5,8 +5,13 @@
 #                             on 127.0.0.1:5601.., haproxy on 127.0.0.1:5555 checking each /healthz
 #   setup/cluster.sh down     stops all of it (the data stays in .cluster/)
 #   setup/cluster.sh status   lists what runs
-# The instances take config.json's settings (CLUSTER_CONFIG names another file) and share its
-# kernels folder and iPXE template (kernels are not in the database yet); each keeps its own cache.
+#   setup/cluster.sh migrate [CONFIG]
+#                             moves the single-instance site of CONFIG (default config.json): its
+#                             SQLite rows, kernels folder, runmode links and images, into the
+#                             cluster's PostgreSQL, which must be empty (run it before the first up)
+# The instances take config.json's settings (CLUSTER_CONFIG names another file) and its iPXE
+# template; kernels, runmode links and catalogue files are in PostgreSQL, and each instance keeps
+# its own copies of them (shared-files/) and its own cache of built images (cache/).
 # The admin token is in .cluster/api-token. CLUSTER_DIR moves .cluster; CLUSTER_PORT (haproxy,
 # default 5555) and CLUSTER_FIRST_PORT (default 5601) move the ports; CLUSTER_NICE (default 0) runs
 # the instances and haproxy at that nice level (the tests yield the CPU to their QEMU guests).
@@ -44,11 +49,12 @@ import json, os, sys
 out, base, url, token = sys.argv[1:5]
 config = json.load(open(base))
 here = os.path.dirname(base)
-for key, default in [("ipxe-template", "ipxe-template"), ("kernel-path", "kernels"), ("kernel-net-path", "kernels/net"), ("image-path", "images")]:
-    config[key] = os.path.join(here, config.get(key, default))
+config["ipxe-template"] = os.path.join(here, config.get("ipxe-template", "ipxe-template"))
+if config.get("discovery-image"):
+    config["discovery-image"] = os.path.join(here, config["discovery-image"])
 config.update({
-    "storage": "postgres", "postgres-connection": url, "api-token": token,
-    "cache-path": "cache", "bootstrap-db": "unused.sqlite3", "trusted-proxies": ["127.0.0.1"],
+    "storage": "postgres", "postgres-connection": url, "api-token": token, "cache-path": "cache",
+    "shared-files-path": "shared-files", "bootstrap-db": "unused.sqlite3", "trusted-proxies": ["127.0.0.1"],
 })
 json.dump(config, open(out, "w"), indent=2)
 PY
@@ -151,8 +157,24 @@ case "${1:-}" in
         fi
         [ "$running" -eq 1 ] || exit 3
         ;;
+    migrate)
+        site_config=$(realpath "${2:-$repo/config.json}")
+        [ -f "$site_config" ] || { echo "cluster: no config $site_config" >&2; exit 2; }
+        for folder in $(instances); do
+            if alive "$folder/pid"; then
+                echo "cluster: instances are running; migrate into the cluster's database before its first up" >&2
+                exit 1
+            fi
+        done
+        need_packages python3
+        mkdir -p "$cluster"
+        "$here/postgres.sh" up "$cluster/postgres" >"$cluster/postgres.url"
+        [ -n "${CLUSTER_DLL:-}" ] || dotnet build "$repo/Bootstrap.Api" -c Release -v quiet -nologo >/dev/null
+        echo "cluster: moving the site of $site_config into PostgreSQL"
+        dotnet "$dll" move-to-postgres --config "$site_config" --connection-file "$cluster/postgres.url"
+        ;;
     *)
-        echo "usage: setup/cluster.sh up [N] | down | status" >&2
+        echo "usage: setup/cluster.sh up [N] | down | status | migrate [CONFIG]" >&2
         exit 2
         ;;
 esac

@@ -23,7 +23,7 @@ public static class BootstrapCli
 
     /// <summary>The verbs; a new one is a file beside this one that returns its <see cref="Command"/>.</summary>
     private static IEnumerable<Command> Verbs() => [ProvisionCli.Create(), MachineCli.Create(), ProfileCli.Create(),
-        CatalogueCli.Kernels(), CatalogueCli.Images(), CatalogueCli.Menus(), AccountCli.Users(), AccountCli.Organizations(), AccountCli.Groups()];
+        CatalogueCli.Kernels(), CatalogueCli.Images(), CatalogueCli.Menus(), AccountCli.Users(), AccountCli.Organizations(), AccountCli.Groups(), SiteCli.MoveToPostgres()];
 
     /// <summary>True when <paramref name="args"/> ask for a verb or for help rather than for the service.</summary>
     public static bool Handles(string[] args)

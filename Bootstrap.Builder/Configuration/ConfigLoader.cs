@@ -144,9 +144,10 @@ public static partial class ConfigLoader
 
         if (c.HttpPort is < 1 or > 65535)
             Fail("http-port", $"{c.HttpPort} is not a TCP port (1-65535)");
-        if (!Directory.Exists(c.KernelPath))
+        // On PostgreSQL the kernels are in the database: the folders are not used.
+        if (c.Storage != "postgres" && !Directory.Exists(c.KernelPath))
             Fail("kernel-path", $"folder '{c.KernelPath}' does not exist");
-        if (!Directory.Exists(c.KernelNetPath))
+        if (c.Storage != "postgres" && !Directory.Exists(c.KernelNetPath))
             Fail("kernel-net-path", $"folder '{c.KernelNetPath}' does not exist");
         if (c.Storage is not ("sqlite" or "postgres"))
             Fail("storage", $"'{c.Storage}' is neither \"sqlite\" nor \"postgres\"");

@@ -153,7 +153,9 @@ public sealed class MachineDirectory : IAsyncDisposable
             if (Merge(known.Facts, facts) == known.Facts)
             {
                 var polled = known with { LastSeen = now, LastAddress = address, Asks = known.Asks + 1 };
-                Replace(polled, known);
+                // Outside the writers' turn: only if no one (a reload, an assignment) replaced it meanwhile.
+                if (!ReplacedIfUnchanged(polled, known))
+                    return await AskedAsync(mac, facts, address, now);
                 _dirty[polled.Id] = true;
                 return polled;
             }
@@ -269,8 +271,9 @@ public sealed class MachineDirectory : IAsyncDisposable
         // A machine asking many times a second changes its record once a second (last seen is kept to the second).
         if (state != current.State || address != current.LastAddress || now - current.LastSeen >= TimeSpan.FromSeconds(1))
         {
-            Replace(current with { State = state, LastSeen = now, LastAddress = address ?? current.LastAddress }, current);
-            _dirty[current.Id] = true;
+            // Outside the writers' turn: a machine replaced meanwhile (a reload, a new assignment) stays as it is now.
+            if (ReplacedIfUnchanged(current with { State = state, LastSeen = now, LastAddress = address ?? current.LastAddress }, current))
+                _dirty[current.Id] = true;
         }
         Note(current.Id, "script", what, address, now);
     }
@@ -434,6 +437,25 @@ public sealed class MachineDirectory : IAsyncDisposable
         if (previous != null && previous.LastAddress != machine.LastAddress && previous.LastAddress != null)
             _idByAddress.TryRemove(new KeyValuePair<string, string>(previous.LastAddress, previous.Id));
         Index(machine);
+    }
+
+    /// <summary>
+    /// Replaces <paramref name="previous"/> by <paramref name="machine"/> (same MACs and UUID, a new
+    /// last address at most) only while it is still the current copy; for changes made outside the
+    /// writers' turn, which a reload or an assignment in that turn must not see undone.
+    /// </summary>
+    private bool ReplacedIfUnchanged(Machine machine, Machine previous)
+    {
+        if (!_byId.TryUpdate(machine.Id, machine, previous))
+            return false;
+        if (previous.LastAddress != machine.LastAddress)
+        {
+            if (previous.LastAddress != null)
+                _idByAddress.TryRemove(new KeyValuePair<string, string>(previous.LastAddress, previous.Id));
+            if (machine.LastAddress != null)
+                _idByAddress[machine.LastAddress] = machine.Id;
+        }
+        return true;
     }
 
     private void Index(Machine machine)

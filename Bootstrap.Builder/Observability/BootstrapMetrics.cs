@@ -49,5 +49,10 @@ public sealed class BootstrapMetrics : IDisposable
         Meter.CreateObservableGauge("bootstrap_build_queue_depth", () => cache.QueueDepth, description: "Builds waiting for a build slot");
     }
 
+    /// <summary>Instances sharing PostgreSQL: files copied from the database to this instance's disk.</summary>
+    public void Observe(Storage.Files.SharedFiles files) =>
+        Meter.CreateObservableCounter("bootstrap_shared_file_fetches_total", () => files.Fetches,
+            description: "Kernels and catalogue files copied from the database to this instance (once per file, however many asked at once)");
+
     public void Dispose() => Meter.Dispose();
 }

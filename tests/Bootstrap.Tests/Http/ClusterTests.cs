@@ -10,8 +10,9 @@ using CliWrap;
 namespace Bootstrap.Tests.Http;
 
 /// <summary>
-/// setup/cluster.sh on a test site: PostgreSQL, three instances and haproxy, each on a free port,
-/// all in a temporary folder; stopped by the same script.
+/// setup/cluster.sh on a test site: a single-instance site (SQLite, kernels folder) with a machine,
+/// an image and a user is moved into PostgreSQL (<c>migrate</c>), then three instances and haproxy
+/// run on it, each on a free port, all in a temporary folder; stopped by the same script.
 /// </summary>
 public sealed class ClusterSite : IDisposable
 {
@@ -21,6 +22,9 @@ public sealed class ClusterSite : IDisposable
     public int FirstPort { get; }
     public string Token { get; }
     public string UpReport { get; }
+    public string MigrateReport { get; }
+    public byte[] SiteKernel { get; }
+    public byte[] SiteImageFile { get; } = Enumerable.Range(0, 3_000_000).Select(i => (byte)(i * 7 % 251)).ToArray();
 
     public ClusterSite()
     {
@@ -29,6 +33,15 @@ public sealed class ClusterSite : IDisposable
         if (!OperatingSystem.IsWindows())
             File.SetUnixFileMode(Folder, (UnixFileMode)0b111_101_101);
         Site.AddProdKernel();
+        SiteKernel = Site.KernelBytes("zos.efi")!;
+        // What the single-instance site holds besides: rows in its SQLite file, an image file in its folder.
+        var admin = Site.AdminClient();
+        MachineApi.AssignAsync(admin, "52:54:00:16:05:01", new { network = "prod", farmer = "1605" }).GetAwaiter().GetResult();
+        admin.PutAsJsonAsync("/api/images/moved", new { type = "iso", iso = "moved.iso" }).GetAwaiter().GetResult().EnsureSuccessStatusCode();
+        admin.PutAsync("/api/images/moved/moved.iso", new ByteArrayContent(SiteImageFile)).GetAwaiter().GetResult().EnsureSuccessStatusCode();
+        admin.PutAsJsonAsync("/api/users/alice", new { password = "correct horse" }).GetAwaiter().GetResult().EnsureSuccessStatusCode();
+        Site.Restart();   // the in-memory service stops; its files stay
+        MigrateReport = Script("migrate", Site.ConfigFile);
         UpReport = Script("up", "3");
         Token = File.ReadAllText(Path.Combine(Folder, "api-token")).Trim();
     }
@@ -194,20 +207,46 @@ public sealed class ClusterTests(ClusterSite cluster) : IClassFixture<ClusterSit
         Assert.Matches(@"instance-1 running  .* healthz 200", cluster.Script("status"));
     }
 
+    [Fact]
+    public async Task A_site_moved_by_migrate_is_served_whole_by_every_instance()
+    {
+        Assert.Contains("machines: 1 rows", cluster.MigrateReport);
+        Assert.Contains("kernels: 1 files, 1 runmode links", cluster.MigrateReport);
+        Assert.Contains("images: 1 files", cluster.MigrateReport);
+        Assert.Contains($"checked: every table's row count and every file's sha256 match", cluster.MigrateReport);
+        for (var i = 0; i < 3; i++)
+        {
+            var client = cluster.Client(Instance(i));
+            Assert.Equal(cluster.SiteKernel, await client.GetByteArrayAsync("/kernel/net/prod.efi"));
+            Assert.Contains("runmode=prod panic=7200 farmer_id=1605 ", await client.GetStringAsync("/provision/52-54-00-16-05-01"));
+            Assert.Equal(cluster.SiteImageFile, await client.GetByteArrayAsync("/images/moved/moved.iso"));
+            Assert.Contains("\"name\":\"alice\"", await cluster.Client(Instance(i), admin: true).GetStringAsync("/api/users"));
+        }
+    }
+
     /// <summary>
-    /// On one host the instances share the kernels folder (files are not in the database yet), so
-    /// this proves the folder watch on every instance, not shared storage across hosts.
+    /// The kernel goes into PostgreSQL through A; C has never served it, so eight requests at once
+    /// make C copy it from the database once. Every instance gives the same bytes and ETag.
     /// </summary>
     [Fact]
-    public async Task A_kernel_uploaded_through_a_and_switched_to_through_c_is_what_b_and_a_serve_within_a_second()
+    public async Task A_kernel_uploaded_through_a_is_fetched_once_by_a_cold_c_and_switched_to_through_c_is_what_a_serves_within_a_second()
     {
         var kernel = new byte[1_000_000];
         new Random(1634).NextBytes(kernel);
         var file = new ByteArrayContent(kernel);
         file.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/octet-stream");
+        var fetchesBefore = await FetchesAsync(Instance(2));
 
         using var upload = await cluster.Client(Instance(0), admin: true).PostAsync("/api/kernel", new MultipartFormDataContent { { file, "kernel", "cluster-1634.efi" } });
-        var fromB = await cluster.Client(Instance(1)).GetByteArrayAsync("/kernel/cluster-1634.efi");
+        var atOnce = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => cluster.Client(Instance(2)).GetAsync("/kernel/cluster-1634.efi")));
+        var fetchesAfter = await FetchesAsync(Instance(2));
+        var etags = new List<string>();
+        foreach (var i in new[] { 0, 1, 2 })
+        {
+            using var response = await cluster.Client(Instance(i)).GetAsync("/kernel/cluster-1634.efi");
+            Assert.Equal(kernel, await response.Content.ReadAsByteArrayAsync());
+            etags.Add(response.Headers.ETag!.Tag);
+        }
         using var switched = await cluster.Client(Instance(2), admin: true).PostAsync("/api/symlink/test.efi/cluster-1634.efi", null);
         var clock = Stopwatch.StartNew();
         byte[] fromA = [];
@@ -215,8 +254,20 @@ public sealed class ClusterTests(ClusterSite cluster) : IClassFixture<ClusterSit
             fromA = await (await cluster.Client(Instance(0)).GetAsync("/kernel/net/test.efi")).Content.ReadAsByteArrayAsync();
 
         Assert.Equal((HttpStatusCode.Created, true), (upload.StatusCode, switched.IsSuccessStatusCode));
-        Assert.Equal(kernel, fromB);
+        foreach (var response in atOnce)
+            Assert.Equal(kernel, await response.Content.ReadAsByteArrayAsync());
+        Assert.Equal(fetchesBefore + 1, fetchesAfter);
+        Assert.Equal($"\"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(kernel))[..32]}\"", etags.Distinct().Single());
         Assert.Equal(kernel, fromA);
+    }
+
+    /// <summary>bootstrap_shared_file_fetches_total of one instance.</summary>
+    private async Task<long> FetchesAsync(int port)
+    {
+        var metrics = await cluster.Client(port).GetStringAsync("/metrics");
+        var line = Regex.Match(metrics, @"^bootstrap_shared_file_fetches_total(?:\{[^}]*\})? (\d+)", RegexOptions.Multiline);
+        Assert.True(line.Success, metrics);
+        return long.Parse(line.Groups[1].Value);
     }
 
     [Fact]
@@ -227,6 +278,7 @@ public sealed class ClusterTests(ClusterSite cluster) : IClassFixture<ClusterSit
             var checks = JsonDocument.Parse(await cluster.Client(Instance(i), admin: true).GetStringAsync("/healthz")).RootElement.GetProperty("checks");
             Assert.Equal("ok", checks.GetProperty("database").GetString());
             Assert.StartsWith("postgres 127.0.0.1:", checks.GetProperty("storage").GetString());
+            Assert.StartsWith("shared in postgres 127.0.0.1:", checks.GetProperty("kernel-store").GetString());
         }
     }
 }

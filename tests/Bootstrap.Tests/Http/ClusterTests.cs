@@ -136,6 +136,7 @@ public sealed class ClusterTests(ClusterSite cluster) : IClassFixture<ClusterSit
     public async Task With_postgres_stopped_for_10_s_scripts_still_flow_writes_answer_503_and_all_resumes_after()
     {
         var pids = Enumerable.Range(1, 3).Select(i => File.ReadAllText(Path.Combine(cluster.Folder, $"instance-{i}", "pid")).Trim()).ToList();
+        var before = await HoldingsAsync(Instance(0));
         var postgres = Path.Combine(RepoRoot.Path, "setup", "postgres.sh");
         Tool.Ok("bash", postgres, "down", Path.Combine(cluster.Folder, "postgres"));
         var outage = Stopwatch.StartNew();
@@ -164,6 +165,25 @@ public sealed class ClusterTests(ClusterSite cluster) : IClassFixture<ClusterSit
         Assert.Contains("farmer_id=1632 ", await AnswerWithin(Instance(2), "/provision/52-54-00-00-16-32", "farmer_id=1632 ", TimeSpan.FromSeconds(3)));
         Assert.Equal(pids, Enumerable.Range(1, 3).Select(i => File.ReadAllText(Path.Combine(cluster.Folder, $"instance-{i}", "pid")).Trim()));
         Assert.Contains("healthz 200", cluster.Script("status"));
+        foreach (var i in new[] { 0, 1, 2 })   // nothing lost: every row and file held before, on every instance (the new machine aside)
+            Assert.Equal(before, await HoldingsAsync(Instance(i), except: "52:54:00:00:16:32"));
+    }
+
+    /// <summary>
+    /// What the cluster holds, as one instance answers it: every machine's MAC, every kernel (name,
+    /// size, date, runmodes) with the sha256 of the bytes it serves, every catalogue image with its files' hashes.
+    /// </summary>
+    private async Task<string> HoldingsAsync(int port, string? except = null)
+    {
+        var admin = cluster.Client(port, admin: true);
+        var macs = JsonDocument.Parse(await admin.GetStringAsync("/api/machines")).RootElement.EnumerateArray()
+            .Select(m => m.GetProperty("mac").GetString()).Where(m => m != except).Order(StringComparer.Ordinal);
+        var kernels = JsonDocument.Parse(await admin.GetStringAsync("/images")).RootElement.EnumerateArray()
+            .Select(k => k.GetProperty("name").GetString()!).Order(StringComparer.Ordinal).ToList();
+        var hashes = new List<string>();
+        foreach (var kernel in kernels)
+            hashes.Add(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(await admin.GetByteArrayAsync($"/kernel/{kernel}"))));
+        return $"machines {string.Join(",", macs)}\nkernels {await admin.GetStringAsync("/images")}\nbytes {string.Join(",", hashes)}\nimages {await admin.GetStringAsync("/api/images")}";
     }
 
     /// <summary>What <paramref name="path"/> answers once it contains <paramref name="wanted"/>, asking until <paramref name="within"/> has passed.</summary>
@@ -197,13 +217,16 @@ public sealed class ClusterTests(ClusterSite cluster) : IClassFixture<ClusterSit
         var during = await load;
         var after = Wrk(cluster.FrontPort, seconds: 3);   // begins 4 s after the kill
 
+        var before = await HoldingsAsync(Instance(1));
         cluster.Script("up", "3");
         using var revived = await cluster.Client(Instance(0)).GetAsync("/ipxe/prod/1633");
+        var revivedHolds = await HoldingsAsync(Instance(0));
 
         Assert.True(during.Requests > 1000, during.Report);
         Assert.True(during.Failed * 100 < during.Requests, $"{during.Failed} of {during.Requests} failed:\n{during.Report}");
         Assert.True(after.Failed == 0, after.Report);
         Assert.Equal(HttpStatusCode.OK, revived.StatusCode);
+        Assert.Equal(before, revivedHolds);   // nothing lost: the restarted instance holds what the others do
         Assert.Matches(@"instance-1 running  .* healthz 200", cluster.Script("status"));
     }
 

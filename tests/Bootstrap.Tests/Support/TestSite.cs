@@ -62,6 +62,7 @@ public sealed class TestSite : IDisposable
         if (OnPostgres)
         {
             PostgresConnection = NewPostgresDatabase();
+            _ownDatabase = true;
             _config["storage"] = "postgres";
             _config["postgres-connection"] = PostgresConnection;
         }
@@ -72,13 +73,22 @@ public sealed class TestSite : IDisposable
     }
 
     private static int _databases;
+    private bool _ownDatabase;
+
+    /// <summary>Each site's database goes with it (hundreds of copies would fill the disk).</summary>
+    private static void DropDatabase(string connection)
+    {
+        NpgsqlConnection.ClearPool(new NpgsqlConnection(connection));
+        var name = new NpgsqlConnectionStringBuilder(connection).Database;
+        OnServer(Environment.GetEnvironmentVariable("BOOTSTRAP_TEST_POSTGRES")!, $"DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+    }
 
     private static string NewPostgresDatabase()
     {
         var server = Environment.GetEnvironmentVariable("BOOTSTRAP_TEST_POSTGRES")
                      ?? throw new InvalidOperationException("BOOTSTRAP_TEST_STORAGE=postgres needs BOOTSTRAP_TEST_POSTGRES, a server's connection string");
         var name = $"site_{Environment.ProcessId}_{Interlocked.Increment(ref _databases)}";
-        CreateDatabase(server, $"{name} TEMPLATE {MigratedTemplate.Value}");
+        OnServer(server, $"CREATE DATABASE {name} TEMPLATE {MigratedTemplate.Value}");
         // A small pool per site: tests that fire hundreds of requests wait for a connection
         // instead of taking the shared server's every slot.
         return new NpgsqlConnectionStringBuilder(server) { Database = name, MaxPoolSize = 10 }.ToString();
@@ -89,7 +99,7 @@ public sealed class TestSite : IDisposable
     {
         var server = Environment.GetEnvironmentVariable("BOOTSTRAP_TEST_POSTGRES")!;
         var name = $"sites_template_{Environment.ProcessId}";
-        CreateDatabase(server, name);
+        OnServer(server, $"CREATE DATABASE {name}");
         var connection = new NpgsqlConnectionStringBuilder(server) { Database = name }.ToString();
         using (var database = Bootstrap.Builder.Storage.Database.BootstrapDatabase.Postgres(connection))
             database.Migrate();
@@ -97,12 +107,12 @@ public sealed class TestSite : IDisposable
         return name;
     });
 
-    private static void CreateDatabase(string server, string what)
+    private static void OnServer(string server, string statement)
     {
         using var admin = new NpgsqlConnection(server);
         admin.Open();
-        using var create = new NpgsqlCommand($"CREATE DATABASE {what}", admin);
-        create.ExecuteNonQuery();
+        using var command = new NpgsqlCommand(statement, admin);
+        command.ExecuteNonQuery();
     }
 
     /// <summary>What /healthz says of the storage: the SQLite file, or the PostgreSQL server and database.</summary>
@@ -229,11 +239,25 @@ public sealed class TestSite : IDisposable
             action(_factory.Services.GetRequiredService<Bootstrap.Builder.Storage.Kernels.KernelStore>()).GetAwaiter().GetResult();
             return;
         }
-        using var database = Bootstrap.Builder.Storage.Database.BootstrapDatabase.Postgres(PostgresConnection!);
-        database.Migrate();
-        using var store = new Bootstrap.Builder.Storage.Kernels.SharedKernels(database,
-            new Bootstrap.Builder.Storage.Files.SharedFiles(database, Path.Combine(Root, "shared-files")));
-        action(store).GetAwaiter().GetResult();
+        if (_offline == null)
+        {
+            var database = Bootstrap.Builder.Storage.Database.BootstrapDatabase.Postgres(PostgresConnection!);
+            if (!_ownDatabase)
+                database.Migrate();   // ours is a copy of a migrated template
+            _offline = (database, new Bootstrap.Builder.Storage.Kernels.SharedKernels(database,
+                new Bootstrap.Builder.Storage.Files.SharedFiles(database, Path.Combine(Root, "shared-files"))));
+        }
+        action(_offline.Value.Store).GetAwaiter().GetResult();
+    }
+
+    /// <summary>The kernel store the helpers use before the service starts (one per site: opening one costs a LISTEN and a load).</summary>
+    private (Bootstrap.Builder.Storage.Database.BootstrapDatabase Database, Bootstrap.Builder.Storage.Kernels.SharedKernels Store)? _offline;
+
+    private void CloseOffline()
+    {
+        _offline?.Store.Dispose();
+        _offline?.Database.Dispose();
+        _offline = null;
     }
 
     /// <summary>A kernel zos.efi that the prod runmode boots: what most route tests need.</summary>
@@ -252,9 +276,15 @@ public sealed class TestSite : IDisposable
             File.CreateSymbolicLink(Path.Combine(NetLinks, link), target.StartsWith('/') ? target : Path.Combine("..", target));
     }
 
-    public WebApplicationFactory<Program> Factory => _factory ??= new WebApplicationFactory<Program>()
-        .WithWebHostBuilder(b => b.UseSetting("config", ConfigFile)
-            .ConfigureServices(s => s.AddSingleton<IStartupFilter, LoopbackPeer>()));
+    public WebApplicationFactory<Program> Factory => _factory ??= NewFactory();
+
+    private WebApplicationFactory<Program> NewFactory()
+    {
+        CloseOffline();   // from now on the service's own store takes the helpers' changes
+        return new WebApplicationFactory<Program>()
+            .WithWebHostBuilder(b => b.UseSetting("config", ConfigFile)
+                .ConfigureServices(s => s.AddSingleton<IStartupFilter, LoopbackPeer>()));
+    }
 
     /// <summary>TestServer leaves the peer address empty; Kestrel on loopback would report 127.0.0.1.</summary>
     private sealed class LoopbackPeer : IStartupFilter
@@ -287,6 +317,9 @@ public sealed class TestSite : IDisposable
     public void Dispose()
     {
         _factory?.Dispose();
+        CloseOffline();
+        if (_ownDatabase)
+            DropDatabase(PostgresConnection!);
         try
         {
             Directory.Delete(Root, recursive: true);

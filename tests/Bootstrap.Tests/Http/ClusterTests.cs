@@ -32,8 +32,22 @@ public sealed class ClusterSite : IDisposable
         // PostgreSQL runs as Debian's postgres user when the tests run as root: it must reach its folder.
         if (!OperatingSystem.IsWindows())
             File.SetUnixFileMode(Folder, (UnixFileMode)0b111_101_101);
+        try
+        {
+            (SiteKernel, MigrateReport, UpReport) = Start();
+        }
+        catch
+        {
+            Dispose();   // a start that failed half-way stops what it started (xunit disposes no fixture it could not make)
+            throw;
+        }
+        Token = File.ReadAllText(Path.Combine(Folder, "api-token")).Trim();
+    }
+
+    private (byte[] Kernel, string Migrated, string Up) Start()
+    {
         Site.AddProdKernel();
-        SiteKernel = Site.KernelBytes("zos.efi")!;
+        var kernel = Site.KernelBytes("zos.efi")!;
         // What the single-instance site holds besides: rows in its SQLite file, an image file in its folder.
         var admin = Site.AdminClient();
         MachineApi.AssignAsync(admin, "52:54:00:16:05:01", new { network = "prod", farmer = "1605" }).GetAwaiter().GetResult();
@@ -41,9 +55,8 @@ public sealed class ClusterSite : IDisposable
         admin.PutAsync("/api/images/moved/moved.iso", new ByteArrayContent(SiteImageFile)).GetAwaiter().GetResult().EnsureSuccessStatusCode();
         admin.PutAsJsonAsync("/api/users/alice", new { password = "correct horse" }).GetAwaiter().GetResult().EnsureSuccessStatusCode();
         Site.Restart();   // the in-memory service stops; its files stay
-        MigrateReport = Script("migrate", Site.ConfigFile);
-        UpReport = Script("up", "3");
-        Token = File.ReadAllText(Path.Combine(Folder, "api-token")).Trim();
+        var migrated = Script("migrate", Site.ConfigFile);
+        return (kernel, migrated, Script("up", "3"));
     }
 
     private Dictionary<string, string?> Environment => new()

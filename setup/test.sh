@@ -35,23 +35,26 @@ with_postgres() {
     BOOTSTRAP_TEST_POSTGRES=$(bash "$here/postgres.sh" up "$pg_folder")
     export BOOTSTRAP_TEST_STORAGE=postgres BOOTSTRAP_TEST_POSTGRES
 }
+# Runs dotnet test with these arguments, its output also in $log; its exit status.
+run_tests() {
+    BOOTSTRAP_TEST_KERNEL="$repo/.cache/vmlinuz" dotnet test tests/Bootstrap.Tests -c Release -nologo "$@" 2>&1 | tee -a "$log"
+    return "${PIPESTATUS[0]}"
+}
 set +e
 if [ "${BOOTSTRAP_TEST_STORAGE:-}" = postgres ]; then
     # Asked for explicitly (e.g. BOOTSTRAP_TEST_STORAGE=postgres setup/test.sh --filter Http): only that leg.
     with_postgres
-    BOOTSTRAP_TEST_KERNEL="$repo/.cache/vmlinuz" dotnet test tests/Bootstrap.Tests -c Release -nologo "$@" 2>&1 | tee "$log"
-    status=${PIPESTATUS[0]}
+    run_tests "$@"
+    status=$?
 else
-    BOOTSTRAP_TEST_KERNEL="$repo/.cache/vmlinuz" dotnet test tests/Bootstrap.Tests -c Release -nologo "$@" 2>&1 | tee "$log"
-    status=${PIPESTATUS[0]}
+    run_tests "$@"
+    status=$?
     if [ $# -eq 0 ]; then
         # The whole suite ran on SQLite; the HTTP suite runs again on PostgreSQL (the cluster tests
         # start their own PostgreSQL, and tests about the SQLite file or kernels folder stay out).
         echo "== the HTTP suite again, on PostgreSQL"
         with_postgres
-        BOOTSTRAP_TEST_KERNEL="$repo/.cache/vmlinuz" dotnet test tests/Bootstrap.Tests -c Release -nologo --no-build \
-            --filter 'FullyQualifiedName~Bootstrap.Tests.Http.&FullyQualifiedName!~ClusterTests&engine!=sqlite' 2>&1 | tee -a "$log"
-        [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+        run_tests --no-build --filter 'FullyQualifiedName~Bootstrap.Tests.Http.&FullyQualifiedName!~ClusterTests&engine!=sqlite' || status=1
     fi
 fi
 set -e

@@ -103,14 +103,14 @@ public static class SiteMigration
         await using var read = from.CreateCommand();
         read.CommandText = $"SELECT * FROM {table}";
         await using var rows = await read.ExecuteReaderAsync();
-        var columns = Enumerable.Range(0, rows.FieldCount).Select(rows.GetName).Where(targetColumns.Contains).ToList();
-        var insert = $"INSERT INTO {table} ({string.Join(", ", columns)}) VALUES ({string.Join(", ", columns.Select((_, i) => $"@p{i}"))})";
+        var ordinals = Enumerable.Range(0, rows.FieldCount).Where(i => targetColumns.Contains(rows.GetName(i))).ToList();
+        var insert = $"INSERT INTO {table} ({string.Join(", ", ordinals.Select(rows.GetName))}) VALUES ({string.Join(", ", ordinals.Select((_, i) => $"@p{i}"))})";
         long count = 0;
         while (await rows.ReadAsync())
         {
             var values = new DynamicParameters();
-            for (var i = 0; i < columns.Count; i++)
-                values.Add($"p{i}", rows.IsDBNull(rows.GetOrdinal(columns[i])) ? null : rows.GetValue(rows.GetOrdinal(columns[i])));
+            for (var i = 0; i < ordinals.Count; i++)
+                values.Add($"p{i}", rows.IsDBNull(ordinals[i]) ? null : rows.GetValue(ordinals[i]));
             await to.ExecuteAsync(insert, values, tx);
             count++;
         }

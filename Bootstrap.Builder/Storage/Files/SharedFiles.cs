@@ -66,7 +66,7 @@ public sealed class SharedFiles
                 var chunk = new byte[ChunkBytes];
                 for (var seq = 0; ; seq++)
                 {
-                    var filled = await FillAsync(content, chunk, cancel);
+                    var filled = await content.ReadAtLeastAsync(chunk, chunk.Length, throwOnEndOfStream: false, cancel);
                     if (filled == 0 && seq > 0)
                         break;
                     size += filled;
@@ -215,15 +215,6 @@ public sealed class SharedFiles
     private string LocalPath(string sha256) =>
         sha256.Length == 64 && sha256.All(char.IsAsciiHexDigitLower) ? Path.Combine(_folder, sha256)
             : throw new ArgumentException($"not a sha256: '{sha256}'");
-
-    private static async Task<int> FillAsync(Stream content, byte[] chunk, CancellationToken cancel)
-    {
-        var filled = 0;
-        int read;
-        while (filled < chunk.Length && (read = await content.ReadAsync(chunk.AsMemory(filled), cancel)) > 0)
-            filled += read;
-        return filled;
-    }
 
     private static string Now() => DateTimeOffset.UtcNow.ToString("O");
 }

@@ -210,9 +210,7 @@ public sealed class KernelFolder : KernelStore
 
     private void ThrowIfBadName(string name, string what)
     {
-        var problem = KernelNames.Check(name, what);
-        if (problem != null)
-            throw new ArgumentException(problem);
+        ThrowIfBadFileName(name, what);
         if (Directory.Exists(Path.Combine(what == "link" ? _netDir : _kernelDir, name)))
             throw new ArgumentException($"{what}: '{name}' is reserved: it is a folder of the kernels store (the runmode links live in '{Path.GetFileName(_netDir)}')");
     }

@@ -1,4 +1,5 @@
 using Bootstrap.Builder.Configuration;
+using Bootstrap.Builder.Requests;
 using Bootstrap.Builder.Storage.Database;
 using Bootstrap.Builder.Storage.Files;
 
@@ -57,6 +58,13 @@ public abstract class KernelStore : IDisposable
 
     public virtual void Dispose()
     {
+    }
+
+    /// <summary>Refuses a name that is not a plain file name (<see cref="KernelNames"/>), naming <paramref name="what"/> it is.</summary>
+    protected static void ThrowIfBadFileName(string name, string what)
+    {
+        if (KernelNames.Check(name, what) is { } problem)
+            throw new ArgumentException(problem);
     }
 
     /// <summary>The refusal of a kernel some runmodes boot.</summary>

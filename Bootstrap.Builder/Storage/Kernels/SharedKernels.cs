@@ -1,4 +1,3 @@
-using Bootstrap.Builder.Requests;
 using Bootstrap.Builder.Storage.Database;
 using Bootstrap.Builder.Storage.Files;
 using Dapper;
@@ -22,7 +21,7 @@ public sealed class SharedKernels : KernelStore
     private readonly ChangeSignal _signal;
     private readonly string _writerId = Guid.NewGuid().ToString("N");
     private readonly SemaphoreSlim _loading = new(1, 1);
-    private volatile Tables _tables = new(new Dictionary<string, KernelRow>(), new Dictionary<string, string>());
+    private volatile Tables _tables = new(new Dictionary<string, Kernel>(), new Dictionary<string, string>());
 
     public SharedKernels(BootstrapDatabase database, SharedFiles files, Action<string>? warn = null)
     {
@@ -51,7 +50,7 @@ public sealed class SharedKernels : KernelStore
         string path;
         try
         {
-            path = await _files.LocalPathAsync(kernel.sha256, cancel);
+            path = await _files.LocalPathAsync(kernel.Sha256, cancel);
         }
         catch (FileNotFoundException)
         {
@@ -62,7 +61,7 @@ public sealed class SharedKernels : KernelStore
             throw new KernelsUnavailableException($"kernel '{kernelPath}' is not on this instance yet and the database did not answer", e);
         }
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1, FileOptions.Asynchronous);
-        return new OpenedKernel(stream, kernel.size, DateTimeOffset.Parse(kernel.updated), $"\"{kernel.sha256[..32]}\"");
+        return new OpenedKernel(stream, kernel.Size, kernel.Updated, $"\"{kernel.Sha256[..32]}\"");
     }
 
     public override IReadOnlyList<KernelInfo> List()
@@ -71,13 +70,13 @@ public sealed class SharedKernels : KernelStore
         var runmodes = tables.Links.OrderBy(l => l.Key, StringComparer.Ordinal)
             .GroupBy(l => l.Value).ToDictionary(g => g.Key, g => g.Select(l => Path.GetFileNameWithoutExtension(l.Key)).ToList());
         return tables.Kernels.Values
-            .Select(k => new KernelInfo(k.name, k.size, DateTimeOffset.Parse(k.updated), runmodes.GetValueOrDefault(k.name) ?? []))
+            .Select(k => new KernelInfo(k.Name, k.Size, k.Updated, runmodes.GetValueOrDefault(k.Name) ?? []))
             .OrderByDescending(k => k.Updated).ThenBy(k => k.Name, StringComparer.Ordinal).ToList();
     }
 
     public override async Task<long> StoreAsync(string name, Stream content, CancellationToken cancel)
     {
-        ThrowIfBadName(name, "kernel");
+        ThrowIfBadFileName(name, "kernel");
         string? replaced = null;
         var (sha256, size) = await _files.PutAsync(content, long.MaxValue, () => new InvalidOperationException("unreachable"),
             async (db, tx, hash, length) =>
@@ -97,8 +96,8 @@ public sealed class SharedKernels : KernelStore
 
     public override async Task LinkAsync(string link, string target)
     {
-        ThrowIfBadName(link, "link");
-        ThrowIfBadName(target, "target");
+        ThrowIfBadFileName(link, "link");
+        ThrowIfBadFileName(target, "target");
         await using (var db = _database.Open())
         {
             // One statement: the link is written only while its kernel exists.
@@ -115,7 +114,7 @@ public sealed class SharedKernels : KernelStore
 
     public override async Task DeleteAsync(string name)
     {
-        ThrowIfBadName(name, "kernel");
+        ThrowIfBadFileName(name, "kernel");
         string sha256;
         await using (var db = _database.Open())
         {
@@ -154,7 +153,8 @@ public sealed class SharedKernels : KernelStore
         try
         {
             await using var db = _database.Open();
-            var kernels = (await db.QueryAsync<KernelRow>("SELECT name, sha256, size, updated FROM kernels")).ToDictionary(k => k.name, StringComparer.Ordinal);
+            var kernels = (await db.QueryAsync<KernelRow>("SELECT name, sha256, size, updated FROM kernels"))
+                .ToDictionary(k => k.name, k => new Kernel(k.name, k.sha256, k.size, DateTimeOffset.Parse(k.updated)), StringComparer.Ordinal);
             var links = (await db.QueryAsync<(string Link, string Kernel)>("SELECT link, kernel FROM runmode_links")).ToDictionary(l => l.Link, l => l.Kernel, StringComparer.Ordinal);
             _tables = new Tables(kernels, links);
         }
@@ -168,7 +168,7 @@ public sealed class SharedKernels : KernelStore
         }
     }
 
-    private KernelRow? Find(string kernelPath)
+    private Kernel? Find(string kernelPath)
     {
         var tables = _tables;
         var isLink = kernelPath.StartsWith("net/", StringComparison.Ordinal);
@@ -178,15 +178,12 @@ public sealed class SharedKernels : KernelStore
         return tables.Kernels.GetValueOrDefault(name);
     }
 
-    private static void ThrowIfBadName(string name, string what)
-    {
-        if (KernelNames.Check(name, what) is { } problem)
-            throw new ArgumentException(problem);
-    }
-
     private static string Now() => DateTimeOffset.UtcNow.ToString("O");
 
-    private sealed record Tables(Dictionary<string, KernelRow> Kernels, Dictionary<string, string> Links);
+    private sealed record Tables(Dictionary<string, Kernel> Kernels, Dictionary<string, string> Links);
+
+    /// <summary>A kernel as requests read it (its date parsed once, at the load).</summary>
+    private sealed record Kernel(string Name, string Sha256, long Size, DateTimeOffset Updated);
 
     /// <summary>A kernels row as stored (column names as in the table, read by Dapper).</summary>
     private sealed record KernelRow(string name, string sha256, long size, string updated);

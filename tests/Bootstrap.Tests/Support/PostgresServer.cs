@@ -24,13 +24,17 @@ public sealed class PostgresServer : IDisposable
     public string NewDatabase()
     {
         var name = $"test_{Environment.ProcessId}_{Interlocked.Increment(ref _databases)}";
-        using (var admin = new NpgsqlConnection(ConnectionString))
-        {
-            admin.Open();
-            using var create = new NpgsqlCommand($"CREATE DATABASE {name}", admin);
-            create.ExecuteNonQuery();
-        }
+        Run(ConnectionString, $"CREATE DATABASE {name}");
         return new NpgsqlConnectionStringBuilder(ConnectionString) { Database = name }.ToString();
+    }
+
+    /// <summary>Runs one statement (CREATE or DROP DATABASE) on the server <paramref name="connection"/> names.</summary>
+    public static void Run(string connection, string statement)
+    {
+        using var admin = new NpgsqlConnection(connection);
+        admin.Open();
+        using var command = new NpgsqlCommand(statement, admin);
+        command.ExecuteNonQuery();
     }
 
     public void Dispose()

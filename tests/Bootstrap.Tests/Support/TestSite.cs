@@ -80,7 +80,7 @@ public sealed class TestSite : IDisposable
     {
         NpgsqlConnection.ClearPool(new NpgsqlConnection(connection));
         var name = new NpgsqlConnectionStringBuilder(connection).Database;
-        OnServer(Environment.GetEnvironmentVariable("BOOTSTRAP_TEST_POSTGRES")!, $"DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+        PostgresServer.Run(Environment.GetEnvironmentVariable("BOOTSTRAP_TEST_POSTGRES")!, $"DROP DATABASE IF EXISTS {name} WITH (FORCE)");
     }
 
     private static string NewPostgresDatabase()
@@ -88,7 +88,7 @@ public sealed class TestSite : IDisposable
         var server = Environment.GetEnvironmentVariable("BOOTSTRAP_TEST_POSTGRES")
                      ?? throw new InvalidOperationException("BOOTSTRAP_TEST_STORAGE=postgres needs BOOTSTRAP_TEST_POSTGRES, a server's connection string");
         var name = $"site_{Environment.ProcessId}_{Interlocked.Increment(ref _databases)}";
-        OnServer(server, $"CREATE DATABASE {name} TEMPLATE {MigratedTemplate.Value}");
+        PostgresServer.Run(server, $"CREATE DATABASE {name} TEMPLATE {MigratedTemplate.Value}");
         // A small pool per site: tests that fire hundreds of requests wait for a connection
         // instead of taking the shared server's every slot.
         return new NpgsqlConnectionStringBuilder(server) { Database = name, MaxPoolSize = 10 }.ToString();
@@ -99,7 +99,7 @@ public sealed class TestSite : IDisposable
     {
         var server = Environment.GetEnvironmentVariable("BOOTSTRAP_TEST_POSTGRES")!;
         var name = $"sites_template_{Environment.ProcessId}";
-        OnServer(server, $"CREATE DATABASE {name}");
+        PostgresServer.Run(server, $"CREATE DATABASE {name}");
         var connection = new NpgsqlConnectionStringBuilder(server) { Database = name }.ToString();
         using (var database = Bootstrap.Builder.Storage.Database.BootstrapDatabase.Postgres(connection))
             database.Migrate();
@@ -107,13 +107,6 @@ public sealed class TestSite : IDisposable
         return name;
     });
 
-    private static void OnServer(string server, string statement)
-    {
-        using var admin = new NpgsqlConnection(server);
-        admin.Open();
-        using var command = new NpgsqlCommand(statement, admin);
-        command.ExecuteNonQuery();
-    }
 
     /// <summary>What /healthz says of the storage: the SQLite file, or the PostgreSQL server and database.</summary>
     public string StorageCheck => PostgresConnection is { } connection

@@ -120,42 +120,40 @@ public static partial class Qemu
             return new Guest(qemu, work, serial, firmware, media);
         }
 
-        private System.Net.Sockets.Socket? _console;
-
         /// <summary>
         /// Types <paramref name="text"/> on the serial console (Options.Keyboard), a key at a time as a
-        /// person would: the emulated UART holds only a few characters. What the guest writes back
-        /// on the socket is read and dropped (the log file has it), so the guest never blocks on it.
+        /// person would: the emulated UART holds only a few characters. The console is connected only
+        /// while typing. QEMU writes the guest's output to a connected socket one byte per send, so a
+        /// few hundred unread bytes fill it; its UART then drops characters (a CI run lost part of the
+        /// kernel's command line that way). So a thread of its own, not the busy thread pool, drains
+        /// the socket while it is connected, and once disconnected QEMU only writes the log file.
         /// </summary>
         public async Task TypeAsync(string text)
         {
-            if (_console == null)
+            using var console = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+            await console.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(Path.Combine(_work, "serial.sock")));
+            var drain = new Thread(() =>
             {
-                _console = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
-                await _console.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(Path.Combine(_work, "serial.sock")));
-                var console = _console;
-                _ = Task.Run(async () =>
+                var buffer = new byte[65536];
+                try
                 {
-                    var buffer = new byte[4096];
-                    try
-                    {
-                        while (await console.ReceiveAsync(buffer) > 0)
-                        {
-                        }
-                    }
-                    catch (System.Net.Sockets.SocketException)
+                    while (console.Receive(buffer) > 0)
                     {
                     }
-                    catch (ObjectDisposedException)
-                    {
-                    }
-                });
-            }
+                }
+                catch (Exception e) when (e is System.Net.Sockets.SocketException or ObjectDisposedException)
+                {
+                }
+            }) { IsBackground = true, Name = "qemu-console-drain" };
+            drain.Start();
             foreach (var key in System.Text.Encoding.ASCII.GetBytes(text))
             {
-                await _console.SendAsync(new[] { key });
+                await console.SendAsync(new[] { key });
                 await Task.Delay(30);
             }
+            await Task.Delay(300);   // QEMU reads what was sent before it sees the socket close
+            console.Shutdown(System.Net.Sockets.SocketShutdown.Both);
+            drain.Join();
         }
 
         /// <summary>Everything the guest wrote on its serial console so far.</summary>
@@ -202,7 +200,6 @@ public static partial class Qemu
 
         public async ValueTask DisposeAsync()
         {
-            _console?.Dispose();
             if (!_qemu.HasExited)
                 _qemu.Kill(entireProcessTree: true);
             await _qemu.WaitForExitAsync();

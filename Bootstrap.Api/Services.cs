@@ -28,7 +28,7 @@ public static class Services
         services.AddSingleton(sp => KernelStore.For(config, sp.GetRequiredService<BootstrapDatabase>(), sharedFiles,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Bootstrap.Kernels") is var log ? warning => log.LogWarning("{Warning}", warning) : null));
         if (sharedFiles != null)
-            services.AddSingleton(sharedFiles);
+            services.AddSingleton(_ => sharedFiles);   // a factory, so the container disposes it (its LISTEN)
         services.AddSingleton(new MachineStore(database));
         services.AddSingleton(new Bootstrap.Builder.Catalogue.ImageCatalogue(database, config.ImagePath, sharedFiles));
         services.AddSingleton(new Bootstrap.Builder.Catalogue.MenuStore(database));
@@ -83,7 +83,12 @@ public static class Services
         services.GetRequiredService<PrometheusExporter>();
         services.GetRequiredService<BootstrapMetrics>().Observe(services.GetRequiredService<ArtifactCache>());
         if (services.GetService<SharedFiles>() is { } sharedFiles)
+        {
             services.GetRequiredService<BootstrapMetrics>().Observe(sharedFiles);
+            var files = services.GetRequiredService<ILoggerFactory>().CreateLogger("Bootstrap.Files");
+            // After the migrations: it reads the blobs table.
+            _ = sharedFiles.Listen(warning => files.LogWarning("{Warning}", warning), news => files.LogInformation("{News}", news));
+        }
         log.LogInformation("config {File}: networks {Networks}, database {Db}",
             config.SourceFile, string.Join(",", config.Runmodes.Keys), services.GetRequiredService<BootstrapDatabase>().Name);
         log.LogInformation("Secure Boot signing: {Signing}", Bootstrap.Builder.Signing.SecureBootStatus.Signing(config.SiteKey));

@@ -21,8 +21,32 @@ public sealed class CatalogueException(CatalogueException.Kind kind, string mess
 /// are hashed (never held in memory: ISOs are gigabytes) and replace the old file atomically, so a
 /// reader sees the whole old file or the whole new one. A golden image is frozen.
 /// </summary>
-public sealed class ImageCatalogue(BootstrapDatabase database, string folder, SharedFiles? shared = null)
+public sealed class ImageCatalogue
 {
+    private readonly BootstrapDatabase database;
+    private readonly string folder;
+    private readonly SharedFiles? shared;
+
+    /// <summary>
+    /// Shared files only: the record of each file this instance served, so that while the database
+    /// is down a file whose copy is on this disk is still served. Forgotten whenever any instance
+    /// announces a change of files (<see cref="SharedFiles.Changed"/>); the generation keeps a
+    /// lookup that raced with such a change from putting back what it read before it.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Image, string File), FileRow> _served = new();
+    private long _servedGeneration;
+
+    public ImageCatalogue(BootstrapDatabase database, string folder, SharedFiles? shared = null)
+    {
+        (this.database, this.folder, this.shared) = (database, folder, shared);
+        if (shared != null)
+            shared.Changed += () =>
+            {
+                Interlocked.Increment(ref _servedGeneration);
+                _served.Clear();
+            };
+    }
+
     public string Folder => folder;
 
     public async Task<IReadOnlyList<CatalogueImage>> ListAsync()
@@ -156,6 +180,8 @@ public sealed class ImageCatalogue(BootstrapDatabase database, string folder, Sh
             hashes = (await db.QueryAsync<string>("SELECT sha256 FROM image_files WHERE image = @name", new { name }, tx)).ToList();
             var gone = await db.ExecuteAsync("DELETE FROM images WHERE name = @name", new { name }, tx);
             await db.ExecuteAsync("DELETE FROM image_files WHERE image = @name", new { name }, tx);
+            if (shared != null)
+                await shared.AnnounceAsync(db, tx);
             await tx.CommitAsync();
             if (gone == 0)
                 return false;
@@ -178,24 +204,38 @@ public sealed class ImageCatalogue(BootstrapDatabase database, string folder, Sh
         if (ImageRules.NameProblem(name) != null || ImageRules.FileProblem(file) != null)
             return null;
         FileRow? row;
-        await using (var db = database.Open())
+        var generation = Interlocked.Read(ref _servedGeneration);
+        try
+        {
+            await using var db = database.Open();
             row = await db.QuerySingleOrDefaultAsync<FileRow>(
                 "SELECT image, file, size, sha256, updated FROM image_files WHERE image = @name AND file = @file", new { name, file });
-        if (row == null)
-            return null;
-        if (shared != null)
-        {
-            try
-            {
-                return (await shared.LocalPathAsync(row.sha256, cancel), row.ToFile());
-            }
-            catch (FileNotFoundException)
-            {
-                return null;
-            }
         }
-        var path = Path.Combine(folder, name, file);
-        return !File.Exists(path) ? null : (path, row.ToFile());
+        catch (Exception e) when (shared != null && e is System.Data.Common.DbException or TimeoutException
+                                  && _served.TryGetValue((name, file), out var served))
+        {
+            return (await shared.LocalPathAsync(served.sha256, cancel), served.ToFile());   // a copy on disk needs no database
+        }
+        if (row == null)
+        {
+            _served.TryRemove((name, file), out _);
+            return null;
+        }
+        if (shared == null)
+        {
+            var path = Path.Combine(folder, name, file);
+            return !File.Exists(path) ? null : (path, row.ToFile());
+        }
+        if (Interlocked.Read(ref _servedGeneration) == generation)
+            _served[(name, file)] = row;
+        try
+        {
+            return (await shared.LocalPathAsync(row.sha256, cancel), row.ToFile());
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
     }
 
     private static CatalogueException NotFound(string name) => new(CatalogueException.Kind.NotFound, $"no image named '{name}'");

@@ -95,7 +95,7 @@ public sealed class PostgresSignal : ChangeSignal
     public PostgresSignal(NpgsqlDataSource source, string topic, Action<string> warn)
     {
         _source = source;
-        _channel = "bootstrap_" + topic;
+        _channel = Channel(topic);
         _warn = warn;
         _ = Task.Run(ListenAsync);
     }
@@ -157,4 +157,13 @@ public sealed class PostgresSignal : ChangeSignal
     }
 
     public override void Dispose() => _stop.Cancel();
+
+    private static string Channel(string topic) => "bootstrap_" + topic;
+
+    /// <summary>
+    /// Announces a change of <paramref name="topic"/> inside <paramref name="tx"/>: PostgreSQL
+    /// delivers it when the transaction commits, and never if it rolls back (NOTIFY, "Notes").
+    /// </summary>
+    public static Task AnnounceAsync(System.Data.Common.DbConnection db, System.Data.Common.DbTransaction tx, string topic) =>
+        Dapper.SqlMapper.ExecuteAsync(db, "SELECT pg_notify(@channel, '')", new { channel = Channel(topic) }, tx);
 }

@@ -14,10 +14,15 @@ namespace Bootstrap.Builder.Storage.Files;
 /// the way, never held in memory) inside one transaction, so a failed upload leaves nothing; the
 /// instance that uploads keeps its copy at once. Concurrent first requests for a file fetch it once.
 /// Files are immutable by their hash, so a copy on disk never goes stale and every instance serves
-/// the same bytes under the same ETag.
+/// the same bytes under the same ETag. A change of what is stored is announced on the "files"
+/// channel in the writer's transaction; instances that <see cref="Listen"/> delete their copies of
+/// files dropped elsewhere.
 /// </summary>
-public sealed class SharedFiles
+public sealed class SharedFiles : IDisposable
 {
+    /// <summary>The change channel's topic (<see cref="PostgresSignal"/>).</summary>
+    public const string Topic = "files";
+
     /// <summary>Bytes per database row: big enough for few rows, small enough for Npgsql's buffers.</summary>
     public const int ChunkBytes = 1024 * 1024;
 
@@ -25,6 +30,10 @@ public sealed class SharedFiles
     private readonly string _folder;
     private readonly ConcurrentDictionary<string, Lazy<Task<string>>> _fetching = new();
     private long _fetches;
+    private ChangeSignal? _changes;
+
+    /// <summary>Raised when any process stored or dropped a file, or changed which catalogue file names one (<see cref="Listen"/>).</summary>
+    public event Action? Changed;
 
     /// <summary>The shared files of a config on PostgreSQL (copies in <c>shared-files-path</c>); null on SQLite, whose files stay in folders.</summary>
     public static SharedFiles? For(Configuration.BootstrapConfig config, BootstrapDatabase database) =>
@@ -92,6 +101,7 @@ public sealed class SharedFiles
             else
                 await db.ExecuteAsync("UPDATE blobs SET sha256 = @sha256, size = @size WHERE id = @blobId", new { sha256, size, blobId }, tx);
             await record(db, tx, sha256, size);
+            await AnnounceAsync(db, tx);
             await tx.CommitAsync(cancel);
             File.Move(temp, LocalPath(sha256), overwrite: true);
             return (sha256, size);
@@ -197,10 +207,67 @@ public sealed class SharedFiles
                 return;
             await db.ExecuteAsync("DELETE FROM blob_chunks WHERE blob_id IN (SELECT id FROM blobs WHERE sha256 = @sha256)", new { sha256 }, tx);
             await db.ExecuteAsync("DELETE FROM blobs WHERE sha256 = @sha256", new { sha256 }, tx);
+            await AnnounceAsync(db, tx);
             await tx.CommitAsync();
         }
         File.Delete(LocalPath(sha256));
     }
+
+    /// <summary>Tells every listening instance, when <paramref name="tx"/> commits, that what is stored or named changed.</summary>
+    public Task AnnounceAsync(DbConnection db, DbTransaction tx) =>
+        _database.Engine == "postgres" ? PostgresSignal.AnnounceAsync(db, tx, Topic) : Task.CompletedTask;
+
+    /// <summary>
+    /// Hears the "files" channel from now on: raises <see cref="Changed"/> and deletes this
+    /// instance's copies of files no longer stored, once when listening starts and after every
+    /// change. Only a serving instance listens; a CLI run or a site move just announces. Done once
+    /// changes are heard.
+    /// </summary>
+    public Task Listen(Action<string> warn, Action<string> inform)
+    {
+        _changes = _database.Signal(Topic, warn);
+        _changes.Changed += writer =>
+        {
+            Changed?.Invoke();
+            _ = SweepAsync(warn, inform);
+        };
+        return _changes.Listening.ContinueWith(_ => SweepAsync(warn, inform), TaskScheduler.Default).Unwrap();
+    }
+
+    private async Task SweepAsync(Action<string> warn, Action<string> inform)
+    {
+        try
+        {
+            if (await DeleteOrphanCopiesAsync() is > 0 and var deleted)
+                inform($"deleted {deleted} cop{(deleted == 1 ? "y" : "ies")} of files no longer stored from {_folder}");
+        }
+        catch (Exception e) when (e is DbException or IOException or TimeoutException or InvalidOperationException or UnauthorizedAccessException)
+        {
+            warn($"could not sweep {_folder} ({e.Message}); it is tried again at the next change");
+        }
+    }
+
+    /// <summary>
+    /// Deletes this instance's copies whose file the database no longer stores (dropped by another
+    /// instance, or while this one was down); returns how many. The copies are listed before the
+    /// stored hashes are read: a copy appears only once its file is stored, so a copy made
+    /// meanwhile is never taken for an orphan.
+    /// </summary>
+    public async Task<int> DeleteOrphanCopiesAsync()
+    {
+        if (!Directory.Exists(_folder))
+            return 0;
+        var copies = Directory.EnumerateFiles(_folder).Select(Path.GetFileName).Where(name => IsSha256(name!)).ToList();
+        HashSet<string> stored;
+        await using (var db = _database.Open())
+            stored = (await db.QueryAsync<string>("SELECT sha256 FROM blobs WHERE sha256 IS NOT NULL")).ToHashSet(StringComparer.Ordinal);
+        var orphans = copies.Where(copy => !stored.Contains(copy!)).ToList();
+        foreach (var orphan in orphans)
+            File.Delete(Path.Combine(_folder, orphan!));
+        return orphans.Count;
+    }
+
+    public void Dispose() => _changes?.Dispose();
 
     /// <summary>
     /// Storing a hash and dropping it take turns (a transaction-scoped advisory lock on
@@ -213,8 +280,9 @@ public sealed class SharedFiles
             : Task.CompletedTask;
 
     private string LocalPath(string sha256) =>
-        sha256.Length == 64 && sha256.All(char.IsAsciiHexDigitLower) ? Path.Combine(_folder, sha256)
-            : throw new ArgumentException($"not a sha256: '{sha256}'");
+        IsSha256(sha256) ? Path.Combine(_folder, sha256) : throw new ArgumentException($"not a sha256: '{sha256}'");
+
+    private static bool IsSha256(string name) => name.Length == 64 && name.All(char.IsAsciiHexDigitLower);
 
     private static string Now() => DateTimeOffset.UtcNow.ToString("O");
 }

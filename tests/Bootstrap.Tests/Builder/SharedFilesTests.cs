@@ -120,4 +120,43 @@ public sealed class SharedFilesTests(PostgresServer server) : IDisposable
         Assert.False(File.Exists(Path.Combine(_root, "a", Convert.ToHexStringLower(SHA256.HashData(old)))));
         Assert.Equal(["a.efi", "b.efi"], kernels.List().Select(k => k.Name).Order());
     }
+
+    [Fact]
+    public async Task A_file_dropped_through_one_instance_leaves_the_disk_of_every_listening_one()
+    {
+        var dropper = Instance("a");
+        var (dropped, kept) = ((await Put(dropper, Bytes(3000, 7))).Sha256, (await Put(dropper, Bytes(3000, 8))).Sha256);
+        using var listener = Instance("b");
+        await listener.LocalPathAsync(dropped, CancellationToken.None);
+        await listener.LocalPathAsync(kept, CancellationToken.None);
+        var news = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var changed = new TaskCompletionSource();
+        listener.Changed += () => changed.TrySetResult();
+        await listener.Listen(warning => news.Enqueue("warning: " + warning), news.Enqueue);
+
+        await dropper.DropIfUnusedAsync(dropped);   // nothing names it
+        await changed.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        for (var wait = 0; wait < 50 && news.IsEmpty; wait++)
+            await Task.Delay(100);
+
+        var folder = Path.Combine(_root, "b");
+        Assert.Equal([$"deleted 1 copy of files no longer stored from {folder}"], news);
+        Assert.Equal([kept], Directory.GetFiles(folder).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task A_listening_instance_deletes_at_start_the_copies_of_files_dropped_while_it_was_down()
+    {
+        var dropper = Instance("a");
+        var dropped = (await Put(dropper, Bytes(3000, 9))).Sha256;
+        await Instance("b").LocalPathAsync(dropped, CancellationToken.None);
+        await dropper.DropIfUnusedAsync(dropped);
+        using var restarted = Instance("b");
+        var news = new System.Collections.Concurrent.ConcurrentQueue<string>();
+
+        await restarted.Listen(warning => news.Enqueue("warning: " + warning), news.Enqueue);
+
+        Assert.Equal([$"deleted 1 copy of files no longer stored from {Path.Combine(_root, "b")}"], news);
+        Assert.Empty(Directory.GetFiles(Path.Combine(_root, "b")));
+    }
 }

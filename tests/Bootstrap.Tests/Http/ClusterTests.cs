@@ -146,10 +146,12 @@ public sealed class ClusterTests(ClusterSite cluster) : IClassFixture<ClusterSit
     }
 
     [Fact]
-    public async Task With_postgres_stopped_for_10_s_scripts_still_flow_writes_answer_503_and_all_resumes_after()
+    public async Task With_postgres_stopped_for_10_s_scripts_and_served_files_still_flow_writes_answer_503_and_all_resumes_after()
     {
         var pids = Enumerable.Range(1, 3).Select(i => File.ReadAllText(Path.Combine(cluster.Folder, $"instance-{i}", "pid")).Trim()).ToList();
         var before = await HoldingsAsync(Instance(0));
+        foreach (var i in new[] { 0, 1, 2 })   // each instance has served the catalogue file once, so its copy is on its disk
+            Assert.Equal(cluster.SiteImageFile, await cluster.Client(Instance(i)).GetByteArrayAsync("/images/moved/moved.iso"));
         var postgres = Path.Combine(RepoRoot.Path, "setup", "postgres.sh");
         Tool.Ok("bash", postgres, "down", Path.Combine(cluster.Folder, "postgres"));
         var outage = Stopwatch.StartNew();
@@ -159,11 +161,13 @@ public sealed class ClusterTests(ClusterSite cluster) : IClassFixture<ClusterSit
             for (var i = 0; outage.Elapsed < TimeSpan.FromSeconds(10); i = (i + 1) % 3, await Task.Delay(200))
             {
                 using var script = await cluster.Client(Instance(i)).GetAsync("/ipxe/prod/1632");
+                using var image = await cluster.Client(Instance(i)).GetAsync("/images/moved/moved.iso");
                 using var health = await cluster.Client(Instance(i)).GetAsync("/healthz");
                 using var write = await cluster.Client(Instance(i), admin: true).PutAsync("/api/machines/52:54:00:00:16:32",
                     JsonContent.Create(new { network = "prod", farmer = "1632" }));
-                Assert.Equal((HttpStatusCode.OK, HttpStatusCode.ServiceUnavailable, HttpStatusCode.ServiceUnavailable),
-                    (script.StatusCode, health.StatusCode, write.StatusCode));
+                Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.ServiceUnavailable, HttpStatusCode.ServiceUnavailable),
+                    (script.StatusCode, image.StatusCode, health.StatusCode, write.StatusCode));
+                Assert.Equal(cluster.SiteImageFile, await image.Content.ReadAsByteArrayAsync());
                 Assert.Equal("5", write.Headers.GetValues("Retry-After").Single());
                 Assert.Equal("the provisioning database is unavailable (PostgreSQL did not answer); retry shortly\n", await write.Content.ReadAsStringAsync());
             }

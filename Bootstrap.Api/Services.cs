@@ -25,8 +25,7 @@ public static class Services
         services.AddSingleton(_ => database);   // a factory, so the container disposes it (PostgreSQL's pool)
         var sharedFiles = SharedFiles.For(config, database);
         // Made by the container, so disposed with it; after the migrations (its tables are read at once).
-        services.AddSingleton(sp => KernelStore.For(config, sp.GetRequiredService<BootstrapDatabase>(), sharedFiles,
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger("Bootstrap.Kernels") is var log ? warning => log.LogWarning("{Warning}", warning) : null));
+        services.AddSingleton(sp => KernelStore.For(config, sp.GetRequiredService<BootstrapDatabase>(), sharedFiles, Warnings(sp, "Bootstrap.Kernels")));
         if (sharedFiles != null)
             services.AddSingleton(_ => sharedFiles);   // a factory, so the container disposes it (its LISTEN)
         services.AddSingleton(new MachineStore(database));
@@ -38,16 +37,15 @@ public static class Services
         services.AddSingleton(sp =>
         {
             // The logger is taken now: the last flush runs while the container is being disposed.
-            var log = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Bootstrap.Machines");
+            var warn = Warnings(sp, "Bootstrap.Machines");
             _ = sp.GetRequiredService<BootstrapDatabase>();   // made first, so disposed after the directory's last flush
-            return new MachineDirectory(sp.GetRequiredService<MachineStore>(), config.MaxPendingMachines, warning => log.LogWarning("{Warning}", warning));
+            return new MachineDirectory(sp.GetRequiredService<MachineStore>(), config.MaxPendingMachines, warn);
         });
         services.AddSingleton(_ => new TemplateStore(config.IpxeTemplate));   // a factory, so the container disposes it (and its helpers)
         services.AddSingleton(sp => new ArtifactCache(
             config.CacheMemoryBytes,
             config.CacheDiskBytes > 0
-                ? new DiskTier(config.CachePath, config.CacheDiskBytes,
-                    sp.GetRequiredService<ILoggerFactory>().CreateLogger("Bootstrap.Cache") is var log ? warning => log.LogWarning("{Warning}", warning) : null)
+                ? new DiskTier(config.CachePath, config.CacheDiskBytes, Warnings(sp, "Bootstrap.Cache"))
                 : null,
             config.MaxConcurrentBuilds > 0 ? config.MaxConcurrentBuilds : Environment.ProcessorCount,
             config.BuildQueueLimit));
@@ -71,6 +69,13 @@ public static class Services
         return services;
     }
 
+    /// <summary>A Builder piece's warnings, logged as warnings of <paramref name="category"/> (the logger is taken now).</summary>
+    private static Action<string> Warnings(IServiceProvider services, string category)
+    {
+        var log = services.GetRequiredService<ILoggerFactory>().CreateLogger(category);
+        return warning => log.LogWarning("{Warning}", warning);
+    }
+
     /// <summary>Start-up work: the database is migrated before the first request.</summary>
     public static void StartBootstrap(this IServiceProvider services)
     {
@@ -87,7 +92,7 @@ public static class Services
             services.GetRequiredService<BootstrapMetrics>().Observe(sharedFiles);
             var files = services.GetRequiredService<ILoggerFactory>().CreateLogger("Bootstrap.Files");
             // After the migrations: it reads the blobs table.
-            _ = sharedFiles.Listen(warning => files.LogWarning("{Warning}", warning), news => files.LogInformation("{News}", news));
+            _ = sharedFiles.Listen(Warnings(services, "Bootstrap.Files"), news => files.LogInformation("{News}", news));
         }
         log.LogInformation("config {File}: networks {Networks}, database {Db}",
             config.SourceFile, string.Join(",", config.Runmodes.Keys), services.GetRequiredService<BootstrapDatabase>().Name);

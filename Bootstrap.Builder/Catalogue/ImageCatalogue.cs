@@ -128,18 +128,16 @@ public sealed class ImageCatalogue
     }
 
     /// <summary>The bytes go to the shared files; the record is written in the same transaction, and the file it replaced is dropped if nothing else names it.</summary>
-    private async Task<ImageFile> StoreSharedFileAsync(SharedFiles files, string name, string file, Stream content, long maxBytes, CancellationToken cancel)
+    private static async Task<ImageFile> StoreSharedFileAsync(SharedFiles files, string name, string file, Stream content, long maxBytes, CancellationToken cancel)
     {
         ImageFile? stored = null;
-        string? replaced = null;
         await files.PutAsync(content, maxBytes, () => TooLarge(maxBytes), async (db, tx, sha256, size) =>
         {
-            replaced = await db.ExecuteScalarAsync<string?>("SELECT sha256 FROM image_files WHERE image = @name AND file = @file", new { name, file }, tx);
+            var replaced = await db.ExecuteScalarAsync<string?>("SELECT sha256 FROM image_files WHERE image = @name AND file = @file", new { name, file }, tx);
             stored = new ImageFile(file, size, sha256, DateTimeOffset.UtcNow);
             await RecordFile(db, tx, name, stored);
+            return replaced;
         }, cancel);
-        if (replaced != null && replaced != stored!.Sha256)
-            await files.DropIfUnusedAsync(replaced);
         return stored!;
     }
 

@@ -163,6 +163,7 @@ public sealed class PostgresSignal : ChangeSignal
     /// <summary>
     /// Announces a change of <paramref name="topic"/> inside <paramref name="tx"/>: PostgreSQL
     /// delivers it when the transaction commits, and never if it rolls back (NOTIFY, "Notes").
+    /// It names no writer (""), so every listener acts on it, the writer's own process included.
     /// </summary>
     public static Task AnnounceAsync(System.Data.Common.DbConnection db, System.Data.Common.DbTransaction tx, string topic) =>
         Dapper.SqlMapper.ExecuteAsync(db, "SELECT pg_notify(@channel, '')", new { channel = Channel(topic) }, tx);

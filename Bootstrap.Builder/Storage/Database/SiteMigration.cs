@@ -66,7 +66,7 @@ public static class SiteMigration
                 if (!File.Exists(path))
                     throw new InvalidOperationException($"image {image}: file {name} is recorded but missing from {Path.Combine(site.ImagePath, image)}");
                 await using var content = File.OpenRead(path);
-                var (stored, _) = await files.PutAsync(content, long.MaxValue, () => new InvalidOperationException("unreachable"), (_, _, _, _) => Task.CompletedTask, CancellationToken.None);
+                var (stored, _) = await files.PutAsync(content, long.MaxValue, () => new InvalidOperationException("unreachable"), (_, _, _, _) => Task.FromResult<string?>(null), CancellationToken.None);
                 if (stored != sha256)
                     throw new InvalidOperationException($"image {image}: file {name} hashes to {stored}, its record says {sha256}");
                 imageFiles++;

@@ -55,10 +55,21 @@ public sealed class SharedFiles : IDisposable
     /// Stores <paramref name="content"/> (at most <paramref name="maxBytes"/>, else
     /// <paramref name="tooLarge"/> is thrown and nothing is kept), then runs
     /// <paramref name="record"/> with its hash and size in the same transaction, so the file and
-    /// what names it appear together. Content already stored is not stored twice.
+    /// what names it appear together. Content already stored is not stored twice. The hash
+    /// <paramref name="record"/> returns, the file its record named before, is dropped after the
+    /// commit if nothing names it any more.
     /// </summary>
     public async Task<(string Sha256, long Size)> PutAsync(Stream content, long maxBytes, Func<Exception> tooLarge,
-        Func<DbConnection, DbTransaction, string, long, Task> record, CancellationToken cancel)
+        Func<DbConnection, DbTransaction, string, long, Task<string?>> record, CancellationToken cancel)
+    {
+        var (sha256, size, replaced) = await StoreAsync(content, maxBytes, tooLarge, record, cancel);
+        if (replaced != null && replaced != sha256)
+            await DropIfUnusedAsync(replaced);
+        return (sha256, size);
+    }
+
+    private async Task<(string Sha256, long Size, string? Replaced)> StoreAsync(Stream content, long maxBytes, Func<Exception> tooLarge,
+        Func<DbConnection, DbTransaction, string, long, Task<string?>> record, CancellationToken cancel)
     {
         Directory.CreateDirectory(_folder);
         var temp = Path.Combine(_folder, $".upload-{Guid.NewGuid():N}.tmp");
@@ -100,11 +111,11 @@ public sealed class SharedFiles : IDisposable
             }
             else
                 await db.ExecuteAsync("UPDATE blobs SET sha256 = @sha256, size = @size WHERE id = @blobId", new { sha256, size, blobId }, tx);
-            await record(db, tx, sha256, size);
+            var replaced = await record(db, tx, sha256, size);
             await AnnounceAsync(db, tx);
             await tx.CommitAsync(cancel);
             File.Move(temp, LocalPath(sha256), overwrite: true);
-            return (sha256, size);
+            return (sha256, size, replaced);
         }
         finally
         {

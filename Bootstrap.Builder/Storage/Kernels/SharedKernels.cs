@@ -77,19 +77,17 @@ public sealed class SharedKernels : KernelStore
     public override async Task<long> StoreAsync(string name, Stream content, CancellationToken cancel)
     {
         ThrowIfBadFileName(name, "kernel");
-        string? replaced = null;
-        var (sha256, size) = await _files.PutAsync(content, long.MaxValue, () => new InvalidOperationException("unreachable"),
+        var (_, size) = await _files.PutAsync(content, long.MaxValue, () => new InvalidOperationException("unreachable"),
             async (db, tx, hash, length) =>
             {
-                replaced = await db.ExecuteScalarAsync<string?>("SELECT sha256 FROM kernels WHERE name = @name", new { name }, tx);
+                var replaced = await db.ExecuteScalarAsync<string?>("SELECT sha256 FROM kernels WHERE name = @name", new { name }, tx);
                 await db.ExecuteAsync(
                     """
                     INSERT INTO kernels (name, sha256, size, updated) VALUES (@name, @hash, @length, @now)
                     ON CONFLICT (name) DO UPDATE SET sha256 = excluded.sha256, size = excluded.size, updated = excluded.updated
                     """, new { name, hash, length, now = Now() }, tx);
+                return replaced;
             }, cancel);
-        if (replaced != null && replaced != sha256)
-            await _files.DropIfUnusedAsync(replaced);
         await ChangedHereAsync();
         return size;
     }

@@ -41,7 +41,7 @@ public sealed class SharedFilesTests(PostgresServer server) : IDisposable
     }
 
     private static Task<(string Sha256, long Size)> Put(SharedFiles files, byte[] content, long maxBytes = long.MaxValue) =>
-        files.PutAsync(new MemoryStream(content), maxBytes, () => new InvalidDataException("too large"), (_, _, _, _) => Task.CompletedTask, CancellationToken.None);
+        files.PutAsync(new MemoryStream(content), maxBytes, () => new InvalidDataException("too large"), (_, _, _, _) => Task.FromResult<string?>(null), CancellationToken.None);
 
     [Fact]
     public async Task A_file_is_stored_in_1_mib_rows_and_a_cold_instance_copies_it_once_for_eight_requests()

@@ -195,12 +195,13 @@ public sealed class ClusterTests(ClusterSite cluster) : IClassFixture<ClusterSit
         var admin = cluster.Client(port, admin: true);
         var macs = JsonDocument.Parse(await admin.GetStringAsync("/api/machines")).RootElement.EnumerateArray()
             .Select(m => m.GetProperty("mac").GetString()).Where(m => m != except).Order(StringComparer.Ordinal);
-        var kernels = JsonDocument.Parse(await admin.GetStringAsync("/images")).RootElement.EnumerateArray()
+        var kernelList = await admin.GetStringAsync("/images");
+        var kernels = JsonDocument.Parse(kernelList).RootElement.EnumerateArray()
             .Select(k => k.GetProperty("name").GetString()!).Order(StringComparer.Ordinal).ToList();
         var hashes = new List<string>();
         foreach (var kernel in kernels)
             hashes.Add(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(await admin.GetByteArrayAsync($"/kernel/{kernel}"))));
-        return $"machines {string.Join(",", macs)}\nkernels {await admin.GetStringAsync("/images")}\nbytes {string.Join(",", hashes)}\nimages {await admin.GetStringAsync("/api/images")}";
+        return $"machines {string.Join(",", macs)}\nkernels {kernelList}\nbytes {string.Join(",", hashes)}\nimages {await admin.GetStringAsync("/api/images")}";
     }
 
     /// <summary>What <paramref name="path"/> answers once it contains <paramref name="wanted"/>, asking until <paramref name="within"/> has passed.</summary>

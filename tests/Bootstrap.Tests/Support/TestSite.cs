@@ -107,10 +107,9 @@ public sealed class TestSite : IDisposable
         return name;
     });
 
-
     /// <summary>What /healthz says of the storage: the SQLite file, or the PostgreSQL server and database.</summary>
-    public string StorageCheck => PostgresConnection is { } connection
-        ? $"postgres {new NpgsqlConnectionStringBuilder(connection).Host}:{new NpgsqlConnectionStringBuilder(connection).Port}/{new NpgsqlConnectionStringBuilder(connection).Database}"
+    public string StorageCheck => PostgresConnection is { } connection && new NpgsqlConnectionStringBuilder(connection) is var postgres
+        ? $"postgres {postgres.Host}:{postgres.Port}/{postgres.Database}"
         : $"sqlite {Database}";
 
     /// <summary>What /healthz says of the kernels' store.</summary>

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Several instances behind haproxy (setup/cluster.sh: PostgreSQL, 3 instances, haproxy), measured
 # in one run with wrk (prints numbers; asserts nothing):
-#   scripts per second (/ipxe/prod/1234) through haproxy over 3 instances against one instance
-#   direct. On a 2-core machine the instances and haproxy share the same CPUs as wrk, so the ratio
-#   shows what the balancer costs, not what scaling out gains;
+#   scripts per second (/ipxe/prod/1234) through haproxy over 3 instances and through a second
+#   haproxy over one of them, against that instance direct (median ratios of 3 alternating rounds).
+#   On a 2-core machine the instances and haproxy share the same CPUs as wrk, so the ratios show
+#   what the proxy hop costs and what three processes sharing two cores cost, not what scaling out gains;
 #   cached /iso throughput through haproxy;
 #   /provision/<mac> latency (p50, p99) with 1,000 registered machines polling it.
 # Usage: bench/cluster.sh [seconds per wrk run, default 10] (bench/load.sh runs it at its end)
@@ -13,7 +14,7 @@ seconds=${1:-10}
 need_packages haproxy wrk
 pid=""
 cluster_env() { CLUSTER_DIR="$site/cluster" CLUSTER_CONFIG="$site/config.json" CLUSTER_PORT=$front CLUSTER_FIRST_PORT=$first CLUSTER_DLL="$dll" "$@"; }
-trap 'cluster_env "$repo/setup/cluster.sh" down >/dev/null 2>&1 || true; rm -rf "$site"' EXIT
+trap '[ -f "$site/one.pid" ] && kill "$(cat "$site/one.pid")" 2>/dev/null || true; cluster_env "$repo/setup/cluster.sh" down >/dev/null 2>&1 || true; rm -rf "$site"' EXIT
 front=$(free_port)
 first=$(free_port)
 mkdir -p "$site/cluster"
@@ -26,14 +27,30 @@ cluster_env "$repo/setup/cluster.sh" up 3 >/dev/null
 token=$(cat "$site/cluster/api-token")
 balanced="http://127.0.0.1:$front"
 direct="http://127.0.0.1:$first"
+# The same haproxy settings in front of instance-1 alone: the proxy hop's cost apart from the sharing.
+single_port=$(free_port)
+single="http://127.0.0.1:$single_port"
+sed -e "s/^\( *bind 127\.0\.0\.1:\)$front\$/\1$single_port/" -e '/^ *server instance-[2-9]/d' "$site/cluster/haproxy.cfg" >"$site/one.cfg"
+haproxy -D -f "$site/one.cfg" -p "$site/one.pid" </dev/null
 for _ in 1 2 3; do curl -fs -o /dev/null "$balanced/ipxe/prod/1234"; curl -fs -o /dev/null "$balanced/iso/prod/1234"; done   # JIT, one ISO per instance
+for _ in $(seq 50); do curl -fs -o /dev/null "$single/ipxe/prod/1234" && break; sleep 0.2; done
 
 rate() { wrk -t2 -c64 -d"${seconds}s" "$1" | awk '/Requests\/sec/ {printf "%.0f", $2}'; }
-echo "== scripts per second (/ipxe/prod/1234, wrk 2 threads, 64 connections, ${seconds} s)"
-through=$(rate "$balanced/ipxe/prod/1234")
-one=$(rate "$direct/ipxe/prod/1234")
-printf 'through haproxy, 3 instances %10s req/s\none instance direct           %10s req/s\nratio %s (2 cores shared by wrk, haproxy and the instances: the balancer'"'"'s cost, not scale-out)\n' \
-    "$through" "$one" "$(awk -v a="$through" -v b="$one" 'BEGIN {printf "%.2f", a / b}')"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+echo "== scripts per second (/ipxe/prod/1234, wrk 2 threads, 64 connections, ${seconds} s; 3 alternating rounds, medians)"
+three=() one=() alone=() three_ratios=() one_ratios=()
+for _ in 1 2 3; do
+    three+=("$(rate "$balanced/ipxe/prod/1234")")
+    one+=("$(rate "$single/ipxe/prod/1234")")
+    alone+=("$(rate "$direct/ipxe/prod/1234")")
+    three_ratios+=("$(ratio "${three[-1]}" "${alone[-1]}")")
+    one_ratios+=("$(ratio "${one[-1]}" "${alone[-1]}")")
+done
+mid() { printf '%s\n' "$@" | median; }
+printf 'through haproxy, 3 instances %10s req/s   ratio %s (rounds: %s)\n' "$(mid "${three[@]}")" "$(mid "${three_ratios[@]}")" "${three_ratios[*]}"
+printf 'through haproxy, 1 instance  %10s req/s   ratio %s (rounds: %s)\n' "$(mid "${one[@]}")" "$(mid "${one_ratios[@]}")" "${one_ratios[*]}"
+printf 'one instance direct          %10s req/s   (the reference)\n' "$(mid "${alone[@]}")"
+echo "(2 cores shared by wrk, haproxy and the instances: 1 instance is the proxy hop's cost, 3 instances adds three processes sharing two cores; not scale-out)"
 
 echo "== cached /iso/prod/1234 through haproxy (1.5 MB each)"
 iso=$(rate "$balanced/iso/prod/1234")

@@ -33,10 +33,9 @@ single="http://127.0.0.1:$single_port"
 sed -e "s/^\( *bind 127\.0\.0\.1:\)$front\$/\1$single_port/" -e '/^ *server instance-[2-9]/d' "$site/cluster/haproxy.cfg" >"$site/one.cfg"
 haproxy -D -f "$site/one.cfg" -p "$site/one.pid" </dev/null
 for _ in 1 2 3; do curl -fs -o /dev/null "$balanced/ipxe/prod/1234"; curl -fs -o /dev/null "$balanced/iso/prod/1234"; done   # JIT, one ISO per instance
-for _ in $(seq 50); do curl -fs -o /dev/null "$single/ipxe/prod/1234" && break; sleep 0.2; done
+await_health "$single" "$site/cluster/haproxy.log"
 
 rate() { wrk -t2 -c64 -d"${seconds}s" "$1" | awk '/Requests\/sec/ {printf "%.0f", $2}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 echo "== scripts per second (/ipxe/prod/1234, wrk 2 threads, 64 connections, ${seconds} s; 3 alternating rounds, medians)"
 three=() one=() alone=() three_ratios=() one_ratios=()
 for _ in 1 2 3; do
@@ -46,10 +45,9 @@ for _ in 1 2 3; do
     three_ratios+=("$(ratio "${three[-1]}" "${alone[-1]}")")
     one_ratios+=("$(ratio "${one[-1]}" "${alone[-1]}")")
 done
-mid() { printf '%s\n' "$@" | median; }
-printf 'through haproxy, 3 instances %10s req/s   ratio %s (rounds: %s)\n' "$(mid "${three[@]}")" "$(mid "${three_ratios[@]}")" "${three_ratios[*]}"
-printf 'through haproxy, 1 instance  %10s req/s   ratio %s (rounds: %s)\n' "$(mid "${one[@]}")" "$(mid "${one_ratios[@]}")" "${one_ratios[*]}"
-printf 'one instance direct          %10s req/s   (the reference)\n' "$(mid "${alone[@]}")"
+printf 'through haproxy, 3 instances %10s req/s   ratio %s (rounds: %s)\n' "$(median_of "${three[@]}")" "$(median_of "${three_ratios[@]}")" "${three_ratios[*]}"
+printf 'through haproxy, 1 instance  %10s req/s   ratio %s (rounds: %s)\n' "$(median_of "${one[@]}")" "$(median_of "${one_ratios[@]}")" "${one_ratios[*]}"
+printf 'one instance direct          %10s req/s   (the reference)\n' "$(median_of "${alone[@]}")"
 echo "(2 cores shared by wrk, haproxy and the instances: 1 instance is the proxy hop's cost, 3 instances adds three processes sharing two cores; not scale-out)"
 
 echo "== cached /iso/prod/1234 through haproxy (1.5 MB each)"

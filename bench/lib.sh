@@ -51,5 +51,8 @@ start_second_service() {
 # One request's time in ms (one line), and the median of the numbers on stdin.
 ms() { curl -fs -o /dev/null -w '%{time_total}' "$1" | awk '{printf "%.1f\n", $1*1000}'; }
 median() { sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+# The median of the arguments; A / B with two decimals (the benches' ratios against a reference).
+median_of() { printf '%s\n' "$@" | median; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 
 peak_rss() { awk '/VmHWM/ {printf "peak RSS %.0f MiB\n", $2/1024}' "/proc/$pid/status"; }

@@ -49,9 +49,9 @@ ratios=()
 for _ in 1 2 3; do
     ipxe=$(rate "$base/ipxe/prod/1234")
     provision=$(rate "$base/provision/52:54:00:00:00:01")
-    ratios+=("$(awk -v a="$provision" -v b="$ipxe" 'BEGIN {printf "%.2f", a / b}')")
+    ratios+=("$(ratio "$provision" "$ipxe")")
 done
-echo "ratio provision/ipxe $(printf '%s\n' "${ratios[@]}" | sort -n | sed -n 2p)   (rounds: ${ratios[*]})"
+echo "ratio provision/ipxe $(median_of "${ratios[@]}")   (rounds: ${ratios[*]})"
 peak_rss
 
 echo "== several instances (bench/cluster.sh: PostgreSQL, 3 instances, haproxy)"

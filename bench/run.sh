@@ -56,10 +56,10 @@ for c in 16 64; do
     for round in 1 2 3; do
         service=$(rate "$c" "$base/ipxe/prod/1234")
         constant=$(rate "$c" "http://127.0.0.1:$cport/ipxe/prod/1234")
-        ratios+=("$(awk -v a="$service" -v b="$constant" 'BEGIN {printf "%.2f", a / b}')")
+        ratios+=("$(ratio "$service" "$constant")")
         echo "  c$c round $round: service $service req/s, constant $constant req/s" >&2
     done
-    echo "ratio c$c $(printf '%s\n' "${ratios[@]}" | sort -n | sed -n 2p)"
+    echo "ratio c$c $(median_of "${ratios[@]}")"
 done
 
 echo "== memory"

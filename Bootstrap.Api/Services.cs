@@ -1,16 +1,15 @@
 using Bootstrap.Builder.Storage.Database;
 using Bootstrap.Api.Http;
 using Bootstrap.Api.Observability;
-using Bootstrap.Builder.Caching;
+using Bootstrap.Builder.Images.Caching;
 using Bootstrap.Builder.Machines;
-using Bootstrap.Builder.Storage.Machines;
 using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Storage.Files;
-using Bootstrap.Builder.Storage.Kernels;
+using Bootstrap.Builder.Kernels;
 using Bootstrap.Builder.Observability;
-using Bootstrap.Builder.Scripts;
-using Bootstrap.Builder.Targets;
-using Bootstrap.Builder.Templates;
+using Bootstrap.Builder.Boot;
+using Bootstrap.Builder.Images;
+using Bootstrap.Builder.Images.Templates;
 
 namespace Bootstrap.Api;
 
@@ -96,12 +95,12 @@ public static class Services
         }
         log.LogInformation("config {File}: networks {Networks}, database {Db}",
             config.SourceFile, string.Join(",", config.Runmodes.Keys), services.GetRequiredService<BootstrapDatabase>().Name);
-        log.LogInformation("Secure Boot signing: {Signing}", Bootstrap.Builder.Signing.SecureBootStatus.Signing(config.SiteKey));
+        log.LogInformation("Secure Boot signing: {Signing}", Bootstrap.Builder.Images.SecureBootStatus.Signing(config.SiteKey));
         try
         {
             var template = services.GetRequiredService<TemplateStore>().Get();
             log.LogInformation("iPXE template: {Kind}, iPXE {Version}, in {Folder}", template.Kind, template.IpxeVersion, config.IpxeTemplate);
-            log.LogInformation("Secure Boot images: {Images}", Bootstrap.Builder.Signing.SecureBootStatus.Images(template));
+            log.LogInformation("Secure Boot images: {Images}", Bootstrap.Builder.Images.SecureBootStatus.Images(template));
         }
         catch (TemplateUnavailableException e)
         {

@@ -60,11 +60,11 @@ print(data[start:data.index(b"\0", start)].decode().split()[0])
 PY
 }
 
-# Builds the lzma-resume helper (Bootstrap.Builder/Images/Zbin/lzma-resume.c) into file $2; $1 is the
+# Builds the lzma-resume helper (Bootstrap.Builder/Images/Formats/Zbin/lzma-resume.c) into file $2; $1 is the
 # repo. It lets a source template repack a BIOS .lkrn by compressing only what follows the script.
 build_lzma_resume() {
     local repo=$1 out=$2
     need_packages gcc liblzma-dev
     mkdir -p "$(dirname "$out")"
-    gcc -O2 -Wall -Wextra -o "$out" "$repo/Bootstrap.Builder/Images/Zbin/lzma-resume.c" -llzma -lpthread
+    gcc -O2 -Wall -Wextra -o "$out" "$repo/Bootstrap.Builder/Images/Formats/Zbin/lzma-resume.c" -llzma -lpthread
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes a *source template* in ipxe-template/ (0-bootstrap's production mode): iPXE built from
 # source with the script compiled in. Each target is precompiled once with an 8 KiB placeholder
-# script (Bootstrap.Builder/Templates/EmbeddedScript.cs says why that size); per request the service
+# script (Bootstrap.Builder/Images/Templates/EmbeddedScript.cs says why that size); per request the service
 # writes the script over the placeholder: EFI files directly, the BIOS .lkrn in its uncompressed
 # link output (bin/ipxe.lkrn.bin) before packing it again as iPXE's zbin does, where our lzma-resume
 # helper compresses only what follows the script. The precompiled tree
@@ -46,7 +46,7 @@ targets=(bin/ipxe.lkrn bin-x86_64-efi/ipxe.efi bin-x86_64-efi/snponly.efi)
 lkrn_parts=(bin/ipxe.lkrn.bin bin/ipxe.lkrn.zinfo)
 static=(isolinux.bin ldlinux.c32 isohdpfx.bin)
 identity=$(printf '%s\n' "$source_arg" "$cert" "$trust" "$workers" "${targets[@]}" "$placeholder_size" \
-    "$(sha256sum < "$repo/Bootstrap.Builder/Images/Zbin/lzma-resume.c")" \
+    "$(sha256sum < "$repo/Bootstrap.Builder/Images/Formats/Zbin/lzma-resume.c")" \
     "$( [ -n "$cert" ] && sha256sum "$cert" )" "$( [ -n "$trust" ] && sha256sum "$trust" )" | sha256sum | cut -d' ' -f1)
 
 if [ -f "$dest/manifest.json" ] && python3 - "$dest/manifest.json" "$identity" <<'PY'

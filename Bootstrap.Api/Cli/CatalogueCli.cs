@@ -7,8 +7,7 @@ using Bootstrap.Builder.Catalogue;
 using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Storage.Database;
 using Bootstrap.Builder.Machines;
-using Bootstrap.Builder.Storage.Kernels;
-using Bootstrap.Builder.Storage.Machines;
+using Bootstrap.Builder.Kernels;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Bootstrap.Api.Cli;

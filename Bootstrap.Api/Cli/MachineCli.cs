@@ -3,10 +3,9 @@ using System.Text.Json;
 using Bootstrap.Api.Endpoints;
 using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Machines;
-using Bootstrap.Builder.Requests;
+using Bootstrap.Builder.Boot;
 using Bootstrap.Builder.Storage.Database;
-using Bootstrap.Builder.Storage.Kernels;
-using Bootstrap.Builder.Storage.Machines;
+using Bootstrap.Builder.Kernels;
 
 namespace Bootstrap.Api.Cli;
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Bootstrap.Builder.Machines;
-using Bootstrap.Builder.Storage.Kernels;
+using Bootstrap.Builder.Kernels;
 
 namespace Bootstrap.Api.Cli;
 
@@ -25,7 +25,7 @@ public static class ProfileCli
         show.SetAction(async (parse, _) => await MachineCli.WithDirectory(parse, async (_, machines) =>
         {
             if (machines.FindProfile(parse.GetValue(showName)!) is not { } profile)
-                return BootstrapCli.Refuse(parse, $"no profile named '{Builder.Requests.BootRequestParser.Shown(parse.GetValue(showName)!)}'");
+                return BootstrapCli.Refuse(parse, $"no profile named '{Builder.Boot.BootRequestParser.Shown(parse.GetValue(showName)!)}'");
             await MachineCli.Out(parse).WriteLineAsync(JsonSerializer.Serialize(profile, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
             return 0;
         }));
@@ -61,7 +61,7 @@ public static class ProfileCli
         {
             var name = parse.GetValue(deleteName)!;
             if (!await machines.DeleteProfileAsync(name))
-                return BootstrapCli.Refuse(parse, $"no profile named '{Builder.Requests.BootRequestParser.Shown(name)}'");
+                return BootstrapCli.Refuse(parse, $"no profile named '{Builder.Boot.BootRequestParser.Shown(name)}'");
             await MachineCli.Out(parse).WriteLineAsync($"deleted profile {name}");
             return 0;
         }));

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Bootstrap.Builder.Requests;
+using Bootstrap.Builder.Boot;
 using Bootstrap.Builder.Machines;
 
 namespace Bootstrap.Api.Cli;

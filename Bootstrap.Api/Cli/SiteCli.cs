@@ -1,3 +1,4 @@
+using Bootstrap.Builder.Site;
 using System.CommandLine;
 using Bootstrap.Builder.Storage.Database;
 

@@ -4,7 +4,7 @@ using Bootstrap.Builder.Accounts;
 using Bootstrap.Builder.Catalogue;
 using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Machines;
-using Bootstrap.Builder.Storage.Kernels;
+using Bootstrap.Builder.Kernels;
 
 namespace Bootstrap.Api.Endpoints;
 

@@ -1,6 +1,6 @@
 using Bootstrap.Api.Http;
 using Bootstrap.Builder.Configuration;
-using Bootstrap.Builder.Scripts;
+using Bootstrap.Builder.Boot;
 
 namespace Bootstrap.Api.Endpoints;
 

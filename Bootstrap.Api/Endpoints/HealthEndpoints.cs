@@ -1,9 +1,9 @@
-using Bootstrap.Builder.Signing;
+using Bootstrap.Builder.Images;
 using Bootstrap.Api.Http;
 using Bootstrap.Builder.Configuration;
-using Bootstrap.Builder.Storage.Kernels;
-using Bootstrap.Builder.Storage.Machines;
-using Bootstrap.Builder.Templates;
+using Bootstrap.Builder.Kernels;
+using Bootstrap.Builder.Machines;
+using Bootstrap.Builder.Images.Templates;
 
 namespace Bootstrap.Api.Endpoints;
 

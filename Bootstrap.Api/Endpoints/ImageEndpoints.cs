@@ -1,8 +1,8 @@
 using Bootstrap.Api.Http;
 using Bootstrap.Builder.Configuration;
-using Bootstrap.Builder.Requests;
-using Bootstrap.Builder.Storage.Kernels;
-using Bootstrap.Builder.Targets;
+using Bootstrap.Builder.Boot;
+using Bootstrap.Builder.Kernels;
+using Bootstrap.Builder.Images;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
 

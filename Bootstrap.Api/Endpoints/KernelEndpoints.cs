@@ -1,7 +1,7 @@
 using Bootstrap.Builder.Configuration;
 using Bootstrap.Api.Http;
 using Bootstrap.Builder.Machines;
-using Bootstrap.Builder.Storage.Kernels;
+using Bootstrap.Builder.Kernels;
 using Microsoft.Net.Http.Headers;
 
 namespace Bootstrap.Api.Endpoints;

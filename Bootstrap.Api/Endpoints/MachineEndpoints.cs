@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 using Bootstrap.Api.Http;
 using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Machines;
-using Bootstrap.Builder.Storage.Kernels;
+using Bootstrap.Builder.Kernels;
 
 namespace Bootstrap.Api.Endpoints;
 

@@ -2,7 +2,7 @@ using Bootstrap.Api.Http;
 using Bootstrap.Api.Pages;
 using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Machines;
-using Bootstrap.Builder.Storage.Kernels;
+using Bootstrap.Builder.Kernels;
 
 namespace Bootstrap.Api.Endpoints;
 

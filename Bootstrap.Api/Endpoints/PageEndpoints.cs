@@ -2,8 +2,8 @@ using Bootstrap.Builder.Storage;
 using Bootstrap.Api.Http;
 using Bootstrap.Api.Pages;
 using Bootstrap.Builder.Configuration;
-using Bootstrap.Builder.Storage.Kernels;
-using Bootstrap.Builder.Templates;
+using Bootstrap.Builder.Kernels;
+using Bootstrap.Builder.Images.Templates;
 using Microsoft.Net.Http.Headers;
 
 namespace Bootstrap.Api.Endpoints;

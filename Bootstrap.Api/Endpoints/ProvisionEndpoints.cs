@@ -2,8 +2,8 @@ using Bootstrap.Api.Http;
 using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Machines;
 using Bootstrap.Builder.Observability;
-using Bootstrap.Builder.Scripts;
-using Bootstrap.Builder.Storage.Kernels;
+using Bootstrap.Builder.Boot;
+using Bootstrap.Builder.Kernels;
 
 namespace Bootstrap.Api.Endpoints;
 

@@ -1,7 +1,7 @@
 using Bootstrap.Api.Http;
 using Bootstrap.Builder.Configuration;
-using Bootstrap.Builder.Storage.Kernels;
-using Bootstrap.Builder.Scripts;
+using Bootstrap.Builder.Kernels;
+using Bootstrap.Builder.Boot;
 
 namespace Bootstrap.Api.Endpoints;
 

@@ -1,6 +1,6 @@
 using Bootstrap.Builder.Configuration;
-using Bootstrap.Builder.Storage.Kernels;
-using Bootstrap.Builder.Requests;
+using Bootstrap.Builder.Kernels;
+using Bootstrap.Builder.Boot;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Bootstrap.Api.Http;

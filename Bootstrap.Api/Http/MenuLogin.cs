@@ -2,7 +2,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Threading.RateLimiting;
 using Bootstrap.Builder.Accounts;
-using Bootstrap.Builder.Requests;
+using Bootstrap.Builder.Boot;
 using Microsoft.AspNetCore.Identity;
 
 namespace Bootstrap.Api.Http;

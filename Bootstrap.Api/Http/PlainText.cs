@@ -1,4 +1,4 @@
-using Bootstrap.Builder.Requests;
+using Bootstrap.Builder.Boot;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Bootstrap.Api.Http;

@@ -1,5 +1,5 @@
 using Bootstrap.Builder.Configuration;
-using Bootstrap.Builder.Scripts;
+using Bootstrap.Builder.Boot;
 
 namespace Bootstrap.Api.Http;
 

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
-using Bootstrap.Builder.Caching;
-using Bootstrap.Builder.Signing;
+using Bootstrap.Builder.Images.Caching;
+using Bootstrap.Builder.Images;
 using Microsoft.Net.Http.Headers;
 
 namespace Bootstrap.Api.Http;

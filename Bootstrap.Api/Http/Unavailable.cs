@@ -1,4 +1,4 @@
-using Bootstrap.Builder.Storage.Kernels;
+using Bootstrap.Builder.Kernels;
 
 namespace Bootstrap.Api.Http;
 

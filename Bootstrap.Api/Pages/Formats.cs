@@ -1,4 +1,4 @@
-using Bootstrap.Builder.Targets;
+using Bootstrap.Builder.Images;
 
 namespace Bootstrap.Api.Pages;
 

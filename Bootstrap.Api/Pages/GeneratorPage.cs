@@ -1,6 +1,6 @@
 using Bootstrap.Builder.Configuration;
-using Bootstrap.Builder.Storage.Kernels;
-using Bootstrap.Builder.Requests;
+using Bootstrap.Builder.Kernels;
+using Bootstrap.Builder.Boot;
 using static Bootstrap.Api.Pages.Html;
 
 namespace Bootstrap.Api.Pages;

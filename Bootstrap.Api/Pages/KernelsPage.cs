@@ -1,4 +1,4 @@
-using Bootstrap.Builder.Storage.Kernels;
+using Bootstrap.Builder.Kernels;
 using static Bootstrap.Api.Pages.Html;
 
 namespace Bootstrap.Api.Pages;

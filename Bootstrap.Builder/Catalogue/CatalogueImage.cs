@@ -1,5 +1,5 @@
 using System.Text.Json.Serialization;
-using Bootstrap.Builder.Requests;
+using Bootstrap.Builder.Boot;
 
 namespace Bootstrap.Builder.Catalogue;
 

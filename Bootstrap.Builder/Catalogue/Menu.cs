@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Bootstrap.Builder.Requests;
+using Bootstrap.Builder.Boot;
 
 namespace Bootstrap.Builder.Catalogue;
 

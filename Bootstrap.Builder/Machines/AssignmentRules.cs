@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
-using Bootstrap.Builder.Requests;
+using Bootstrap.Builder.Boot;
 
 namespace Bootstrap.Builder.Machines;
 

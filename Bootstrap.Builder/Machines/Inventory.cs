@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Bootstrap.Builder.Machines;
 
 namespace Bootstrap.Builder.Machines;
 

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Bootstrap.Builder.Storage.Database;
-using Bootstrap.Builder.Storage.Machines;
 
 namespace Bootstrap.Builder.Machines;
 

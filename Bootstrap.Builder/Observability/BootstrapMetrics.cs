@@ -34,7 +34,7 @@ public sealed class BootstrapMetrics : IDisposable
     }
 
     /// <summary>Observable instruments over the cache's own counters (read at each scrape).</summary>
-    public void Observe(Caching.ArtifactCache cache)
+    public void Observe(Images.Caching.ArtifactCache cache)
     {
         Meter.CreateObservableCounter("bootstrap_cache_hits_total", () => new[]
         {

@@ -1,4 +1,4 @@
-using Bootstrap.Builder.Requests;
+using Bootstrap.Builder.Boot;
 
 namespace Bootstrap.Tests.Builder;
 

@@ -1,4 +1,4 @@
-using Bootstrap.Builder.Caching;
+using Bootstrap.Builder.Images.Caching;
 
 namespace Bootstrap.Tests.Builder;
 

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Bootstrap.Builder.Images.Pe;
+using Bootstrap.Builder.Images.Formats.Pe;
 using Bootstrap.Tests.Support;
 
 namespace Bootstrap.Tests.Builder;

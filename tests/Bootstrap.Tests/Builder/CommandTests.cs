@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Bootstrap.Builder.Processes;
-using Bootstrap.Builder.Templates;
+using Bootstrap.Builder.Images.Templates;
 using CliWrap;
 
 namespace Bootstrap.Tests.Builder;

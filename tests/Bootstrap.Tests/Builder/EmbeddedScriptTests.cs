@@ -1,8 +1,7 @@
 using System.Text;
 using Bootstrap.Builder.Configuration;
-using Bootstrap.Builder.Requests;
-using Bootstrap.Builder.Scripts;
-using Bootstrap.Builder.Templates;
+using Bootstrap.Builder.Boot;
+using Bootstrap.Builder.Images.Templates;
 using Bootstrap.Tests.Support;
 
 namespace Bootstrap.Tests.Builder;

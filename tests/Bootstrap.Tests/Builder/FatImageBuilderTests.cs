@@ -1,5 +1,5 @@
 using System.Text;
-using Bootstrap.Builder.Images.Fat;
+using Bootstrap.Builder.Images.Formats.Fat;
 using Bootstrap.Tests.Support;
 
 namespace Bootstrap.Tests.Builder;

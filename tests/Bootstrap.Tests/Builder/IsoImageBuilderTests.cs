@@ -1,5 +1,5 @@
 using System.Text;
-using Bootstrap.Builder.Images.Iso;
+using Bootstrap.Builder.Images.Formats.Iso;
 using Bootstrap.Tests.Support;
 
 namespace Bootstrap.Tests.Builder;

@@ -1,4 +1,4 @@
-using Bootstrap.Builder.Images.Mbr;
+using Bootstrap.Builder.Images.Formats.Mbr;
 using Bootstrap.Tests.Support;
 
 namespace Bootstrap.Tests.Builder;

@@ -1,7 +1,6 @@
 using Bootstrap.Api.Cli;
 using Bootstrap.Builder.Storage.Database;
 using Bootstrap.Builder.Machines;
-using Bootstrap.Builder.Storage.Machines;
 using Bootstrap.Tests.Support;
 using CliWrap;
 using Bootstrap.Builder.Processes;

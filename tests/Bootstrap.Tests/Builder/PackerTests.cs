@@ -1,4 +1,4 @@
-using Bootstrap.Builder.Targets;
+using Bootstrap.Builder.Images;
 using Bootstrap.Tests.Support;
 
 namespace Bootstrap.Tests.Builder;

@@ -1,6 +1,6 @@
 using System.Text;
-using Bootstrap.Builder.Images.Pe;
-using Bootstrap.Builder.Targets;
+using Bootstrap.Builder.Images.Formats.Pe;
+using Bootstrap.Builder.Images;
 using Bootstrap.Tests.Support;
 
 namespace Bootstrap.Tests.Builder;

@@ -1,6 +1,6 @@
 using Bootstrap.Api.Cli;
 using Bootstrap.Builder.Storage.Database;
-using Bootstrap.Builder.Storage.Machines;
+using Bootstrap.Builder.Machines;
 using Bootstrap.Tests.Support;
 using Dapper;
 using Npgsql;

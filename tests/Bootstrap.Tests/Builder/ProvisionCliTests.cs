@@ -1,6 +1,5 @@
 using Bootstrap.Api.Cli;
 using Bootstrap.Builder.Machines;
-using Bootstrap.Builder.Storage.Machines;
 using Bootstrap.Tests.Support;
 
 namespace Bootstrap.Tests.Builder;

@@ -1,4 +1,4 @@
-using Bootstrap.Builder.Images.Zbin;
+using Bootstrap.Builder.Images.Formats.Zbin;
 using Bootstrap.Tests.Support;
 
 namespace Bootstrap.Tests.Builder;

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using Bootstrap.Builder.Storage.Database;
 using Bootstrap.Builder.Storage.Files;
-using Bootstrap.Builder.Storage.Kernels;
+using Bootstrap.Builder.Kernels;
 using Bootstrap.Tests.Support;
 using Dapper;
 

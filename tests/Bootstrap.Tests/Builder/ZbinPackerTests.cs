@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
-using Bootstrap.Builder.Images.Zbin;
+using Bootstrap.Builder.Images.Formats.Zbin;
 using Bootstrap.Tests.Support;
 
 namespace Bootstrap.Tests.Builder;

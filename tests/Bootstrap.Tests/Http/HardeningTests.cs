@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using Bootstrap.Builder.Machines;
-using Bootstrap.Builder.Storage.Machines;
 using Bootstrap.Tests.Support;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;

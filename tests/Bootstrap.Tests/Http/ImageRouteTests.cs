@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using Bootstrap.Builder.Caching;
+using Bootstrap.Builder.Images.Caching;
 using Bootstrap.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using Bootstrap.Builder.Targets;
+using Bootstrap.Builder.Images;
 using Bootstrap.Tests.Support;
 
 namespace Bootstrap.Tests.Http;

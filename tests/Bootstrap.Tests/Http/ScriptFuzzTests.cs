@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text;
-using Bootstrap.Builder.Requests;
+using Bootstrap.Builder.Boot;
 using Bootstrap.Tests.Support;
 
 namespace Bootstrap.Tests.Http;

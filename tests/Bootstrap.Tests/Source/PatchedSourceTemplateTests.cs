@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text;
-using Bootstrap.Builder.Templates;
+using Bootstrap.Builder.Images.Templates;
 using Bootstrap.Tests.Support;
 
 namespace Bootstrap.Tests.Source;

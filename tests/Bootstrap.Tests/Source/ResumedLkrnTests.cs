@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Bootstrap.Builder.Images.Zbin;
-using Bootstrap.Builder.Templates;
+using Bootstrap.Builder.Images.Formats.Zbin;
+using Bootstrap.Builder.Images.Templates;
 using Bootstrap.Tests.Support;
 
 namespace Bootstrap.Tests.Source;

@@ -1,4 +1,4 @@
-using Bootstrap.Builder.Templates;
+using Bootstrap.Builder.Images.Templates;
 
 namespace Bootstrap.Tests.Support;
 

@@ -224,11 +224,11 @@ public sealed class TestSite : IDisposable
     /// Runs <paramref name="action"/> on the running service's own kernel store (so it answers the
     /// change at once), or, before the service has started, on a store of the site's database.
     /// </summary>
-    private void WithKernelStore(Func<Bootstrap.Builder.Storage.Kernels.KernelStore, Task> action)
+    private void WithKernelStore(Func<Bootstrap.Builder.Kernels.KernelStore, Task> action)
     {
         if (_factory != null)
         {
-            action(_factory.Services.GetRequiredService<Bootstrap.Builder.Storage.Kernels.KernelStore>()).GetAwaiter().GetResult();
+            action(_factory.Services.GetRequiredService<Bootstrap.Builder.Kernels.KernelStore>()).GetAwaiter().GetResult();
             return;
         }
         if (_offline == null)
@@ -236,14 +236,14 @@ public sealed class TestSite : IDisposable
             var database = Bootstrap.Builder.Storage.Database.BootstrapDatabase.Postgres(PostgresConnection!);
             if (!_ownDatabase)
                 database.Migrate();   // ours is a copy of a migrated template
-            _offline = (database, new Bootstrap.Builder.Storage.Kernels.SharedKernels(database,
+            _offline = (database, new Bootstrap.Builder.Kernels.SharedKernels(database,
                 new Bootstrap.Builder.Storage.Files.SharedFiles(database, Path.Combine(Root, "shared-files"))));
         }
         action(_offline.Value.Store).GetAwaiter().GetResult();
     }
 
     /// <summary>The kernel store the helpers use before the service starts (one per site: opening one costs a LISTEN and a load).</summary>
-    private (Bootstrap.Builder.Storage.Database.BootstrapDatabase Database, Bootstrap.Builder.Storage.Kernels.SharedKernels Store)? _offline;
+    private (Bootstrap.Builder.Storage.Database.BootstrapDatabase Database, Bootstrap.Builder.Kernels.SharedKernels Store)? _offline;
 
     private void CloseOffline()
     {

@@ -1,0 +1,38 @@
+using Bootstrap.Builder.Images.Formats.Pe;
+
+namespace Bootstrap.Builder.Images;
+
+/// <summary>Which device the wrapper tells iPXE it was loaded from.</summary>
+public enum WrapperDevice
+{
+    /// <summary>The device the .efi file itself was loaded from (full iPXE brings its own drivers).</summary>
+    Self,
+    /// <summary>The first network device the firmware drives: snponly.efi only uses the device it was loaded from.</summary>
+    Network,
+}
+
+/// <summary>
+/// One .efi file that boots straight into the script: our wrapper (setup/efi-wrapper) with iPXE in
+/// a <c>.ipxe</c> section, the script in a <c>.script</c> section and the device choice in a
+/// <c>.device</c> section. The wrapper starts that iPXE with the script as its EFI command line,
+/// which iPXE runs. Copy it to a stick as <c>EFI/BOOT/BOOTX64.EFI</c>, or chainload it.
+/// </summary>
+public sealed class EfiWrapperPacker(string ipxeBinary, WrapperDevice device) : IImagePacker
+{
+    public const string Wrapper = "ipxe-wrapper.efi";
+
+    public string Id => $"efi-wrapper:{ipxeBinary}:{device}";
+
+    /// <summary>
+    /// A source template compiles the script into iPXE itself: its EFI file needs no wrapper. With a
+    /// site key the inner iPXE is signed too: the wrapper starts it with LoadImage, which firmware verifies.
+    /// </summary>
+    public async Task<byte[]> PackAsync(PackInput input, CancellationToken cancel) =>
+        input.Signed(input.Template.EmbedsScripts
+            ? await input.FileAsync(ipxeBinary, cancel)
+            : PeSectionAppender.Append(
+            await input.FileAsync(Wrapper, cancel),
+            new PeSection(".ipxe", input.Signed(await input.FileAsync(ipxeBinary, cancel))),
+            new PeSection(".script", input.ScriptBytes),
+            new PeSection(".device", device == WrapperDevice.Network ? "network"u8.ToArray() : "self"u8.ToArray())));
+}

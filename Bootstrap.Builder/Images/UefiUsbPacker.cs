@@ -1,0 +1,25 @@
+using Bootstrap.Builder.Images.Formats.Mbr;
+
+namespace Bootstrap.Builder.Images;
+
+/// <summary>
+/// A disk image for UEFI machines: an MBR with one EFI system partition at 1 MiB holding
+/// <c>EFI/BOOT/BOOTX64.EFI</c> and <c>autoexec.ipxe</c>. Built in memory: no loop device, no root.
+/// </summary>
+public sealed class UefiUsbPacker : IImagePacker
+{
+    /// <summary>1 MiB alignment, as partitioning tools place the first partition.</summary>
+    public const int PartitionStartLba = 2048;
+
+    public string Id => "uefi-usb";
+
+    public async Task<byte[]> PackAsync(PackInput input, CancellationToken cancel)
+    {
+        var fat = (await EfiFat.CreateAsync(input, PartitionStartLba, cancel)).Build();
+        var image = new byte[PartitionStartLba * 512L + fat.Length];
+        MbrBuilder.Build([], input.Serial, [new MbrPartition(false, MbrPartition.EfiSystem, PartitionStartLba, fat.Length / 512)])
+            .CopyTo(image, 0);
+        fat.CopyTo(image, PartitionStartLba * 512);
+        return image;
+    }
+}

@@ -1,3 +1,5 @@
+using Bootstrap.Api.Features.Accounts;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Bootstrap.Builder.Storage.Database;
 using Bootstrap.Api.Http;
 using Bootstrap.Api.Observability;
@@ -19,6 +21,7 @@ public static class Services
     public static IServiceCollection AddBootstrap(this IServiceCollection services, BootstrapConfig config)
     {
         services.AddSingleton(config);
+        services.TryAddSingleton(TimeProvider.System);   // tests put a fake clock here first
         services.AddSingleton(new BootScripts(config));
         var database = BootstrapDatabase.From(config);
         services.AddSingleton(_ => database);   // a factory, so the container disposes it (PostgreSQL's pool)
@@ -64,7 +67,7 @@ public static class Services
                 log.LogWarning("dropped a connection from {Client}: it read {Bytes} bytes in {Seconds} s with an answer waiting", client, bytes, StalledReaders.Interval.TotalSeconds);
             });
         });
-        services.AddSingleton<Endpoints.ImageEndpoints.ImageDependencies>();
+        services.AddSingleton<Features.Images.ImageEndpoints.ImageDependencies>();
         return services;
     }
 

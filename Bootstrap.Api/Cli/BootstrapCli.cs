@@ -1,4 +1,9 @@
 using System.CommandLine;
+using Bootstrap.Api.Features.Accounts;
+using Bootstrap.Api.Features.Catalogue;
+using Bootstrap.Api.Features.Kernels;
+using Bootstrap.Api.Features.Machines;
+using Bootstrap.Api.Features.Site;
 using Bootstrap.Builder.Configuration;
 
 namespace Bootstrap.Api.Cli;
@@ -21,9 +26,9 @@ public static class BootstrapCli
         Recursive = true,
     };
 
-    /// <summary>The verbs; a new one is a file beside this one that returns its <see cref="Command"/>.</summary>
+    /// <summary>The verbs; a new one is a file in its feature's folder (Features/&lt;Feature&gt;/&lt;Feature&gt;Cli.cs) that returns its <see cref="Command"/>.</summary>
     private static IEnumerable<Command> Verbs() => [ProvisionCli.Create(), MachineCli.Create(), ProfileCli.Create(),
-        CatalogueCli.Kernels(), CatalogueCli.Images(), CatalogueCli.Menus(), AccountCli.Users(), AccountCli.Organizations(), AccountCli.Groups(), SiteCli.MoveToPostgres()];
+        KernelCli.Create(), CatalogueCli.Images(), CatalogueCli.Menus(), AccountCli.Users(), AccountCli.Organizations(), AccountCli.Groups(), SiteCli.MoveToPostgres()];
 
     /// <summary>True when <paramref name="args"/> ask for a verb or for help rather than for the service.</summary>
     public static bool Handles(string[] args)

@@ -66,4 +66,12 @@ public static class Html
 
     private static string Link(string href, string text, string current) =>
         href == current ? $"""<a href="{href}" aria-current="page">{E(text)}</a>""" : $"""<a href="{href}">{E(text)}</a>""";
+
+    public static string Size(long bytes) => bytes switch
+    {
+        >= 1 << 30 => $"{bytes / 1073741824.0:F1} GiB",
+        >= 1 << 20 => $"{bytes / 1048576.0:F1} MiB",
+        >= 1 << 10 => $"{bytes / 1024.0:F1} KiB",
+        _ => $"{bytes} B",
+    };
 }

@@ -1,3 +1,4 @@
+using Bootstrap.Builder.Accounts;
 using System.Text.Json;
 using Bootstrap.Builder.Storage.Database;
 using Dapper;
@@ -5,8 +6,10 @@ using Dapper;
 namespace Bootstrap.Builder.Catalogue;
 
 /// <summary>Menus in the database (migration 0005); their entries as the JSON <see cref="MenuRules"/> checked.</summary>
-public sealed class MenuStore(BootstrapDatabase database)
+public sealed class MenuStore(BootstrapDatabase database) : IMenuNames
 {
+    public async Task<IReadOnlyList<string>> MenuNamesAsync() => (await ListAsync()).Select(m => m.Name).ToList();
+
     public async Task<IReadOnlyList<Menu>> ListAsync()
     {
         await using var db = database.Open();

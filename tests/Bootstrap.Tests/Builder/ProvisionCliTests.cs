@@ -1,3 +1,4 @@
+using Bootstrap.Api.Features.Machines;
 using Bootstrap.Api.Cli;
 using Bootstrap.Builder.Machines;
 using Bootstrap.Tests.Support;

@@ -1,0 +1,98 @@
+using Bootstrap.Api.Http;
+using Bootstrap.Builder.Accounts;
+using Bootstrap.Builder.Catalogue;
+using Bootstrap.Builder.Configuration;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Net.Http.Headers;
+
+namespace Bootstrap.Api.Features.Catalogue;
+
+/// <summary>
+/// The image catalogue: descriptions, streamed file uploads and promotion behind the
+/// admin token; <c>GET|HEAD /images/{name}/{file}</c> for anyone, with Range and the file's sha256
+/// as its ETag (iPXE's sanboot reads ISOs by ranges).
+/// </summary>
+public static class CatalogueEndpoints
+{
+    public static void MapCatalogue(this IEndpointRouteBuilder app)
+    {
+        var admin = app.MapGroup("/api/images").AddEndpointFilter<AdminToken>();
+        admin.MapGet("", async (ImageCatalogue images) => TypedResults.Ok(await images.ListAsync())).WithSummary("Images of the catalogue").Admin();
+        admin.MapGet("/{name}", async (ImageCatalogue images, string name) => await images.GetAsync(name) is { } image
+            ? Results.Ok(image) : PlainText.Error(StatusCodes.Status404NotFound, $"no image named '{LogText.Escape(name)}'")).WithSummary("One image").Admin();
+        admin.MapPut("/{name}", Describe).WithSummary("Create or replace a staging image's description: type, title, kernel, initrds, iso, rootfs, args").Admin();
+        admin.MapPut("/{name}/{file}", Upload).DisableAntiforgery()
+            .WithSummary("Upload one file of a staging image: the raw bytes as the body, streamed (any size up to max-image-bytes)").Admin();
+        admin.MapPost("/{name}/promote", async (ImageCatalogue images, string name) => (await CatalogueOperations.PromoteAsync(images, name)).ToResult())
+            .WithSummary("Freeze a staging image whose files are all uploaded (golden)").Admin();
+        admin.MapDelete("/{name}", async (ImageCatalogue images, string name) => (await CatalogueOperations.DeleteImageAsync(images, name)).ToResult()).WithSummary("Delete an image and its files").Admin();
+
+        var menus = app.MapGroup("/api/menus").AddEndpointFilter<AdminToken>();
+        menus.MapGet("", async (MenuStore store) => TypedResults.Ok(await store.ListAsync())).WithSummary("Boot menus").Admin();
+        menus.MapGet("/{name}", async (MenuStore store, string name) => await store.GetAsync(name) is { } menu
+            ? Results.Ok(menu) : PlainText.Error(StatusCodes.Status404NotFound, $"no menu named '{LogText.Escape(name)}'")).WithSummary("One menu").Admin();
+        menus.MapPut("/{name}", PutMenu).WithSummary("Create or replace a menu: title, timeout, default, entries (image, separator, local, network+farmer, chain, shell)").Admin();
+        menus.MapDelete("/{name}", async (MenuStore store, AccountStore accounts, string name) => (await CatalogueOperations.DeleteMenuAsync(store, accounts, name)).ToResult()).WithSummary("Delete a menu no group offers").Admin();
+        app.MapGet("/menu/{name}", MenuScriptOf).WithSummary("A boot menu as an iPXE script").Script();
+
+        app.MapMethods("/images/{name}/{file}", ["GET", "HEAD"], Serve)
+            .WithSummary("A file of a catalogue image (Range, ETag = sha256)")
+            .Produces(StatusCodes.Status200OK, typeof(byte[]), "application/octet-stream")
+            .Produces(StatusCodes.Status206PartialContent, typeof(byte[]), "application/octet-stream");
+    }
+
+    private static async Task<IResult> Describe(HttpContext http, ImageCatalogue images, TimeProvider clock, string name)
+    {
+        var (input, bodyProblem) = await JsonBody.ReadAsync<ImageInput>(http, 16 * 1024);
+        return bodyProblem ?? (await CatalogueOperations.DescribeAsync(images, name, input!, clock.GetUtcNow())).ToResult();
+    }
+
+    private static async Task<IResult> Upload(HttpContext http, ImageCatalogue images, BootstrapConfig config, string name, string file)
+    {
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            limit.MaxRequestBodySize = config.MaxImageBytes;
+        var stored = await StoreFileAsync(images, config, name, file, http.Request.ContentLength, http.Request.Body, http.RequestAborted);
+        return stored.Succeeded ? TypedResults.Created($"/images/{name}/{file}", stored.Value) : stored.Problem.ToResult();
+    }
+
+    /// <summary>The catalogue's upload, with Kestrel's own body limit (hit mid-stream) said as the same problem the core says.</summary>
+    public static async Task<Result<ImageFile>> StoreFileAsync(ImageCatalogue images, BootstrapConfig config, string name, string file, long? declaredLength,
+        Stream content, CancellationToken cancel)
+    {
+        try
+        {
+            return await CatalogueOperations.StoreFileAsync(images, config, name, file, declaredLength, content, cancel);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return Problem.TooLarge("the file is larger than max-image-bytes");
+        }
+    }
+
+    private static async Task<IResult> PutMenu(HttpContext http, MenuStore store, ImageCatalogue images, BootstrapConfig config, TimeProvider clock, string name)
+    {
+        var (input, bodyProblem) = await JsonBody.ReadAsync<MenuInput>(http, 64 * 1024);
+        return bodyProblem ?? (await CatalogueOperations.SaveMenuAsync(store, images, config, name, input!, clock.GetUtcNow())).ToResult();
+    }
+
+    /// <summary>A stored menu as its iPXE script; also what a signed-in group member is given.</summary>
+    public static async Task<IResult> MenuScriptOf(HttpContext http, MenuStore store, ImageCatalogue images, BootstrapConfig config, string name)
+    {
+        var (baseUrl, problem) = http.PublicBaseUrl(config);
+        if (problem != null)
+            return PlainText.Error(StatusCodes.Status400BadRequest, problem);
+        var script = await CatalogueOperations.MenuScriptAsync(store, images, config, name, baseUrl!);
+        return script.Succeeded ? PlainText.Script(script.Value) : script.Problem.ToResult();
+    }
+
+    private static async Task<IResult> Serve(HttpContext http, ImageCatalogue images, BootstrapConfig config, string name, string file)
+    {
+        if (await images.FindFileAsync(name, file, http.RequestAborted) is not var (path, stored))
+            return PlainText.Error(StatusCodes.Status404NotFound, $"image '{LogText.Escape(name)}' has no file '{LogText.Escape(file)}'");
+        // An image's kernel is an EFI executable the firmware verifies: with a site key it is served signed, like /kernel.
+        if (config.SiteKey is { } siteKey && (await images.GetAsync(name))?.Kernel == file)
+            return await SignedFiles.ServeAsync(http, siteKey, $"image file {stored.Sha256}", cancel => File.ReadAllBytesAsync(path, cancel), stored.Updated);
+        return TypedResults.PhysicalFile(path, "application/octet-stream", fileDownloadName: null, stored.Updated,
+            new EntityTagHeaderValue($"\"{stored.Sha256}\""), enableRangeProcessing: true);
+    }
+}

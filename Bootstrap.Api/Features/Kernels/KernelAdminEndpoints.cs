@@ -1,0 +1,84 @@
+using Bootstrap.Api.Http;
+using Bootstrap.Builder.Configuration;
+using Bootstrap.Builder.Machines;
+using Bootstrap.Builder.Kernels;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Net.Http.Headers;
+
+namespace Bootstrap.Api.Features.Kernels;
+
+/// <summary>
+/// <c>POST /api/kernel</c> (multipart field <c>kernel</c>) and <c>/api/symlink/{link}/{target}</c>,
+/// behind the bearer token.
+/// </summary>
+public static class KernelAdminEndpoints
+{
+    public static void MapKernelAdmin(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api").AddEndpointFilter<AdminToken>();
+        api.MapPost("/kernel", UploadKernel).DisableAntiforgery()
+            .WithSummary("Upload a kernel (multipart field 'kernel'; ?name= overrides the file name)")
+            .Accepts<IFormFile>("multipart/form-data")
+            .Produces<StoredKernel>(StatusCodes.Status201Created, "application/json")
+            .Produces<string>(StatusCodes.Status413PayloadTooLarge, "text/plain").Admin();
+        // GET is kept because 0-bootstrap's operators switch links with a plain curl.
+        api.MapMethods("/symlink/{link}/{target}", ["POST", "GET"], SwitchLink)
+            .WithSummary("Point runmode link kernels/net/{link} at kernel {target}, atomically")
+            .Produces<string>(StatusCodes.Status200OK, "text/plain").Admin();
+        api.MapDelete("/kernel/{name}", async (KernelStore kernels, MachineDirectory machines, ILoggerFactory logs, string name) =>
+                Logged(logs, await KernelOperations.DeleteAsync(kernels, machines, name)).ToResult())
+            .WithSummary("Delete a kernel that no runmode, machine or profile boots").Admin();
+    }
+
+    /// <summary>Streams the part named <c>kernel</c> straight to the kernel store (no buffering of the whole file).</summary>
+    private static async Task<IResult> UploadKernel(HttpContext http, KernelStore kernels, BootstrapConfig config, ILoggerFactory logs)
+    {
+        var tooLarge = $"the upload is larger than max-upload-bytes ({config.MaxUploadBytes} bytes)";
+        if (http.Request.ContentLength > config.MaxUploadBytes)
+            return PlainText.Error(StatusCodes.Status413PayloadTooLarge, tooLarge);
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            limit.MaxRequestBodySize = config.MaxUploadBytes;
+        try
+        {
+            return await ReadUpload(http, kernels, logs);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return PlainText.Error(StatusCodes.Status413PayloadTooLarge, tooLarge);
+        }
+    }
+
+    private static async Task<IResult> ReadUpload(HttpContext http, KernelStore kernels, ILoggerFactory logs)
+    {
+        var boundary = MediaTypeHeaderValue.TryParse(http.Request.ContentType, out var type) ? HeaderUtilities.RemoveQuotes(type.Boundary).Value : null;
+        if (string.IsNullOrEmpty(boundary) || !type!.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+            return PlainText.Error(StatusCodes.Status400BadRequest, "send the kernel as multipart/form-data in a field named 'kernel' (curl -F kernel=@FILE)");
+        var reader = new MultipartReader(boundary, http.Request.Body);
+        for (var section = await reader.ReadNextSectionAsync(http.RequestAborted); section != null;
+             section = await reader.ReadNextSectionAsync(http.RequestAborted))
+        {
+            var disposition = section.GetContentDispositionHeader();
+            if (disposition == null || !disposition.IsFileDisposition() || disposition.Name.Value != "kernel")
+                continue;
+            var name = http.Request.Query["name"].FirstOrDefault() ?? disposition.FileName.Value ?? disposition.FileNameStar.Value ?? "";
+            var stored = Logged(logs, await KernelOperations.StoreAsync(kernels, name, section.Body, http.RequestAborted));
+            return stored.Succeeded ? TypedResults.Created($"/kernel/{name}", stored.Value) : stored.Problem.ToResult();
+        }
+        return PlainText.Error(StatusCodes.Status400BadRequest, "no file field named 'kernel' in the form (curl -F kernel=@FILE)");
+    }
+
+    private static async Task<IResult> SwitchLink(KernelStore kernels, ILoggerFactory logs, string link, string target)
+    {
+        var linked = Logged(logs, await KernelOperations.PointLinkAsync(kernels, link, target));
+        return linked.Succeeded ? PlainText.Ok(linked.Message) : linked.Problem.ToResult();
+    }
+
+    /// <summary>An admin change in the service's log, as the kernels page logs its own.</summary>
+    private static Result<T> Logged<T>(ILoggerFactory logs, Result<T> result)
+    {
+        if (result.Succeeded)
+            logs.CreateLogger("Bootstrap.Admin").LogInformation("{Action}", result.Message);
+        return result;
+    }
+}

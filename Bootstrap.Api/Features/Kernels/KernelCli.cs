@@ -1,0 +1,48 @@
+using System.CommandLine;
+using Bootstrap.Api.Cli;
+using Bootstrap.Builder.Kernels;
+using Bootstrap.Builder.Machines;
+
+namespace Bootstrap.Api.Features.Kernels;
+
+/// <summary><c>kernels</c>: list, upload, link and delete, the same operations as the API and the kernels page.</summary>
+public static class KernelCli
+{
+    private static Option<string> Required(string name, string description) => new(name) { Description = description, Required = true };
+
+    public static Command Create()
+    {
+        var list = new Command("list", "Kernels, newest first, with the runmodes that boot each");
+        list.SetAction((parse, _) => CliStores.Run(parse, stores => Task.FromResult(CliStores.Lines(stores.Kernels.List().Select(k => $"{k.Name}  {k.Size} bytes  {k.Updated:yyyy-MM-dd HH:mm}  runmodes={string.Join(",", k.Runmodes)}")))));
+
+        var file = new Option<FileInfo>("--file") { Description = "the kernel file to copy in", Required = true };
+        var asName = new Option<string?>("--name") { Description = "the kernel's name (default: the file's name)" };
+        var upload = new Command("upload", "Store a kernel (written beside, then renamed into place)") { file, asName };
+        upload.SetAction((parse, _) => CliStores.Run(parse, async stores =>
+        {
+            var source = parse.GetValue(file)!;
+            if (!source.Exists)
+                return Problem.Invalid($"--file: {source.FullName} does not exist");
+            await using var content = source.OpenRead();
+            return await KernelOperations.StoreAsync(stores.Kernels, parse.GetValue(asName) ?? source.Name, content, CancellationToken.None);
+        }));
+
+        var runmode = Required("--runmode", "the network whose link to switch (prod, test, ...)");
+        var kernel = Required("--kernel", "the kernel it boots from now on");
+        var link = new Command("link", "Point a runmode at a kernel, atomically") { runmode, kernel };
+        link.SetAction((parse, _) => CliStores.Run(parse, stores =>
+            !stores.Config.Runmodes.ContainsKey(parse.GetValue(runmode)!)
+                ? Task.FromResult<Result<Done>>(Problem.NotFound($"--runmode: no network '{parse.GetValue(runmode)}' in config.json"))
+                : KernelOperations.PointLinkAsync(stores.Kernels, parse.GetValue(runmode) + ".efi", parse.GetValue(kernel)!)));
+
+        var deleteName = Required("--name", "the kernel to delete");
+        var delete = new Command("delete", "Delete a kernel no runmode, machine or profile boots") { deleteName };
+        delete.SetAction((parse, _) => CliStores.Run(parse, async stores =>
+        {
+            await using var machines = new MachineDirectory(new MachineStore(stores.Database), stores.Config.MaxPendingMachines, _ => { });
+            return await KernelOperations.DeleteAsync(stores.Kernels, machines, parse.GetValue(deleteName)!);
+        }));
+
+        return new Command("kernels", "The kernels folder: list, upload, point a runmode (link), delete") { list, upload, link, delete };
+    }
+}

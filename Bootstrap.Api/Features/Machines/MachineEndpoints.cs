@@ -1,0 +1,231 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Bootstrap.Api.Http;
+using Bootstrap.Builder.Configuration;
+using Bootstrap.Builder.Machines;
+using Bootstrap.Builder.Kernels;
+
+namespace Bootstrap.Api.Features.Machines;
+
+/// <summary>
+/// The machines API (DESIGN.md, "Machines"): list, show, assign, reset and delete behind the admin
+/// token; <c>discover</c> open to anyone but bounded; <c>status</c> with the machine's own token;
+/// profiles; and <c>/answer/{mac}/{token}</c>, the answer file an installer fetches.
+/// </summary>
+public static class MachineEndpoints
+{
+    /// <summary>Largest discover body (a discovery OS's inventory is a few KiB).</summary>
+    public const int MaxDiscoverBytes = 64 * 1024;
+
+    /// <summary>Largest status body, and longest status message kept.</summary>
+    public const int MaxStatusBytes = 4 * 1024, MaxMessageLength = 256;
+
+    public static void MapMachines(this IEndpointRouteBuilder app)
+    {
+        var admin = app.MapGroup("/api").AddEndpointFilter<AdminToken>();
+        admin.MapGet("/machines", List).WithSummary("Machines, discovered first (?state= filters)").Admin();
+        admin.MapGet("/machines/{mac}", Show).WithSummary("One machine, by any of its MACs").Admin();
+        admin.MapPut("/machines/{mac}", Assign)
+            .WithSummary("Assign a machine (created if unknown): network, farmer, args, kernel or profile, then, hostname").Admin();
+        admin.MapDelete("/machines/{mac}", Delete).WithSummary("Forget a machine, its MACs and its boot log").Admin();
+        admin.MapPost("/machines/{mac}/reset", Reset).WithSummary("Send a machine back to discovered").Admin();
+        admin.MapGet("/machines/{mac}/events", Events).WithSummary("A machine's boot log, newest first").Admin();
+        admin.MapGet("/profiles", (MachineDirectory machines) => TypedResults.Ok(machines.Profiles)).WithSummary("Profiles").Admin();
+        admin.MapGet("/profiles/{name}", (MachineDirectory machines, string name) => machines.FindProfile(name) is { } p
+            ? Results.Ok(p) : PlainText.Error(StatusCodes.Status404NotFound, $"no profile named '{LogText.Escape(name)}'")).WithSummary("One profile").Admin();
+        admin.MapPut("/profiles/{name}", PutProfile).WithSummary("Create or replace a profile (assignment fields plus answer_template)").Admin();
+        admin.MapDelete("/profiles/{name}", async (MachineDirectory machines, string name) => await machines.DeleteProfileAsync(name)
+            ? Results.NoContent() : PlainText.Error(StatusCodes.Status404NotFound, $"no profile named '{LogText.Escape(name)}'")).WithSummary("Delete a profile").Admin();
+
+        app.MapPost("/api/machines/discover", Discover)
+            .WithSummary("A discovery OS reports a machine: MACs, UUID, serial, inventory. Creates or updates unassigned machines only");
+        app.MapPost("/api/machines/{mac}/status", Status)
+            .WithSummary("The booted OS reports progress, installed or failed, with Authorization: Bearer <bootstrap_token>");
+        app.MapGet("/answer/{mac}/{token}", Answer).WithSummary("The answer file of an assigned machine's profile");
+    }
+
+    /// <summary>A machine as the API shows it.</summary>
+    public sealed record MachineView(
+        string Id, string Mac, IReadOnlyList<string> Macs, string State, int Progress, string? Message,
+        string? Uuid, string? Serial, string? Manufacturer, string? Product, string? Asset, string? Platform, string? Arch, string? Ip,
+        Inventory? Inventory, AssignmentView? Assignment, DateTimeOffset FirstSeen, DateTimeOffset LastSeen,
+        string? FirstAddress, string? LastAddress, long Asks)
+    {
+        public static MachineView Of(Machine m) => new(
+            m.Id, m.Mac, m.Macs, m.State, m.Progress, m.Message, m.Facts.Uuid, m.Facts.Serial, m.Facts.Manufacturer, m.Facts.Product,
+            m.Facts.Asset, m.Facts.Platform, m.Facts.Arch, m.Facts.Ip, Inventory.FromJson(m.Facts.InventoryJson),
+            m.Assignment is { } a ? new AssignmentView(a.Network, a.Farmer, a.Args, a.Kernel, a.Profile, a.Hostname, a.Then, a.Menu) : null,
+            m.FirstSeen, m.LastSeen, m.FirstAddress, m.LastAddress, m.Asks);
+    }
+
+    public sealed record AssignmentView(string Network, string? Farmer, string Args, string? Kernel, string? Profile, string? Hostname, string Then, string? Menu);
+
+    /// <summary>What a discovery OS posts (DESIGN.md).</summary>
+    public sealed record DiscoverBody(
+        [property: JsonPropertyName("macs")] IReadOnlyList<string>? Macs,
+        [property: JsonPropertyName("uuid")] string? Uuid,
+        [property: JsonPropertyName("serial")] string? Serial,
+        [property: JsonPropertyName("manufacturer")] string? Manufacturer,
+        [property: JsonPropertyName("product")] string? Product,
+        [property: JsonPropertyName("inventory")] Inventory? Inventory);
+
+    public sealed record StatusBody(
+        [property: JsonPropertyName("state")] string? State,
+        [property: JsonPropertyName("progress")] int? Progress,
+        [property: JsonPropertyName("message")] string? Message);
+
+    private static IResult List(MachineDirectory machines, string? state)
+    {
+        if (state != null && !MachineState.All.Contains(state))
+            return PlainText.Error(StatusCodes.Status400BadRequest, $"state: '{LogText.Escape(state)}' is not one of {string.Join(", ", MachineState.All)}");
+        return TypedResults.Ok(machines.List(state).Select(MachineView.Of));
+    }
+
+    private static IResult Show(MachineDirectory machines, string mac) =>
+        Find(machines, mac, out var machine) is { } problem ? problem : TypedResults.Ok(MachineView.Of(machine!));
+
+    private static async Task<IResult> Assign(HttpContext http, MachineDirectory machines, BootstrapConfig config, KernelStore kernels,
+        Builder.Catalogue.MenuStore menus, string mac)
+    {
+        if (MacAddress.Normalize(mac) is not { } normalized)
+            return BadMac(mac);
+        var (input, bodyProblem) = await JsonBody.ReadAsync<AssignmentInput>(http, MaxStatusBytes * 4);
+        if (bodyProblem != null)
+            return bodyProblem;
+        if (input!.AnswerTemplate != null)
+            return PlainText.Error(StatusCodes.Status400BadRequest, "answer_template: belongs to a profile (PUT /api/profiles/<name>)");
+        var menuNames = input.Menu == null ? [] : (await menus.ListAsync()).Select(m => m.Name).ToHashSet();
+        var (assignment, problem) = AssignmentRules.Check(input, config.Runmodes, kernels.Exists, machines.FindProfile, menuNames.Contains);
+        if (problem != null)
+            return PlainText.Error(problem.NotFound ? StatusCodes.Status404NotFound : StatusCodes.Status400BadRequest, problem.Message);
+        var machine = await machines.AssignAsync(normalized, assignment!, http.Connection.RemoteIpAddress?.ToString(), DateTimeOffset.UtcNow);
+        return TypedResults.Ok(MachineView.Of(machine));
+    }
+
+    private static async Task<IResult> Delete(MachineDirectory machines, string mac)
+    {
+        if (Find(machines, mac, out var machine) is { } problem)
+            return problem;
+        await machines.DeleteAsync(machine!.Mac);
+        return Results.NoContent();
+    }
+
+    private static async Task<IResult> Reset(HttpContext http, MachineDirectory machines, string mac)
+    {
+        if (Find(machines, mac, out var machine) is { } problem)
+            return problem;
+        var reset = await machines.ResetAsync(machine!.Mac, http.Connection.RemoteIpAddress?.ToString(), DateTimeOffset.UtcNow);
+        return TypedResults.Ok(MachineView.Of(reset!));
+    }
+
+    private static async Task<IResult> Events(MachineDirectory machines, string mac)
+    {
+        if (Find(machines, mac, out var machine) is { } problem)
+            return problem;
+        await machines.FlushAsync();   // what the last boots wrote behind belongs in the answer
+        return TypedResults.Ok(await machines.EventsAsync(machine!));
+    }
+
+    private static async Task<IResult> PutProfile(HttpContext http, MachineDirectory machines, BootstrapConfig config, KernelStore kernels, string name)
+    {
+        var (input, bodyProblem) = await JsonBody.ReadAsync<AssignmentInput>(http, AssignmentRules.MaxAnswerTemplateLength + 4096);
+        if (bodyProblem != null)
+            return bodyProblem;
+        var (profile, problem) = AssignmentRules.CheckProfile(name, input!, config.Runmodes, kernels.Exists, DateTimeOffset.UtcNow);
+        if (problem != null)
+            return PlainText.Error(StatusCodes.Status400BadRequest, problem.Message);
+        await machines.SaveProfileAsync(profile!);
+        return TypedResults.Ok(profile);
+    }
+
+    private static async Task<IResult> Discover(HttpContext http, MachineDirectory machines, ClientBudgets budgets)
+    {
+        // Every call counts, updates included: a discovery OS reports once, then polls /provision.
+        if (budgets.UnknownMachine(http) is { } tooMany)
+            return tooMany;
+        var (body, bodyProblem) = await JsonBody.ReadAsync<DiscoverBody>(http, MaxDiscoverBytes);
+        if (bodyProblem != null)
+            return bodyProblem;
+        var macs = new List<string>();
+        foreach (var text in body!.Macs ?? [])
+        {
+            if (MacAddress.Normalize(text) is not { } mac)
+                return PlainText.Error(StatusCodes.Status400BadRequest, $"macs: '{LogText.Escape(text ?? "")}' is not a MAC address (12 hex digits)");
+            macs.Add(mac);
+        }
+        if (macs.Count is 0 or > Inventory.MaxItems)
+            return PlainText.Error(StatusCodes.Status400BadRequest, $"macs: give 1 to {Inventory.MaxItems} MAC addresses");
+        string? inventoryJson = null;
+        if (body.Inventory != null)
+        {
+            var (clean, problem) = body.Inventory.Checked();
+            if (problem != null)
+                return PlainText.Error(StatusCodes.Status400BadRequest, problem);
+            inventoryJson = clean!.ToJson();
+        }
+        var facts = MachineFacts.Clean(new Facts(body.Uuid, body.Serial, body.Manufacturer, body.Product, InventoryJson: inventoryJson));
+        var machine = await machines.DiscoverAsync(macs.Distinct().ToList(), facts, http.Connection.RemoteIpAddress?.ToString(), DateTimeOffset.UtcNow);
+        // The answer says only where the machine stands: an assigned machine's job is not told to an unauthenticated caller.
+        return TypedResults.Ok(new { id = machine.Id, state = machine.State });
+    }
+
+    private static async Task<IResult> Status(HttpContext http, MachineDirectory machines, BootstrapConfig config, ClientBudgets budgets, string mac)
+    {
+        if (Find(machines, mac, out var machine) is { } problem)
+            return problem;
+        var given = AdminToken.Bearer(http);
+        var own = machine!.Token != null && AdminToken.SameSecret(given, machine.Token);
+        if (!own && !AdminToken.IsPresentedBy(http, config))
+        {
+            if (await AdminToken.AfterFailureAsync(http, budgets) is { } tooMany)
+                return tooMany;
+            if (given.Length > 0 && machines.FindByToken(given) != null)
+                return PlainText.Error(StatusCodes.Status403Forbidden, $"this token belongs to another machine, not to {machine.Mac}");
+            http.Response.Headers.WWWAuthenticate = "Bearer";
+            return PlainText.Error(StatusCodes.Status401Unauthorized,
+                "status: missing or wrong 'Authorization: Bearer <bootstrap_token>' (the token is on the kernel command line)");
+        }
+        var (body, bodyProblem) = await JsonBody.ReadAsync<StatusBody>(http, MaxStatusBytes);
+        if (bodyProblem != null)
+            return bodyProblem;
+        string[] states = ["progress", MachineState.Installed, MachineState.Failed];
+        if (body!.State == null || !states.Contains(body.State))
+            return PlainText.Error(StatusCodes.Status400BadRequest, $"state: '{LogText.Escape(body.State ?? "")}' is not one of {string.Join(", ", states)}");
+        if (body.Progress is < 0 or > 100)
+            return PlainText.Error(StatusCodes.Status400BadRequest, $"progress: {body.Progress} is not between 0 and 100");
+        if (machine.Assignment == null)
+            return PlainText.Error(StatusCodes.Status409Conflict, $"machine {machine.Mac} is not assigned: nothing to report on");
+        var message = MachineFacts.Text(body.Message, MaxMessageLength);
+        var updated = await machines.ReportAsync(machine, new StatusReport(body.State, body.Progress, message),
+            http.Connection.RemoteIpAddress?.ToString(), DateTimeOffset.UtcNow);
+        return TypedResults.Ok(new { state = updated.State, progress = updated.Progress });
+    }
+
+    private static IResult Answer(HttpContext http, MachineDirectory machines, BootstrapConfig config, string mac, string token)
+    {
+        if (Find(machines, mac, out var machine) is { } problem)
+            return problem;
+        if (machine!.Token == null || !AdminToken.SameSecret(token, machine.Token))
+            return PlainText.Error(StatusCodes.Status403Forbidden, $"wrong token for machine {machine.Mac}'s answer file");
+        if (machines.AnswerTemplateOf(machine) is not { } template)
+            return PlainText.Error(StatusCodes.Status404NotFound, $"machine {machine.Mac} has no profile with an answer template");
+        var (baseUrl, urlProblem) = http.PublicBaseUrl(config);
+        if (urlProblem != null)
+            return PlainText.Error(StatusCodes.Status400BadRequest, urlProblem);
+        machines.Fetched(http.Connection.RemoteIpAddress?.ToString(), "answer file", DateTimeOffset.UtcNow);
+        return TypedResults.Text(AnswerFiles.Render(template, machine, baseUrl!), "text/plain; charset=utf-8");
+    }
+
+    private static IResult? Find(MachineDirectory machines, string mac, out Machine? machine)
+    {
+        machine = null;
+        if (MacAddress.Normalize(mac) is not { } normalized)
+            return BadMac(mac);
+        machine = machines.FindByMac(normalized);
+        return machine == null ? PlainText.Error(StatusCodes.Status404NotFound, $"no machine with MAC {normalized}") : null;
+    }
+
+    private static IResult BadMac(string mac) =>
+        PlainText.Error(StatusCodes.Status400BadRequest, $"mac: '{LogText.Escape(mac)}' is not a MAC address (12 hex digits, e.g. 52:54:00:12:34:56)");
+
+}

@@ -1,0 +1,115 @@
+using Bootstrap.Api.Http;
+using System.Security.Claims;
+using Bootstrap.Api.Pages;
+using Bootstrap.Builder.Configuration;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+
+namespace Bootstrap.Api.Pages;
+
+/// <summary>
+/// Signing in to the pages with the admin token, once: <c>/signin</c> checks the token (under the
+/// same failure budget and delay as the API) and sets an HttpOnly, SameSite=Strict cookie
+/// (ASP.NET cookie authentication, 8 hours); every form a signed-in page posts carries an
+/// antiforgery token (ASP.NET antiforgery). Both are checked by the page handlers themselves,
+/// so the boot routes pay for neither.
+/// </summary>
+public static class AdminSession
+{
+    public const string Scheme = "Bootstrap.Admin";
+
+    /// <summary>The form field that carries the antiforgery token.</summary>
+    public const string AntiforgeryField = "__af";
+
+    public const string StaleForm = "the form is out of date or was not sent by this site: reload the page and try again";
+
+    public static IServiceCollection AddAdminSession(this IServiceCollection services)
+    {
+        services.AddAuthentication(Scheme).AddCookie(Scheme, o =>
+        {
+            o.Cookie.Name = "bootstrap_admin";
+            o.Cookie.HttpOnly = true;
+            o.Cookie.SameSite = SameSiteMode.Strict;
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            o.ExpireTimeSpan = TimeSpan.FromHours(8);
+            o.SlidingExpiration = false;
+            o.LoginPath = "/signin";
+        });
+        services.AddAntiforgery(o =>
+        {
+            o.Cookie.Name = "bootstrap_af";
+            o.FormFieldName = AntiforgeryField;
+            o.HeaderName = StreamedForm.AntiforgeryHeader;   // how a streamed upload hands its token over
+        });
+        return services;
+    }
+
+    public static async Task<bool> IsSignedInAsync(HttpContext http) => (await http.AuthenticateAsync(Scheme)).Succeeded;
+
+    /// <summary>The hidden form field every signed-in form carries.</summary>
+    public static string FormField(HttpContext http)
+    {
+        var tokens = http.RequestServices.GetRequiredService<IAntiforgery>().GetAndStoreTokens(http);
+        return $"""<input type="hidden" name="{tokens.FormFieldName}" value="{Html.E(tokens.RequestToken)}">""";
+    }
+
+    /// <summary>Null when the post is signed in and carries a valid antiforgery token, else the answer.</summary>
+    public static async Task<IResult?> CheckPostAsync(HttpContext http)
+    {
+        if (!await IsSignedInAsync(http))
+            return Results.Redirect("/signin?return=" + Uri.EscapeDataString(http.Request.Path));
+        try
+        {
+            await http.RequestServices.GetRequiredService<IAntiforgery>().ValidateRequestAsync(http);
+            return null;
+        }
+        catch (AntiforgeryValidationException)
+        {
+            return PlainText.Error(StatusCodes.Status400BadRequest, StaleForm);
+        }
+    }
+
+    public static void MapSignIn(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/signin", (HttpContext http, string? @return) => SignInPage.Render(FormField(http), LocalOrHome(@return), error: null))
+            .ExcludeFromDescription();
+        app.MapPost("/signin", SignIn).ExcludeFromDescription();
+        app.MapPost("/signout", async (HttpContext http) =>
+        {
+            if (await CheckPostAsync(http) is { } refused)
+                return refused;
+            await http.SignOutAsync(Scheme);
+            return Results.Redirect("/machines", preserveMethod: false);
+        }).ExcludeFromDescription();
+    }
+
+    private static async Task<IResult> SignIn(HttpContext http, BootstrapConfig config, ClientBudgets budgets)
+    {
+        var form = await http.Request.ReadFormAsync(http.RequestAborted);
+        var target = LocalOrHome(form["return"]);
+        try
+        {
+            await http.RequestServices.GetRequiredService<IAntiforgery>().ValidateRequestAsync(http);
+        }
+        catch (AntiforgeryValidationException)
+        {
+            return SignInPage.Render(FormField(http), target, "The form is out of date: try again.", StatusCodes.Status400BadRequest);
+        }
+        if (config.ApiToken.Length == 0)
+            return SignInPage.Render(FormField(http), target, "Signing in is off: set api-token in config.json.", StatusCodes.Status403Forbidden);
+        if (!AdminToken.Matches(form["token"].ToString(), config))
+        {
+            if (await AdminToken.AfterFailureAsync(http, budgets) is { } tooMany)
+                return tooMany;
+            return SignInPage.Render(FormField(http), target, "That is not the admin token.", StatusCodes.Status401Unauthorized);
+        }
+        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, "admin")], Scheme);
+        await http.SignInAsync(Scheme, new ClaimsPrincipal(identity));
+        return Results.Redirect(target);
+    }
+
+    /// <summary>Only a path of this site: a return address cannot send the admin elsewhere.</summary>
+    private static string LocalOrHome(string? target) =>
+        target is { Length: > 0 } t && t.StartsWith('/') && !t.StartsWith("//") && !t.StartsWith("/\\") && !t.Contains('\n') ? t : "/machines";
+}

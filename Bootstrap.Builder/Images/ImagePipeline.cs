@@ -9,52 +9,74 @@ using Bootstrap.Builder.Images.Templates;
 
 namespace Bootstrap.Builder.Images;
 
+/// <summary>One image request, validated: the target, the boot request (null for the provisioning script), and the base URL the script points at.</summary>
+public sealed record ImageRequest(Target Target, BootRequest? Boot, string BaseUrl);
+
 /// <summary>
-/// One image request, validated: the target, the boot request (null for the provisioning script),
-/// the base URL the script points at, whether the client already holds an ETag (HTTP's
-/// If-None-Match, compared by the caller), and whether the client may start a cold build.
+/// What a request would produce, known before anything is built: the content key (quoted, the
+/// ETag) and whether the cache holds it, so the caller can answer "not modified" or refuse a cold
+/// build by its own rules before <see cref="ImagePipeline.BuildAsync"/>.
 /// </summary>
-public sealed record ImageRequest(Target Target, BootRequest? Boot, string BaseUrl, Func<string, bool> ClientHas, Func<bool> MayBuild);
-
-/// <summary>What <see cref="ImagePipeline.GetAsync"/> answers; the HTTP layer maps each to one status code.</summary>
-public abstract record ImageOutcome
+public sealed class PlannedImage
 {
-    private ImageOutcome() { }
+    internal PlannedImage(Target target, IIpxeTemplate template, string script, string? grub, string key, bool cached, string fileName)
+    {
+        (Target, Template, Script, Grub, Key, Cached, FileName) = (target, template, script, grub, key, cached, fileName);
+    }
 
-    /// <summary>
-    /// The image, built now or taken from the cache; <see cref="ETag"/> is the quoted content key;
-    /// <see cref="Method"/> is how it was built (<see cref="BuildTrace.Method"/>) or <c>cached</c>.
-    /// </summary>
-    public sealed record Ready(Artifact Artifact, string ETag, string FileName, string Method) : ImageOutcome;
+    public string ETag => $"\"{Key}\"";
+    /// <summary>Whether the cache held these bytes when planned (a build then costs nothing).</summary>
+    public bool Cached { get; }
+    public string FileName { get; }
+    internal Target Target { get; }
+    internal IIpxeTemplate Template { get; }
+    internal string Script { get; }
+    internal string? Grub { get; }
+    internal string Key { get; }
+}
 
-    /// <summary>The client holds these exact bytes already (its If-None-Match names the ETag).</summary>
-    public sealed record NotModified(string ETag) : ImageOutcome;
+/// <summary>What <see cref="ImagePipeline.Plan"/> answers.</summary>
+public abstract record ImagePlan
+{
+    private ImagePlan() { }
+
+    public sealed record Planned(PlannedImage Image) : ImagePlan;
 
     /// <summary>This template cannot make the target (a binary template and a .lkrn).</summary>
-    public sealed record Unsupported(string Reason) : ImageOutcome;
-
-    /// <summary>The build queue is full; the client should come back in a few seconds.</summary>
-    public sealed record Busy(string Reason) : ImageOutcome;
+    public sealed record Unsupported(string Reason) : ImagePlan;
 
     /// <summary>The iPXE template is missing or damaged; the reason names the file or the command to run.</summary>
-    public sealed record TemplateUnavailable(string Reason) : ImageOutcome;
+    public sealed record TemplateUnavailable(string Reason) : ImagePlan;
+}
 
-    /// <summary>The client may not start a cold build now (its budget said no); cached images are unaffected.</summary>
-    public sealed record BuildRefused : ImageOutcome;
+/// <summary>What <see cref="ImagePipeline.BuildAsync"/> answers; a front maps each to its own answer.</summary>
+public abstract record ImageBuild
+{
+    private ImageBuild() { }
+
+    /// <summary>
+    /// The image, built now or taken from the cache; <see cref="Method"/> is how it was built
+    /// (<see cref="BuildTrace.Method"/>) or <c>cached</c>.
+    /// </summary>
+    public sealed record Ready(Artifact Artifact, string Method) : ImageBuild;
+
+    /// <summary>The build queue is full; the client should come back in a few seconds.</summary>
+    public sealed record Busy(string Reason) : ImageBuild;
 
     /// <summary>The template's build command failed or timed out; the reason carries its error output.</summary>
-    public sealed record BuildFailed(string Reason) : ImageOutcome;
+    public sealed record Failed(string Reason) : ImageBuild;
 }
 
 /// <summary>
-/// The build pipeline behind every image route: render the script, take the current template,
-/// derive the content key (also the ETag), then answer from the client's copy, the cache, or one
-/// build (one build per key, however many ask).
+/// The build pipeline behind every image route, in two steps: <see cref="Plan"/> renders the
+/// script, takes the current template and derives the content key (also the ETag);
+/// <see cref="BuildAsync"/> answers from the cache or builds once (one build per key, however
+/// many ask).
 /// </summary>
 public sealed class ImagePipeline(BootScripts scripts, TemplateStore templates, ArtifactCache cache, BootstrapMetrics metrics,
     SiteKey? siteKey = null)
 {
-    public async Task<ImageOutcome> GetAsync(ImageRequest request, CancellationToken cancel)
+    public ImagePlan Plan(ImageRequest request)
     {
         var target = request.Target;
         IIpxeTemplate template;
@@ -64,35 +86,33 @@ public sealed class ImagePipeline(BootScripts scripts, TemplateStore templates, 
         }
         catch (TemplateUnavailableException e)
         {
-            return new ImageOutcome.TemplateUnavailable($"images are unavailable: {e.Message}");
+            return new ImagePlan.TemplateUnavailable($"images are unavailable: {e.Message}");
         }
         if (target.Packer.Unsupported(template) is { } unsupported)
-            return new ImageOutcome.Unsupported($"/{target.Route}: {unsupported}");
+            return new ImagePlan.Unsupported($"/{target.Route}: {unsupported}");
 
         var script = Script(target.Script, request.Boot, request.BaseUrl);
         var grub = target.Packer.CarriesGrubConfig && request.Boot != null ? scripts.Grub(request.Boot, request.BaseUrl) : null;
         var key = Key(template, target.Packer, (grub == null ? script : $"{script}\n{grub}") + (siteKey == null ? "" : $"\nsigned by {siteKey.Fingerprint}"));
-        var etag = $"\"{key}\"";
-        // The key names the exact bytes, so a client holding them needs no build at all.
-        if (request.ClientHas(etag))
-            return new ImageOutcome.NotModified(etag);
-        if (!cache.Contains(key) && !request.MayBuild())
-            return new ImageOutcome.BuildRefused();
+        return new ImagePlan.Planned(new PlannedImage(target, template, script, grub, key, cache.Contains(key), target.FileNameFor(request.Boot?.Network)));
+    }
+
+    public async Task<ImageBuild> BuildAsync(PlannedImage image, CancellationToken cancel)
+    {
         try
         {
             var trace = new BuildTrace();
-            var artifact = await cache.GetOrBuildAsync(key, ct => Build(target, template, script, grub, key, trace, ct), cancel);
+            var artifact = await cache.GetOrBuildAsync(image.Key, ct => Build(image.Target, image.Template, image.Script, image.Grub, image.Key, trace, ct), cancel);
             // A request that joined another's build has an empty trace: its build was that one's.
-            return new ImageOutcome.Ready(artifact, etag, target.FileNameFor(request.Boot?.Network),
-                artifact.Built ? trace.Method : "cached");
+            return new ImageBuild.Ready(artifact, artifact.Built ? trace.Method : "cached");
         }
         catch (BuildQueueFullException e)
         {
-            return new ImageOutcome.Busy(e.Message);
+            return new ImageBuild.Busy(e.Message);
         }
         catch (Exception e) when (e is CommandFailedException or CommandTimeoutException)
         {
-            return new ImageOutcome.BuildFailed($"building the image failed: {e.Message}");
+            return new ImageBuild.Failed($"building the image failed: {e.Message}");
         }
     }
 

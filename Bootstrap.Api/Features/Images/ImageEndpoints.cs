@@ -43,16 +43,36 @@ public static class ImageEndpoints
     {
         var facts = RequestLog.FactsOf(http);
         facts.Target = target.Route;
-        ContentHttpResult? overBudget = null;
-        var (image, error) = Bind(http, d, target, network, farmer, args, kernel,
-            mayBuild: () => (overBudget = d.Budgets.ColdBuild(http)) == null);
+        var (request, error) = Bind(http, d, target, network, farmer, args, kernel);
         if (error != null)
             return error;
 
-        var outcome = await d.Images.GetAsync(image!, http.RequestAborted);
-        switch (outcome)
+        PlannedImage image;
+        switch (d.Images.Plan(request!))
         {
-            case ImageOutcome.Ready ready:
+            case ImagePlan.Planned planned:
+                image = planned.Image;
+                break;
+            case ImagePlan.Unsupported unsupported:
+                return PlainText.Error(StatusCodes.Status501NotImplemented, unsupported.Reason);
+            case ImagePlan.TemplateUnavailable unavailable:
+                return PlainText.Error(StatusCodes.Status503ServiceUnavailable, unavailable.Reason);
+            case var plan:
+                throw new InvalidOperationException($"unknown image plan {plan}");
+        }
+        // The key names the exact bytes, so a client holding them needs no build at all.
+        if (http.Request.GetTypedHeaders().IfNoneMatch.Any(t => t.Compare(EntityTagHeaderValue.Parse(image.ETag), useStrongComparison: false)))
+        {
+            http.Response.Headers.ETag = image.ETag;
+            facts.Cache = "not-modified";
+            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+        }
+        if (!image.Cached && d.Budgets.ColdBuild(http) is { } overBudget)
+            return overBudget;
+
+        switch (await d.Images.BuildAsync(image, http.RequestAborted))
+        {
+            case ImageBuild.Ready ready:
                 var artifact = ready.Artifact;
                 http.Response.Headers["X-Build"] = ready.Method;
                 if (ready.Method == "make")
@@ -60,26 +80,16 @@ public static class ImageEndpoints
                         "/{Route}: the script is longer than the source template's placeholder, so make relinked iPXE", target.Route);
                 facts.Cache = artifact.Built ? "miss" : "hit";
                 facts.BuildMs = artifact.BuildMilliseconds;
-                return TypedResults.File(artifact.Bytes, "application/octet-stream", ready.FileName,
-                    entityTag: EntityTagHeaderValue.Parse(ready.ETag), enableRangeProcessing: true);
-            case ImageOutcome.NotModified notModified:
-                http.Response.Headers.ETag = notModified.ETag;
-                facts.Cache = "not-modified";
-                return TypedResults.StatusCode(StatusCodes.Status304NotModified);
-            case ImageOutcome.Unsupported unsupported:
-                return PlainText.Error(StatusCodes.Status501NotImplemented, unsupported.Reason);
-            case ImageOutcome.Busy busy:
+                return TypedResults.File(artifact.Bytes, "application/octet-stream", image.FileName,
+                    entityTag: EntityTagHeaderValue.Parse(image.ETag), enableRangeProcessing: true);
+            case ImageBuild.Busy busy:
                 http.Response.Headers.RetryAfter = "5";
                 return PlainText.Error(StatusCodes.Status503ServiceUnavailable, busy.Reason);
-            case ImageOutcome.TemplateUnavailable unavailable:
-                return PlainText.Error(StatusCodes.Status503ServiceUnavailable, unavailable.Reason);
-            case ImageOutcome.BuildRefused:
-                return overBudget!;
-            case ImageOutcome.BuildFailed failed:
+            case ImageBuild.Failed failed:
                 d.Logs.CreateLogger("Bootstrap.Build").LogError("build of /{Route} failed: {Error}", target.Route, failed.Reason);
                 return PlainText.Error(StatusCodes.Status500InternalServerError, failed.Reason);
-            default:
-                throw new InvalidOperationException($"unknown image outcome {outcome}");
+            case var build:
+                throw new InvalidOperationException($"unknown image build {build}");
         }
     }
 
@@ -88,19 +98,17 @@ public static class ImageEndpoints
     /// the default network with no farm); provisioning images need only the base URL.
     /// </summary>
     private static (ImageRequest? Image, ContentHttpResult? Error) Bind(HttpContext http, ImageDependencies d, Target target,
-        string? network, string? farmer, string? args, string? kernel, Func<bool> mayBuild)
+        string? network, string? farmer, string? args, string? kernel)
     {
-        var clientHas = (string etag) => http.Request.GetTypedHeaders().IfNoneMatch
-            .Any(t => t.Compare(EntityTagHeaderValue.Parse(etag), useStrongComparison: false));
         if (target.Script == ScriptKind.Provision)
         {
             var (url, problem) = http.PublicBaseUrl(d.Config);
             return problem != null
                 ? (null, PlainText.Error(StatusCodes.Status400BadRequest, problem))
-                : (new ImageRequest(target, null, url!, clientHas, mayBuild), null);
+                : (new ImageRequest(target, null, url!), null);
         }
         var (bound, error) = BootRequestBinding.Bind(http, d.Config, d.Kernels,
             target.Shape == RouteShape.Static ? BootRequestParser.DefaultNetwork(d.Config.Runmodes) : network!, farmer, args, kernel);
-        return error != null ? (null, error) : (new ImageRequest(target, bound!.Request, bound.BaseUrl, clientHas, mayBuild), null);
+        return error != null ? (null, error) : (new ImageRequest(target, bound!.Request, bound.BaseUrl), null);
     }
 }

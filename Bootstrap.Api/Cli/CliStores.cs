@@ -34,12 +34,12 @@ public sealed class CliStores : IDisposable
     /// <summary>Runs one operation and reports it: its message on stdout (0), or its problem on stderr (1).</summary>
     public static async Task<int> Run<T>(ParseResult parse, Func<CliStores, Task<Result<T>>> action)
     {
-        if (BootstrapCli.LoadConfig(parse) is not { } config)
-            return BootstrapCli.Refused;
+        if (Verb.LoadConfig(parse) is not { } config)
+            return Verb.Refused;
         using var stores = new CliStores(config);
         var result = await action(stores);
         if (!result.Succeeded)
-            return BootstrapCli.Refuse(parse, result.Message);
+            return Verb.Refuse(parse, result.Message);
         await parse.InvocationConfiguration.Output.WriteLineAsync(result.Message);
         return 0;
     }

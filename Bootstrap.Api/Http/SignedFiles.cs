@@ -1,3 +1,4 @@
+using Bootstrap.Builder.Configuration;
 using System.Security.Cryptography;
 using System.Text;
 using Bootstrap.Builder.Images.Caching;

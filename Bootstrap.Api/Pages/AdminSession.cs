@@ -1,6 +1,5 @@
 using Bootstrap.Api.Http;
 using System.Security.Claims;
-using Bootstrap.Api.Pages;
 using Bootstrap.Builder.Configuration;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;

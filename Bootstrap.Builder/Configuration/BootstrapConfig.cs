@@ -68,7 +68,7 @@ public sealed record BootstrapConfig
     [JsonPropertyName("secure-boot-cert")] public string SecureBootCert { get; init; } = "";
 
     /// <summary>The loaded pair, when both keys are set (checked at load: a mismatched pair stops the service).</summary>
-    [JsonIgnore] public Images.SiteKey? SiteKey { get; init; }
+    [JsonIgnore] public SiteKey? SiteKey { get; init; }
 
     /// <summary>Folder of the image catalogue's files (one folder per image); created when needed.</summary>
     [JsonPropertyName("image-path")] public string ImagePath { get; init; } = "images";

@@ -121,7 +121,7 @@ public static partial class ConfigLoader
         }
     }
 
-    private static Images.SiteKey? LoadSiteKey(BootstrapConfig c)
+    private static SiteKey? LoadSiteKey(BootstrapConfig c)
     {
         if (c.SecureBootKey.Length == 0 && c.SecureBootCert.Length == 0)
             return null;
@@ -129,9 +129,9 @@ public static partial class ConfigLoader
             throw new ConfigException($"config key '{(c.SecureBootKey.Length == 0 ? "secure-boot-key" : "secure-boot-cert")}': set both secure-boot-key and secure-boot-cert, or neither");
         try
         {
-            return Images.SiteKey.Load(c.SecureBootCert, c.SecureBootKey);
+            return SiteKey.Load(c.SecureBootCert, c.SecureBootKey);
         }
-        catch (Images.SiteKeyException e)
+        catch (SiteKeyException e)
         {
             throw new ConfigException($"config key '{e.Key}': {e.Message}");
         }

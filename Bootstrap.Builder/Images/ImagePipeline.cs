@@ -1,3 +1,4 @@
+using Bootstrap.Builder.Configuration;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;

@@ -1,3 +1,4 @@
+using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Images.Templates;
 
 namespace Bootstrap.Builder.Images;

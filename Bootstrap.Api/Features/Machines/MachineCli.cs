@@ -26,7 +26,7 @@ public static class MachineCli
         {
             var only = parse.GetValue(state);
             if (only != null && !MachineState.All.Contains(only))
-                return BootstrapCli.Refuse(parse, $"--state: '{BootRequestParser.Shown(only)}' is not one of {string.Join(", ", MachineState.All)}");
+                return Verb.Refuse(parse, $"--state: '{BootRequestParser.Shown(only)}' is not one of {string.Join(", ", MachineState.All)}");
             foreach (var m in machines.List(only))
                 await Out(parse).WriteLineAsync(Line(m));
             return 0;
@@ -47,12 +47,12 @@ public static class MachineCli
         assign.SetAction(async (parse, _) => await WithDirectory(parse, async (config, machines) =>
         {
             if (MacAddress.Normalize(parse.GetValue(assignAddress)) is not { } mac)
-                return BootstrapCli.Refuse(parse, BadMac(parse.GetValue(assignAddress)));
+                return Verb.Refuse(parse, BadMac(parse.GetValue(assignAddress)));
             using var kernels = KernelStore.For(config, machines.Database);
             var menus = (await new Builder.Catalogue.MenuStore(machines.Database).ListAsync()).Select(m => m.Name).ToHashSet();
             var (assignment, problem) = AssignmentRules.Check(fields.Read(parse), config.Runmodes, kernels.Exists, machines.FindProfile, menus.Contains);
             if (problem != null)
-                return BootstrapCli.Refuse(parse, problem.Message);
+                return Verb.Refuse(parse, problem.Message);
             var machine = await machines.AssignAsync(mac, assignment!, "cli", DateTimeOffset.UtcNow);
             await Out(parse).WriteLineAsync($"assigned {Line(machine)}");
             return 0;
@@ -104,8 +104,8 @@ public static class MachineCli
     /// <summary>Opens the machines of the config's database (migrated, as the service does at start), runs <paramref name="action"/>, writes what it left behind.</summary>
     internal static async Task<int> WithDirectory(ParseResult parse, Func<BootstrapConfig, MachineDirectory, Task<int>> action)
     {
-        if (BootstrapCli.LoadConfig(parse) is not { } config)
-            return BootstrapCli.Refused;
+        if (Verb.LoadConfig(parse) is not { } config)
+            return Verb.Refused;
         using var database = BootstrapDatabase.From(config);
         var store = new MachineStore(database);
         store.Migrate();
@@ -117,9 +117,9 @@ public static class MachineCli
         WithDirectory(parse, async (config, machines) =>
         {
             if (MacAddress.Normalize(parse.GetValue(address)) is not { } mac)
-                return BootstrapCli.Refuse(parse, BadMac(parse.GetValue(address)));
+                return Verb.Refuse(parse, BadMac(parse.GetValue(address)));
             if (machines.FindByMac(mac) is not { } machine)
-                return BootstrapCli.Refuse(parse, $"no machine with MAC {mac}");
+                return Verb.Refuse(parse, $"no machine with MAC {mac}");
             return await action(config, machines, machine);
         });
 }

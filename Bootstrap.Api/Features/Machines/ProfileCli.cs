@@ -26,7 +26,7 @@ public static class ProfileCli
         show.SetAction(async (parse, _) => await MachineCli.WithDirectory(parse, async (_, machines) =>
         {
             if (machines.FindProfile(parse.GetValue(showName)!) is not { } profile)
-                return BootstrapCli.Refuse(parse, $"no profile named '{Builder.Boot.BootRequestParser.Shown(parse.GetValue(showName)!)}'");
+                return Verb.Refuse(parse, $"no profile named '{Builder.Boot.BootRequestParser.Shown(parse.GetValue(showName)!)}'");
             await MachineCli.Out(parse).WriteLineAsync(JsonSerializer.Serialize(profile, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
             return 0;
         }));
@@ -42,15 +42,15 @@ public static class ProfileCli
             if (parse.GetValue(template) is { } file)
             {
                 if (!file.Exists)
-                    return BootstrapCli.Refuse(parse, $"--answer-template: {file.FullName} does not exist");
+                    return Verb.Refuse(parse, $"--answer-template: {file.FullName} does not exist");
                 if (file.Length > AssignmentRules.MaxAnswerTemplateLength)
-                    return BootstrapCli.Refuse(parse, $"--answer-template: at most {AssignmentRules.MaxAnswerTemplateLength} bytes");
+                    return Verb.Refuse(parse, $"--answer-template: at most {AssignmentRules.MaxAnswerTemplateLength} bytes");
                 text = await File.ReadAllTextAsync(file.FullName);
             }
             using var kernels = KernelStore.For(config, machines.Database);
             var (profile, problem) = AssignmentRules.CheckProfile(parse.GetValue(putName)!, fields.Read(parse, text), config.Runmodes, kernels.Exists, DateTimeOffset.UtcNow);
             if (problem != null)
-                return BootstrapCli.Refuse(parse, problem.Message);
+                return Verb.Refuse(parse, problem.Message);
             await machines.SaveProfileAsync(profile!);
             await MachineCli.Out(parse).WriteLineAsync($"saved profile {profile!.Name}");
             return 0;
@@ -62,7 +62,7 @@ public static class ProfileCli
         {
             var name = parse.GetValue(deleteName)!;
             if (!await machines.DeleteProfileAsync(name))
-                return BootstrapCli.Refuse(parse, $"no profile named '{Builder.Boot.BootRequestParser.Shown(name)}'");
+                return Verb.Refuse(parse, $"no profile named '{Builder.Boot.BootRequestParser.Shown(name)}'");
             await MachineCli.Out(parse).WriteLineAsync($"deleted profile {name}");
             return 0;
         }));

@@ -14,7 +14,7 @@ public static class ProvisionCli
 {
     /// <summary>Runs <c>provision ARGS</c> (what the tests and scripts call).</summary>
     public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr) =>
-        BootstrapCli.RunAsync(["provision", .. args], stdout, stderr);
+        Verb.RunAsync([Create()], ["provision", .. args], stdout, stderr);
 
     public static Command Create()
     {
@@ -28,13 +28,13 @@ public static class ProvisionCli
         {
             var mac = MacAddress.Normalize(parse.GetValue(address));
             if (mac == null)
-                return BootstrapCli.Refuse(parse, BadMac(parse.GetValue(address)));
+                return Verb.Refuse(parse, BadMac(parse.GetValue(address)));
             // The same rules as the HTTP routes: what is stored here is rendered into a script later.
             var (request, problem) = BootRequestParser.ParseTyped(config.Runmodes, parse.GetValue(network)!, parse.GetValue(farmer), parse.GetValue(args) ?? "");
             if (problem != null)
-                return BootstrapCli.Refuse(parse, problem.Message);
+                return Verb.Refuse(parse, problem.Message);
             if (machines.FindByMac(mac) is { Assignment: not null })
-                return BootstrapCli.Refuse(parse, $"MAC {mac} is already registered; delete it first");
+                return Verb.Refuse(parse, $"MAC {mac} is already registered; delete it first");
             await machines.AssignAsync(mac, new Assignment(request!.Network, request.Farmer, request.Args, null, null, null, ThenBoot.Repeat), "cli", DateTimeOffset.UtcNow);
             await Out(parse).WriteLineAsync($"added {mac}: network={request.Network} farmer={request.Farmer} args={request.Args}");
             return 0;
@@ -46,9 +46,9 @@ public static class ProvisionCli
         {
             var mac = MacAddress.Normalize(parse.GetValue(deleteAddress));
             if (mac == null)
-                return BootstrapCli.Refuse(parse, BadMac(parse.GetValue(deleteAddress)));
+                return Verb.Refuse(parse, BadMac(parse.GetValue(deleteAddress)));
             if (machines.FindByMac(mac) is not { Assignment: not null })
-                return BootstrapCli.Refuse(parse, $"MAC {mac} is not registered");
+                return Verb.Refuse(parse, $"MAC {mac} is not registered");
             await machines.DeleteAsync(mac);
             await Out(parse).WriteLineAsync($"deleted {mac}");
             return 0;

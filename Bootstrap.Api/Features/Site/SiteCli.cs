@@ -23,11 +23,11 @@ public static class SiteCli
         var move = new Command("move-to-postgres", "Move this site's rows, kernels, runmode links and images into an empty PostgreSQL database") { connectionFile };
         move.SetAction(async (parse, _) =>
         {
-            if (BootstrapCli.LoadConfig(parse) is not { } config)
-                return BootstrapCli.Refused;
+            if (Verb.LoadConfig(parse) is not { } config)
+                return Verb.Refused;
             var file = parse.GetValue(connectionFile)!;
             if (!file.Exists)
-                return BootstrapCli.Refuse(parse, $"--connection-file: {file.FullName} does not exist");
+                return Verb.Refuse(parse, $"--connection-file: {file.FullName} does not exist");
             var copies = Directory.CreateTempSubdirectory("bootstrap-move-").FullName;
             try
             {
@@ -37,7 +37,7 @@ public static class SiteCli
             }
             catch (Exception e) when (e is InvalidOperationException or System.Data.Common.DbException or IOException or ArgumentException)
             {
-                return BootstrapCli.Refuse(parse, e.Message);
+                return Verb.Refuse(parse, e.Message);
             }
             finally
             {

@@ -1,3 +1,4 @@
+using Bootstrap.Api;
 using Bootstrap.Api.Cli;
 using Bootstrap.Tests.Support;
 

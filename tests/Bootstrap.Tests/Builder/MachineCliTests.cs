@@ -1,3 +1,4 @@
+using Bootstrap.Api;
 using System.Net;
 using Bootstrap.Api.Cli;
 using Bootstrap.Tests.Support;

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Bootstrap.Builder.Images.Formats.Pe;
 
-namespace Bootstrap.Builder.Images;
+namespace Bootstrap.Builder.Configuration;
 
 /// <summary>
 /// The site's Secure Boot key (config keys <c>secure-boot-key</c> and <c>secure-boot-cert</c>,

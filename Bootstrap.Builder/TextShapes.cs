@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace Bootstrap.Builder.Boot;
+namespace Bootstrap.Builder;
 
 /// <summary>
 /// The shapes of the short texts an operator types that end up in an iPXE script or a URL: one

@@ -1,20 +1,15 @@
 using System.CommandLine;
-using Bootstrap.Api.Features.Accounts;
-using Bootstrap.Api.Features.Catalogue;
-using Bootstrap.Api.Features.Kernels;
-using Bootstrap.Api.Features.Machines;
-using Bootstrap.Api.Features.Site;
 using Bootstrap.Builder.Configuration;
 
 namespace Bootstrap.Api.Cli;
 
 /// <summary>
-/// The command-line verbs of the service's executable (System.CommandLine): <c>Bootstrap.Api
-/// VERB [SUBVERB] [options]</c>. Without a verb the executable runs the service. Every verb and
-/// sub-verb has <c>--help</c>; <c>--config FILE</c> works on all of them. Exit codes: 0 done,
-/// 1 refused (bad value, unknown record, unusable config), 2 usage error.
+/// What every feature's CLI verb shares (System.CommandLine): the <c>--config</c> option, the
+/// config loaded from it, refusals as <c>VERB: message</c> on stderr, and running a set of verbs
+/// with usage errors said in an operator's words. Exit codes: 0 done, 1 refused (bad value,
+/// unknown record, unusable config), 2 usage error.
 /// </summary>
-public static class BootstrapCli
+public static class Verb
 {
     public const int Refused = 1;
     public const int UsageError = 2;
@@ -26,23 +21,13 @@ public static class BootstrapCli
         Recursive = true,
     };
 
-    /// <summary>The verbs; a new one is a file in its feature's folder (Features/&lt;Feature&gt;/&lt;Feature&gt;Cli.cs) that returns its <see cref="Command"/>.</summary>
-    private static IEnumerable<Command> Verbs() => [ProvisionCli.Create(), MachineCli.Create(), ProfileCli.Create(),
-        KernelCli.Create(), CatalogueCli.Images(), CatalogueCli.Menus(), AccountCli.Users(), AccountCli.Organizations(), AccountCli.Groups(), SiteCli.MoveToPostgres()];
-
-    /// <summary>True when <paramref name="args"/> ask for a verb or for help rather than for the service.</summary>
-    public static bool Handles(string[] args)
-    {
-        var first = args.Length >= 2 && args[0] == ConfigOption.Name ? 2 : 0;   // --config FILE may come first
-        return args.Length > first && (args[first] is "--help" or "-h" or "-?" || Verbs().Any(v => v.Name == args[first]));
-    }
-
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
+    /// <summary>Parses <paramref name="args"/> against <paramref name="verbs"/> and runs the one named.</summary>
+    public static async Task<int> RunAsync(IEnumerable<Command> verbs, string[] args, TextWriter stdout, TextWriter stderr)
     {
         var root = new RootCommand("Bootstrap: network boot for bare-metal farms. Without a verb it runs the service " +
                                    "(--config FILE, --urls URLS); the verbs below manage its database.");
         root.Add(ConfigOption);
-        foreach (var verb in Verbs())
+        foreach (var verb in verbs)
             root.Add(verb);
         var parse = root.Parse(args);
         var config = new InvocationConfiguration { Output = stdout, Error = stderr };

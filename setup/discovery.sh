@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the discovery OS (DESIGN.md, "Machines"): Debian's kernel and an initrd holding Debian's
+# Builds the discovery OS (docs/machines.md): Debian's kernel and an initrd holding Debian's
 # busybox, the kernel's NIC and disk drivers, and our agent (setup/discovery/init), which posts the
 # machine's inventory to the service and waits for its assignment. Everything comes from Debian's
 # packages, fetched through this machine's own apt mirror; nothing is installed on the system.

@@ -23,7 +23,7 @@ public static class ImageState
 /// <summary>One file of an image, as stored: its size and sha256 (its ETag).</summary>
 public sealed record ImageFile(string Name, long Size, string Sha256, DateTimeOffset Updated);
 
-/// <summary>An image of the catalogue: its description (DESIGN.md's fields), its state and its files.</summary>
+/// <summary>An image of the catalogue: its description (the fields of docs/menus.md), its state and its files.</summary>
 public sealed record CatalogueImage(
     string Name, string Type, string Title, string? Kernel, IReadOnlyList<string> Initrds, string? Iso, string? Rootfs, string Args,
     string State, DateTimeOffset Updated, IReadOnlyList<ImageFile> Files)

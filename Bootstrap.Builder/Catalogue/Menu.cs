@@ -4,7 +4,7 @@ using Bootstrap.Builder.Boot;
 
 namespace Bootstrap.Builder.Catalogue;
 
-/// <summary>One line of a menu, as the API takes it (DESIGN.md): exactly one of its fields is set.</summary>
+/// <summary>One line of a menu, as the API takes it (docs/menus.md): exactly one of its fields is set.</summary>
 public sealed record MenuEntry(
     [property: JsonPropertyName("image")] string? Image = null,
     [property: JsonPropertyName("separator")] string? Separator = null,

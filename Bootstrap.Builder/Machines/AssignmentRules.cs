@@ -4,7 +4,7 @@ using Bootstrap.Builder.Boot;
 
 namespace Bootstrap.Builder.Machines;
 
-/// <summary>An assignment as the API, the CLI and the page send it (DESIGN.md's PUT body); every field optional until checked.</summary>
+/// <summary>An assignment as the API, the CLI and the page send it (the PUT body of docs/machines.md); every field optional until checked.</summary>
 public sealed record AssignmentInput(
     [property: JsonPropertyName("network")] string? Network = null,
     [property: JsonPropertyName("farmer")] string? Farmer = null,

@@ -10,7 +10,7 @@ public sealed record Disk([property: JsonPropertyName("name")] string Name, [pro
 public sealed record Nic([property: JsonPropertyName("name")] string Name, [property: JsonPropertyName("mac")] string Mac);
 
 /// <summary>
-/// The full inventory a discovery OS posts (DESIGN.md's discover body, <c>inventory</c>): CPUs,
+/// The full inventory a discovery OS posts (the discover body's <c>inventory</c>, docs/machines.md): CPUs,
 /// memory in bytes, disks, NICs and DMI values. Stored as the JSON of this record after
 /// <see cref="Checked"/> bounded and neutralised it, never as the text a client sent.
 /// </summary>

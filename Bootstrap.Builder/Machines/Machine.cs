@@ -1,6 +1,6 @@
 namespace Bootstrap.Builder.Machines;
 
-/// <summary>Where a machine is in its life (DESIGN.md, "Machines: discovery to local boot").</summary>
+/// <summary>Where a machine is in its life (docs/machines.md).</summary>
 public static class MachineState
 {
     public const string Discovered = "discovered";

@@ -4,11 +4,11 @@ using Bootstrap.Builder.Storage.Database;
 
 namespace Bootstrap.Builder.Machines;
 
-/// <summary>A status report a machine's OS or installer posts (DESIGN.md: state, progress, message).</summary>
+/// <summary>A status report a machine's OS or installer posts (state, progress, message; docs/machines.md).</summary>
 public sealed record StatusReport(string State, int? Progress, string? Message);
 
 /// <summary>
-/// The machines the service knows, and the rules of their life (DESIGN.md's state diagram).
+/// The machines the service knows, and the rules of their life (the lifecycle of docs/machines.md).
 /// Requests read the copy held here, never the database, so boot scripts never wait for a write.
 /// Changes an operator or a machine asks for (assign, reset, delete, status, a new machine) are
 /// written through before they are answered; what every boot changes (last seen, the

@@ -1,4 +1,4 @@
--- Migration 3: the service knows its machines (DESIGN.md, "Machines: discovery to local boot").
+-- Migration 3: the service knows its machines (docs/machines.md).
 -- One record per machine, keyed by its SMBIOS UUID when it has one ('uuid:<uuid>'), else by its
 -- first MAC ('mac:<mac>'); a machine has many MACs. Plain types only: the same queries run on
 -- PostgreSQL. Times are ISO 8601 UTC text ("2026-11-23T10:00:00.0000000+00:00"), which sorts as time does.

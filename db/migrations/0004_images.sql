@@ -1,4 +1,4 @@
--- Migration 4: the image catalogue (DESIGN.md, "Menus and the image catalogue"). An image is a
+-- Migration 4: the image catalogue (docs/menus.md). An image is a
 -- description and its files; the bytes live in <image-path>/<name>/<file>, each file's size and
 -- sha256 here. Plain types only: the same queries run on PostgreSQL.
 CREATE TABLE images (

@@ -1,4 +1,4 @@
--- Migration 5: boot menus (DESIGN.md, "Menus and the image catalogue"). The entries are a JSON
+-- Migration 5: boot menus (docs/menus.md). The entries are a JSON
 -- list checked by the service (MenuRules) before it is stored. Plain types: PostgreSQL runs it too.
 CREATE TABLE menus (
     name       TEXT PRIMARY KEY,

@@ -1,5 +1,5 @@
--- Migration 7: users, organisations and groups for the /menu login (DESIGN.md, "Menus and the
--- image catalogue"; seed 003). A user belongs to organisations, an organisation offers groups, a
+-- Migration 7: users, organisations and groups for the /menu login (docs/menus.md; the
+-- image catalogue; seed 003). A user belongs to organisations, an organisation offers groups, a
 -- group offers one menu to its users. Passwords are stored only as PasswordHasher hashes.
 -- Plain types and no engine-specific syntax: PostgreSQL runs it too.
 CREATE TABLE users (

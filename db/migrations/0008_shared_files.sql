@@ -1,4 +1,4 @@
--- Migration 8: files every instance shares (DESIGN.md, "Many instances"; issue 16). On PostgreSQL
+-- Migration 8: files every instance shares (docs/production.md; issue 16). On PostgreSQL
 -- kernels, runmode links and catalogue files live here, each file once by its sha256, in chunks
 -- of 1 MiB (a file never has to fit in memory), and every instance keeps a copy on its own disk by
 -- hash. A single SQLite instance keeps its kernels folder and images folder instead, so on SQLite

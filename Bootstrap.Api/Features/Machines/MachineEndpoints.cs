@@ -8,7 +8,7 @@ using Bootstrap.Builder.Kernels;
 namespace Bootstrap.Api.Features.Machines;
 
 /// <summary>
-/// The machines API (DESIGN.md, "Machines"): list, show, assign, reset and delete behind the admin
+/// The machines API (docs/machines.md): list, show, assign, reset and delete behind the admin
 /// token; <c>discover</c> open to anyone but bounded; <c>status</c> with the machine's own token;
 /// profiles; and <c>/answer/{mac}/{token}</c>, the answer file an installer fetches.
 /// </summary>
@@ -60,7 +60,7 @@ public static class MachineEndpoints
 
     public sealed record AssignmentView(string Network, string? Farmer, string Args, string? Kernel, string? Profile, string? Hostname, string Then, string? Menu);
 
-    /// <summary>What a discovery OS posts (DESIGN.md).</summary>
+    /// <summary>What a discovery OS posts (docs/machines.md).</summary>
     public sealed record DiscoverBody(
         [property: JsonPropertyName("macs")] IReadOnlyList<string>? Macs,
         [property: JsonPropertyName("uuid")] string? Uuid,

@@ -67,7 +67,7 @@ public static class ProvisionEndpoints
         return PlainText.Script(scripts.AssignedUtf8(bound.Request, bound.BaseUrl, machine.Token!, answerUrl));
     }
 
-    /// <summary>The facts iPXE's generic script sends as query parameters (names of DESIGN.md).</summary>
+    /// <summary>The facts iPXE's generic script sends as query parameters (their names as docs/machines.md lists them).</summary>
     private static Facts FactsFrom(IQueryCollection query) => new(
         Uuid: query["uuid"].FirstOrDefault(), Serial: query["serial"].FirstOrDefault(), Manufacturer: query["manufacturer"].FirstOrDefault(),
         Product: query["product"].FirstOrDefault(), Asset: query["asset"].FirstOrDefault(), Platform: query["platform"].FirstOrDefault(),

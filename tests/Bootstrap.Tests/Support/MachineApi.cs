@@ -7,7 +7,7 @@ namespace Bootstrap.Tests.Support;
 /// <summary>The machines API as the tests call it: assign a machine and read back what the service says.</summary>
 public static class MachineApi
 {
-    /// <summary>PUTs an assignment (JSON object of DESIGN.md's fields) and returns the machine as the API answers it.</summary>
+    /// <summary>PUTs an assignment (a JSON object of the fields docs/machines.md lists) and returns the machine as the API answers it.</summary>
     public static async Task<JsonElement> AssignAsync(HttpClient admin, string mac, object assignment)
     {
         var response = await admin.PutAsJsonAsync($"/api/machines/{mac}", assignment);

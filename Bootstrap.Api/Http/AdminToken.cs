@@ -22,13 +22,13 @@ public sealed class AdminToken(BootstrapConfig config, ClientBudgets budgets) : 
     {
         var http = context.HttpContext;
         if (_expectedHash == null)
-            return PlainText.Error(StatusCodes.Status403Forbidden, "the admin API is off: set api-token in config.json to turn it on");
+            return PlainText.Forbidden("the admin API is off: set api-token in config.json to turn it on");
         if (!CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(Bearer(http))), _expectedHash))
         {
             if (await AfterFailureAsync(http, budgets) is { } tooManyFailures)
                 return tooManyFailures;
             http.Response.Headers.WWWAuthenticate = "Bearer";
-            return PlainText.Error(StatusCodes.Status401Unauthorized, "admin API: missing or wrong 'Authorization: Bearer <api-token>' header");
+            return PlainText.Unauthorized("admin API: missing or wrong 'Authorization: Bearer <api-token>' header");
         }
         if (budgets.Admin(http) is { } tooMany)
             return tooMany;
@@ -56,7 +56,7 @@ public sealed class AdminToken(BootstrapConfig config, ClientBudgets budgets) : 
     /// What every failed attempt (admin token, machine token, sign-in) goes through: 429 past the
     /// client's budget of failures, else null after <see cref="FailureDelay"/>.
     /// </summary>
-    public static async Task<IResult?> AfterFailureAsync(HttpContext http, ClientBudgets budgets)
+    public static async Task<Text<Status.TooMany>?> AfterFailureAsync(HttpContext http, ClientBudgets budgets)
     {
         if (budgets.FailedAuthentication(http) is { } tooMany)
             return tooMany;

@@ -1,31 +1,27 @@
 namespace Bootstrap.Api.Http;
 
-/// <summary>OpenAPI metadata shared by the route families: what each answers, in which content type.</summary>
+/// <summary>
+/// The OpenAPI answers a handler's result types cannot say, because something else gives them: a
+/// filter (the admin token), a middleware (a dependency down), range processing or a
+/// conditional request.
+/// </summary>
 public static class Describe
 {
     private const string Text = "text/plain";
 
-    /// <summary>The errors every boot-request route can give, all as text/plain sentences.</summary>
-    public static RouteHandlerBuilder BootRequestErrors(this RouteHandlerBuilder route) =>
-        route.Produces<string>(StatusCodes.Status400BadRequest, Text)
-             .Produces<string>(StatusCodes.Status404NotFound, Text)
-             .Produces<string>(StatusCodes.Status503ServiceUnavailable, Text);
+    /// <summary>A kernels folder or database that is down answers 503 (Http/Unavailable), whatever the route.</summary>
+    public static RouteHandlerBuilder MayBeUnavailable(this RouteHandlerBuilder route) =>
+        route.Produces<string>(StatusCodes.Status503ServiceUnavailable, Text);
 
-    public static RouteHandlerBuilder Script(this RouteHandlerBuilder route) =>
-        route.Produces<string>(StatusCodes.Status200OK, Text);
-
-    public static RouteHandlerBuilder Image(this RouteHandlerBuilder route) =>
+    /// <summary>A file's bytes (a file result names no content type), a range of them (206), or nothing for a client holding the ETag (304).</summary>
+    public static RouteHandlerBuilder Files(this RouteHandlerBuilder route) =>
         route.Produces(StatusCodes.Status200OK, typeof(byte[]), "application/octet-stream")
              .Produces(StatusCodes.Status206PartialContent, typeof(byte[]), "application/octet-stream")
-             .Produces(StatusCodes.Status304NotModified)
-             .Produces<string>(StatusCodes.Status429TooManyRequests, Text)
-             .Produces<string>(StatusCodes.Status501NotImplemented, Text)
-             .BootRequestErrors();
+             .Produces(StatusCodes.Status304NotModified);
 
+    /// <summary>What the admin token filter answers before the handler runs.</summary>
     public static RouteHandlerBuilder Admin(this RouteHandlerBuilder route) =>
-        route.Produces<string>(StatusCodes.Status400BadRequest, Text)
-             .Produces<string>(StatusCodes.Status401Unauthorized, Text)
+        route.Produces<string>(StatusCodes.Status401Unauthorized, Text)
              .Produces<string>(StatusCodes.Status403Forbidden, Text)
-             .Produces<string>(StatusCodes.Status404NotFound, Text)
              .Produces<string>(StatusCodes.Status429TooManyRequests, Text);
 }

@@ -8,32 +8,32 @@ public static class JsonBody
 {
     private static readonly JsonSerializerOptions Options = new() { PropertyNameCaseInsensitive = false };
 
-    public static async Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpContext http, int maxBytes) where T : class
+    public static async Task<(T? Value, ProblemText? Problem)> ReadAsync<T>(HttpContext http, int maxBytes) where T : class
     {
         if (http.Request.ContentLength > maxBytes)
-            return (null, PlainText.Error(StatusCodes.Status413PayloadTooLarge, $"the body is larger than {maxBytes} bytes"));
+            return (null, Problem.TooLarge($"the body is larger than {maxBytes} bytes").ToText());
         var buffer = new MemoryStream();
         var chunk = new byte[8192];
         int read;
         while ((read = await http.Request.Body.ReadAsync(chunk, http.RequestAborted)) > 0)
         {
             if (buffer.Length + read > maxBytes)
-                return (null, PlainText.Error(StatusCodes.Status413PayloadTooLarge, $"the body is larger than {maxBytes} bytes"));
+                return (null, Problem.TooLarge($"the body is larger than {maxBytes} bytes").ToText());
             buffer.Write(chunk, 0, read);
         }
         try
         {
             var value = JsonSerializer.Deserialize<T>(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), Options);
             return value == null
-                ? (null, PlainText.Error(StatusCodes.Status400BadRequest, "the body must be a JSON object"))
+                ? (null, Problem.Invalid("the body must be a JSON object").ToText())
                 : (value, null);
         }
         catch (JsonException e)
         {
             var field = e.Path is { Length: > 2 } path ? path.TrimStart('$', '.') : "body";
-            return (null, PlainText.Error(StatusCodes.Status400BadRequest, field == "body"
+            return (null, Problem.Invalid(field == "body"
                 ? "body: expected one JSON object"
-                : $"{field}: not a value of the right type (strings in quotes, numbers without)"));
+                : $"{field}: not a value of the right type (strings in quotes, numbers without)").ToText());
         }
     }
 }

@@ -32,25 +32,25 @@ public sealed class ClientBudgets(BootstrapConfig config) : IDisposable
             }));
 
     /// <summary>Null when the admin call may go on, else the 429 answer.</summary>
-    public ContentHttpResult? Admin(HttpContext http) => Take(_admin, http, "admin API requests");
+    public Text<Status.TooMany>? Admin(HttpContext http) => Take(_admin, http, "admin API requests");
 
     /// <summary>Null when another wrong token may be answered 401, else the 429 answer; the holder of the right token is never counted here.</summary>
-    public ContentHttpResult? FailedAuthentication(HttpContext http) => Take(_failedAuthentication, http, "failed admin authentications");
+    public Text<Status.TooMany>? FailedAuthentication(HttpContext http) => Take(_failedAuthentication, http, "failed admin authentications");
 
     /// <summary>Null when another unknown MAC from this client may be recorded, else the 429 answer.</summary>
-    public ContentHttpResult? UnknownMachine(HttpContext http) => Take(_unknownMachines, http, "unknown machines");
+    public Text<Status.TooMany>? UnknownMachine(HttpContext http) => Take(_unknownMachines, http, "unknown machines");
 
     /// <summary>Null when the cold build may go on, else the 429 answer.</summary>
-    public ContentHttpResult? ColdBuild(HttpContext http) => Take(_coldBuilds, http, "cold image builds");
+    public Text<Status.TooMany>? ColdBuild(HttpContext http) => Take(_coldBuilds, http, "cold image builds");
 
-    private static ContentHttpResult? Take(PartitionedRateLimiter<string> limiter, HttpContext http, string what)
+    private static Text<Status.TooMany>? Take(PartitionedRateLimiter<string> limiter, HttpContext http, string what)
     {
         using var lease = limiter.AttemptAcquire(ClientKey.Of(http.Connection.RemoteIpAddress));
         if (lease.IsAcquired)
             return null;
         var retry = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)) : 60;
         http.Response.Headers.RetryAfter = retry.ToString(CultureInfo.InvariantCulture);
-        return PlainText.Error(StatusCodes.Status429TooManyRequests, $"too many {what} from {http.Connection.RemoteIpAddress}; retry in {retry} s");
+        return PlainText.TooMany($"too many {what} from {http.Connection.RemoteIpAddress}; retry in {retry} s");
     }
 
     public void Dispose()

@@ -15,11 +15,18 @@ public static class Problems
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 
-    public static ContentHttpResult ToResult(this Problem problem) => PlainText.Error(StatusOf(problem.Kind), problem.Message);
+    public static ProblemText ToText(this Problem problem) => new(problem);
 
-    /// <summary>A result as the API answers it: its value as JSON (204 when there is none), or its problem.</summary>
-    public static IResult ToResult<T>(this Result<T> result) =>
-        !result.Succeeded ? result.Problem.ToResult()
-        : result.Value is Done ? TypedResults.NoContent()
-        : TypedResults.Ok(result.Value);
+    public static ProblemText Invalid(string message) => new(Problem.Invalid(message));
+    public static ProblemText NotFound(string message) => new(Problem.NotFound(message));
+    public static ProblemText Conflict(string message) => new(Problem.Conflict(message));
+    public static ProblemText TooLarge(string message) => new(Problem.TooLarge(message));
+
+    /// <summary>A result as the API answers it: its value as JSON, or its problem.</summary>
+    public static Results<Ok<T>, ProblemText> ToOk<T>(this Result<T> result) =>
+        result.Succeeded ? TypedResults.Ok(result.Value) : new ProblemText(result.Problem);
+
+    /// <summary>A result that carries no value: 204, or its problem.</summary>
+    public static Results<NoContent, ProblemText> ToNoContent(this Result<Done> result) =>
+        result.Succeeded ? TypedResults.NoContent() : new ProblemText(result.Problem);
 }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Bootstrap.Builder.Configuration;
 using System.Security.Cryptography;
 using System.Text;
@@ -17,7 +18,7 @@ namespace Bootstrap.Api.Http;
 public static class SignedFiles
 {
     /// <param name="content">Names the file's content (its ETag or sha256): part of the cache key.</param>
-    public static async Task<IResult> ServeAsync(HttpContext http, SiteKey siteKey, string content, Func<CancellationToken, Task<byte[]>> read,
+    public static async Task<FileContentHttpResult> ServeAsync(HttpContext http, SiteKey siteKey, string content, Func<CancellationToken, Task<byte[]>> read,
         DateTimeOffset? lastModified)
     {
         var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"signed-efi\n{content}\n{siteKey.Fingerprint}")));

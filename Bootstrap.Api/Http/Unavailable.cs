@@ -22,7 +22,7 @@ public static class Unavailable
             catch (KernelsUnavailableException e) when (!http.Response.HasStarted)
             {
                 log.LogError("{Problem}", e.Message);
-                await PlainText.Error(StatusCodes.Status503ServiceUnavailable, e.Message).ExecuteAsync(http);
+                await PlainText.Unavailable(e.Message).ExecuteAsync(http);
             }
             catch (System.Data.Common.DbException e) when (!http.Response.HasStarted)
             {
@@ -30,7 +30,7 @@ public static class Unavailable
                 http.Response.Headers.RetryAfter = "5";
                 // PostgreSQL's messages name its host and port: they go to the log, not to the client.
                 var reason = e is Npgsql.NpgsqlException ? "PostgreSQL did not answer" : e.Message.TrimEnd('.');
-                await PlainText.Error(StatusCodes.Status503ServiceUnavailable,
+                await PlainText.Unavailable(
                     $"the provisioning database is unavailable ({reason}); retry shortly").ExecuteAsync(http);
             }
         });

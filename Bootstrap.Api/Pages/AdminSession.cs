@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Bootstrap.Api.Http;
 using System.Security.Claims;
 using Bootstrap.Builder.Configuration;
@@ -54,10 +55,10 @@ public static class AdminSession
     }
 
     /// <summary>Null when the post is signed in and carries a valid antiforgery token, else the answer.</summary>
-    public static async Task<IResult?> CheckPostAsync(HttpContext http)
+    public static async Task<PageAnswer?> CheckPostAsync(HttpContext http)
     {
         if (!await IsSignedInAsync(http))
-            return Results.Redirect("/signin?return=" + Uri.EscapeDataString(http.Request.Path));
+            return TypedResults.Redirect("/signin?return=" + Uri.EscapeDataString(http.Request.Path));
         try
         {
             await http.RequestServices.GetRequiredService<IAntiforgery>().ValidateRequestAsync(http);
@@ -65,7 +66,7 @@ public static class AdminSession
         }
         catch (AntiforgeryValidationException)
         {
-            return PlainText.Error(StatusCodes.Status400BadRequest, StaleForm);
+            return PlainText.BadRequest(StaleForm);
         }
     }
 
@@ -74,16 +75,16 @@ public static class AdminSession
         app.MapGet("/signin", (HttpContext http, string? @return) => SignInPage.Render(FormField(http), LocalOrHome(@return), error: null))
             .ExcludeFromDescription();
         app.MapPost("/signin", SignIn).ExcludeFromDescription();
-        app.MapPost("/signout", async (HttpContext http) =>
+        app.MapPost("/signout", async Task<PageAnswer> (HttpContext http) =>
         {
             if (await CheckPostAsync(http) is { } refused)
                 return refused;
             await http.SignOutAsync(Scheme);
-            return Results.Redirect("/machines", preserveMethod: false);
+            return TypedResults.Redirect("/machines", preserveMethod: false);
         }).ExcludeFromDescription();
     }
 
-    private static async Task<IResult> SignIn(HttpContext http, BootstrapConfig config, ClientBudgets budgets)
+    private static async Task<PageAnswer> SignIn(HttpContext http, BootstrapConfig config, ClientBudgets budgets)
     {
         var form = await http.Request.ReadFormAsync(http.RequestAborted);
         var target = LocalOrHome(form["return"]);
@@ -105,7 +106,7 @@ public static class AdminSession
         }
         var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, "admin")], Scheme);
         await http.SignInAsync(Scheme, new ClaimsPrincipal(identity));
-        return Results.Redirect(target);
+        return TypedResults.Redirect(target);
     }
 
     /// <summary>Only a path of this site: a return address cannot send the admin elsewhere.</summary>

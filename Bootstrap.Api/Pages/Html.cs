@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Metadata;
 using System.Text.Encodings.Web;
 using Bootstrap.Api.Http;
 
@@ -19,20 +21,10 @@ public static class Html
 
     public static string ErrorLine(string? error) => error == null ? "" : $"""<p class="error" role="alert">{E(error)}</p>""";
 
-    public static IResult Page(string title, string current, string main, int status = StatusCodes.Status200OK) =>
-        new WithHtmlHeaders(Body(title, current, main, status));
+    public static HtmlPage Page(string title, string current, string main, int status = StatusCodes.Status200OK) =>
+        new(Body(title, current, main, status));
 
-    /// <summary>A page answer: the page's bytes with the security headers every HTML answer carries.</summary>
-    private sealed class WithHtmlHeaders(IResult page) : IResult
-    {
-        public Task ExecuteAsync(HttpContext http)
-        {
-            SecurityHeaders.AddHtmlHeaders(http.Response.Headers);
-            return page.ExecuteAsync(http);
-        }
-    }
-
-    private static IResult Body(string title, string current, string main, int status) =>
+    private static ContentHttpResult Body(string title, string current, string main, int status) =>
         TypedResults.Text($$"""
             <!doctype html>
             <html lang="en">
@@ -74,4 +66,19 @@ public static class Html
         >= 1 << 10 => $"{bytes / 1024.0:F1} KiB",
         _ => $"{bytes} B",
     };
+}
+
+/// <summary>A page answer: the page's HTML with the security headers every HTML answer carries.</summary>
+public sealed class HtmlPage(ContentHttpResult page) : IResult, IStatusCodeHttpResult, IEndpointMetadataProvider
+{
+    public int? StatusCode => page.StatusCode;
+
+    public Task ExecuteAsync(HttpContext http)
+    {
+        SecurityHeaders.AddHtmlHeaders(http.Response.Headers);
+        return page.ExecuteAsync(http);
+    }
+
+    public static void PopulateMetadata(System.Reflection.MethodInfo method, EndpointBuilder builder) =>
+        builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(string), ["text/html"]));
 }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Bootstrap.Api.Http;
 namespace Bootstrap.Api.Pages;
 
@@ -9,9 +10,9 @@ namespace Bootstrap.Api.Pages;
 public static class PageForms
 {
     /// <summary>Draws a page, with a refusal to show and the status to answer it with.</summary>
-    public delegate Task<IResult> Render(HttpContext http, string? error, int status);
+    public delegate Task<HtmlPage> Render(HttpContext http, string? error, int status);
 
-    public static async Task<IResult> Post<T>(HttpContext http, string page, Render render, Func<IFormCollection, Task<Result<T>>> action)
+    public static async Task<PageAnswer> Post<T>(HttpContext http, string page, Render render, Func<IFormCollection, Task<Result<T>>> action)
     {
         if (await AdminSession.CheckPostAsync(http) is { } refused)
             return refused;
@@ -19,12 +20,12 @@ public static class PageForms
         return await Answer(http, page, render, result);
     }
 
-    public static async Task<IResult> Answer<T>(HttpContext http, string page, Render render, Result<T> result)
+    public static async Task<PageAnswer> Answer<T>(HttpContext http, string page, Render render, Result<T> result)
     {
         if (!result.Succeeded)
             return await render(http, result.Problem.Message, Problems.StatusOf(result.Problem.Kind));
         http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Bootstrap.Admin").LogInformation("page {Page}: {Action}", page, result.Message);
-        return Results.Redirect(page);
+        return TypedResults.Redirect(page);
     }
 
     public static string? Field(IFormCollection form, string name) => form[name].ToString() is { Length: > 0 } value ? value : null;

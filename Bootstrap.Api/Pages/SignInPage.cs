@@ -5,7 +5,7 @@ namespace Bootstrap.Api.Pages;
 /// <summary><c>/signin</c>: the admin token, once, for the pages that change things.</summary>
 public static class SignInPage
 {
-    public static IResult Render(string antiforgeryField, string returnTo, string? error, int status = StatusCodes.Status200OK) =>
+    public static HtmlPage Render(string antiforgeryField, string returnTo, string? error, int status = StatusCodes.Status200OK) =>
         Page("Sign in", "/signin", $$"""
             <h1>Sign in</h1>
             <p class="lead">Assigning, resetting and deleting machines needs the service's admin token (<code>api-token</code> in config.json).</p>

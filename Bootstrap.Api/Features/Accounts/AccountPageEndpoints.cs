@@ -10,8 +10,8 @@ public static class AccountPageEndpoints
 {
     public static void MapAccountPages(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/accounts", async (HttpContext http) => await AdminSession.IsSignedInAsync(http)
-            ? await Accounts(http, null, StatusCodes.Status200OK) : Results.Redirect("/signin?return=/accounts")).ExcludeFromDescription();
+        app.MapGet("/accounts", async Task<PageAnswer> (HttpContext http) => await AdminSession.IsSignedInAsync(http)
+            ? await Accounts(http, null, StatusCodes.Status200OK) : TypedResults.Redirect("/signin?return=/accounts")).ExcludeFromDescription();
         app.MapPost("/accounts/users", (HttpContext http, AccountStore store, TimeProvider clock) => Post(http, "/accounts", Accounts, form =>
             AccountOperations.SaveUserAsync(store, form["name"].ToString(), new UserInput(Field(form, "password"), Words(form["organizations"])), Passwords.Hash, clock.GetUtcNow()))).ExcludeFromDescription();
         app.MapPost("/accounts/organizations", (HttpContext http, AccountStore store, TimeProvider clock) => Post(http, "/accounts", Accounts, form =>
@@ -24,7 +24,7 @@ public static class AccountPageEndpoints
                 : Task.FromResult<Result<Done>>(Problem.NotFound($"no account kind '{LogText.Escape(kinds)}'")))).ExcludeFromDescription();
     }
 
-    private static async Task<IResult> Accounts(HttpContext http, string? error, int status)
+    private static async Task<HtmlPage> Accounts(HttpContext http, string? error, int status)
     {
         var book = await http.RequestServices.GetRequiredService<AccountStore>().LoadAsync();
         var menus = (await http.RequestServices.GetRequiredService<MenuStore>().ListAsync()).Select(m => m.Name).ToList();

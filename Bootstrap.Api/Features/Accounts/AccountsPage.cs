@@ -1,3 +1,4 @@
+using Bootstrap.Api.Pages;
 using Bootstrap.Builder.Accounts;
 using static Bootstrap.Api.Pages.Html;
 
@@ -9,7 +10,7 @@ namespace Bootstrap.Api.Features.Accounts;
 /// </summary>
 public static class AccountsPage
 {
-    public static IResult Render(AccountBook book, IReadOnlyList<string> menus, string antiforgeryField, string? error = null, int status = StatusCodes.Status200OK) =>
+    public static HtmlPage Render(AccountBook book, IReadOnlyList<string> menus, string antiforgeryField, string? error = null, int status = StatusCodes.Status200OK) =>
         Page("Accounts", "/accounts", $$"""
             <h1>Users, organisations and groups</h1>
             <p class="lead">A machine that chains <code>/menu</code> asks for a user name and password, then offers that user's

@@ -55,7 +55,7 @@ public sealed class MenuLogin : IDisposable
     /// refuses the request. The accounts are read only once credentials came and no budget is
     /// spent: the challenge and the throttled attempts cost no database read.
     /// </summary>
-    public async Task<(string? User, AccountBook? Book, IResult? Refusal)> AuthenticateAsync(HttpContext http, AccountStore accounts)
+    public async Task<(string? User, AccountBook? Book, TextAnswer? Refusal)> AuthenticateAsync(HttpContext http, AccountStore accounts)
     {
         if (!TryReadBasic(http.Request.Headers.Authorization.ToString(), out var name, out var password))
             return (null, null, Challenge(http, "sign in: a user name and password are needed (iPXE: login, then the URL's user:password@)"));
@@ -65,7 +65,7 @@ public sealed class MenuLogin : IDisposable
         if (Spent(_perUser, userKey) || Spent(_perAddress, address))
         {
             http.Response.Headers.RetryAfter = "60";
-            return (null, null, PlainText.Error(StatusCodes.Status429TooManyRequests,
+            return (null, null, PlainText.TooMany(
                 "too many wrong passwords for this user or from this address; retry in 60 s"));
         }
         var book = await accounts.LoadAsync();
@@ -78,10 +78,10 @@ public sealed class MenuLogin : IDisposable
 
     private static bool Spent(PartitionedRateLimiter<string> limiter, string key) => limiter.GetStatistics(key)?.CurrentAvailablePermits <= 0;
 
-    private static IResult Challenge(HttpContext http, string message)
+    private static Text<Status.Unauthorized> Challenge(HttpContext http, string message)
     {
         http.Response.Headers.WWWAuthenticate = "Basic realm=\"Bootstrap menus\", charset=\"UTF-8\"";
-        return PlainText.Error(StatusCodes.Status401Unauthorized, message);
+        return PlainText.Unauthorized(message);
     }
 
     private static bool TryReadBasic(string header, out string name, out string password)

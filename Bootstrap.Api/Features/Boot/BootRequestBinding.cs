@@ -18,7 +18,7 @@ public static class BootRequestBinding
     /// Validates the segments, the public base URL and the kernel file's presence. Returns the
     /// request, or the error answer: 404 (unknown network, missing kernel) or 400 (bad input).
     /// </summary>
-    public static (BoundRequest? Bound, ContentHttpResult? Error) Bind(
+    public static (BoundRequest? Bound, RequestProblemText? Error) Bind(
         HttpContext http, BootstrapConfig config, KernelStore kernels,
         string network, string? farmer, string? args, string? kernel)
     {
@@ -27,9 +27,9 @@ public static class BootRequestBinding
             return (null, PlainText.Problem(problem));
         var (baseUrl, urlProblem) = http.PublicBaseUrl(config);
         if (urlProblem != null)
-            return (null, PlainText.Error(StatusCodes.Status400BadRequest, urlProblem));
+            return (null, new RequestProblemText(StatusCodes.Status400BadRequest, urlProblem));
         if (!kernels.Exists(request!.KernelPath))
-            return (null, PlainText.Error(StatusCodes.Status404NotFound,
+            return (null, new RequestProblemText(StatusCodes.Status404NotFound,
                 $"kernel '{request.KernelPath}' is not in the kernels folder" +
                 (request.Kernel == null ? $" (network '{network}' has no runmode link yet: POST /api/symlink/{network}.efi/<kernel>)" : "")));
         return (new BoundRequest(request, baseUrl!), null);

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Bootstrap.Api.Http;
 using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Kernels;
@@ -18,27 +19,26 @@ public static class ScriptEndpoints
                     BootScript(http, config, kernels, scripts, network, farmer, args, kernel))
             .WithName("BootScript")
             .WithSummary("iPXE boot script: DHCP over every NIC, then download and boot the network's kernel")
-            .Script().BootRequestErrors();
+            .MayBeUnavailable();
         app.MapGet("/grub/" + BootRequestBinding.Segments,
-                (HttpContext http, string network, string? farmer, string? args, string? kernel) =>
+                Results<Text<Status.Ok>, RequestProblemText> (HttpContext http, string network, string? farmer, string? args, string? kernel) =>
                     BootRequestBinding.Bind(http, config, kernels, network, farmer, args, kernel) is var (bound, error) && error == null
                         ? PlainText.Script(scripts.Grub(bound!.Request, bound.BaseUrl)) : error!)
             .WithSummary("The same boot as a grub.cfg, as the Secure Boot images carry it (a GRUB can load it with configfile)")
-            .Script().BootRequestErrors();
+            .MayBeUnavailable();
         // For machines that run iPXE already (chain http://<service>/ipxe-generic): the generic script of the -generic images.
-        app.MapGet("/ipxe-generic", (HttpContext http) =>
+        app.MapGet("/ipxe-generic", Results<Text<Status.Ok>, Text<Status.BadRequest>> (HttpContext http) =>
             {
                 var (baseUrl, problem) = http.PublicBaseUrl(config);
-                return problem != null ? (IResult)PlainText.Error(StatusCodes.Status400BadRequest, problem) : PlainText.Script(scripts.Provision(baseUrl!));
+                return problem != null ? PlainText.BadRequest(problem) : PlainText.Script(scripts.Provision(baseUrl!));
             })
-            .WithSummary("The generic script: the machine asks /provision/<MAC> for each of its MACs and polls while it is not assigned")
-            .Script();
+            .WithSummary("The generic script: the machine asks /provision/<MAC> for each of its MACs and polls while it is not assigned");
     }
 
-    private static IResult BootScript(HttpContext http, BootstrapConfig config, KernelStore kernels, BootScripts scripts,
+    private static Results<Text<Status.Ok>, RequestProblemText> BootScript(HttpContext http, BootstrapConfig config, KernelStore kernels, BootScripts scripts,
         string network, string? farmer, string? args, string? kernel)
     {
         var (bound, error) = BootRequestBinding.Bind(http, config, kernels, network, farmer, args, kernel);
-        return error ?? PlainText.Script(scripts.BootUtf8(bound!.Request, bound.BaseUrl));
+        return error != null ? error : PlainText.Script(scripts.BootUtf8(bound!.Request, bound.BaseUrl));
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Bootstrap.Api.Http;
 using Bootstrap.Builder.Accounts;
 using Bootstrap.Builder.Catalogue;
@@ -18,41 +19,39 @@ public static class CatalogueEndpoints
     {
         var admin = app.MapGroup("/api/images").AddEndpointFilter<AdminToken>();
         admin.MapGet("", async (ImageCatalogue images) => TypedResults.Ok(await images.ListAsync())).WithSummary("Images of the catalogue").Admin();
-        admin.MapGet("/{name}", async (ImageCatalogue images, string name) => await images.GetAsync(name) is { } image
-            ? Results.Ok(image) : PlainText.Error(StatusCodes.Status404NotFound, $"no image named '{LogText.Escape(name)}'")).WithSummary("One image").Admin();
+        admin.MapGet("/{name}", async Task<Results<Ok<CatalogueImage>, ProblemText>> (ImageCatalogue images, string name) => await images.GetAsync(name) is { } image
+            ? TypedResults.Ok(image) : Problems.NotFound($"no image named '{LogText.Escape(name)}'")).WithSummary("One image").Admin();
         admin.MapPut("/{name}", Describe).WithSummary("Create or replace a staging image's description: type, title, kernel, initrds, iso, rootfs, args").Admin();
         admin.MapPut("/{name}/{file}", Upload).DisableAntiforgery()
             .WithSummary("Upload one file of a staging image: the raw bytes as the body, streamed (any size up to max-image-bytes)").Admin();
-        admin.MapPost("/{name}/promote", async (ImageCatalogue images, string name) => (await CatalogueOperations.PromoteAsync(images, name)).ToResult())
+        admin.MapPost("/{name}/promote", async (ImageCatalogue images, string name) => (await CatalogueOperations.PromoteAsync(images, name)).ToOk())
             .WithSummary("Freeze a staging image whose files are all uploaded (golden)").Admin();
-        admin.MapDelete("/{name}", async (ImageCatalogue images, string name) => (await CatalogueOperations.DeleteImageAsync(images, name)).ToResult()).WithSummary("Delete an image and its files").Admin();
+        admin.MapDelete("/{name}", async (ImageCatalogue images, string name) => (await CatalogueOperations.DeleteImageAsync(images, name)).ToNoContent()).WithSummary("Delete an image and its files").Admin();
 
         var menus = app.MapGroup("/api/menus").AddEndpointFilter<AdminToken>();
         menus.MapGet("", async (MenuStore store) => TypedResults.Ok(await store.ListAsync())).WithSummary("Boot menus").Admin();
-        menus.MapGet("/{name}", async (MenuStore store, string name) => await store.GetAsync(name) is { } menu
-            ? Results.Ok(menu) : PlainText.Error(StatusCodes.Status404NotFound, $"no menu named '{LogText.Escape(name)}'")).WithSummary("One menu").Admin();
+        menus.MapGet("/{name}", async Task<Results<Ok<Menu>, ProblemText>> (MenuStore store, string name) => await store.GetAsync(name) is { } menu
+            ? TypedResults.Ok(menu) : Problems.NotFound($"no menu named '{LogText.Escape(name)}'")).WithSummary("One menu").Admin();
         menus.MapPut("/{name}", PutMenu).WithSummary("Create or replace a menu: title, timeout, default, entries (image, separator, local, network+farmer, chain, shell)").Admin();
-        menus.MapDelete("/{name}", async (MenuStore store, AccountStore accounts, string name) => (await CatalogueOperations.DeleteMenuAsync(store, accounts, name)).ToResult()).WithSummary("Delete a menu no group offers").Admin();
-        app.MapGet("/menu/{name}", MenuScriptOf).WithSummary("A boot menu as an iPXE script").Script();
+        menus.MapDelete("/{name}", async (MenuStore store, AccountStore accounts, string name) => (await CatalogueOperations.DeleteMenuAsync(store, accounts, name)).ToNoContent()).WithSummary("Delete a menu no group offers").Admin();
+        app.MapGet("/menu/{name}", MenuScriptOf).WithSummary("A boot menu as an iPXE script");
 
         app.MapMethods("/images/{name}/{file}", ["GET", "HEAD"], Serve)
-            .WithSummary("A file of a catalogue image (Range, ETag = sha256)")
-            .Produces(StatusCodes.Status200OK, typeof(byte[]), "application/octet-stream")
-            .Produces(StatusCodes.Status206PartialContent, typeof(byte[]), "application/octet-stream");
+            .WithSummary("A file of a catalogue image (Range, ETag = sha256)").Files();
     }
 
-    private static async Task<IResult> Describe(HttpContext http, ImageCatalogue images, TimeProvider clock, string name)
+    private static async Task<Results<Ok<CatalogueImage>, ProblemText>> Describe(HttpContext http, ImageCatalogue images, TimeProvider clock, string name)
     {
         var (input, bodyProblem) = await JsonBody.ReadAsync<ImageInput>(http, 16 * 1024);
-        return bodyProblem ?? (await CatalogueOperations.DescribeAsync(images, name, input!, clock.GetUtcNow())).ToResult();
+        return bodyProblem != null ? bodyProblem : (await CatalogueOperations.DescribeAsync(images, name, input!, clock.GetUtcNow())).ToOk();
     }
 
-    private static async Task<IResult> Upload(HttpContext http, ImageCatalogue images, BootstrapConfig config, string name, string file)
+    private static async Task<Results<Created<ImageFile>, ProblemText>> Upload(HttpContext http, ImageCatalogue images, BootstrapConfig config, string name, string file)
     {
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             limit.MaxRequestBodySize = config.MaxImageBytes;
         var stored = await StoreFileAsync(images, config, name, file, http.Request.ContentLength, http.Request.Body, http.RequestAborted);
-        return stored.Succeeded ? TypedResults.Created($"/images/{name}/{file}", stored.Value) : stored.Problem.ToResult();
+        return stored.Succeeded ? TypedResults.Created($"/images/{name}/{file}", stored.Value) : stored.Problem.ToText();
     }
 
     /// <summary>The catalogue's upload, with Kestrel's own body limit (hit mid-stream) said as the same problem the core says.</summary>
@@ -69,26 +68,26 @@ public static class CatalogueEndpoints
         }
     }
 
-    private static async Task<IResult> PutMenu(HttpContext http, MenuStore store, ImageCatalogue images, BootstrapConfig config, TimeProvider clock, string name)
+    private static async Task<Results<Ok<Menu>, ProblemText>> PutMenu(HttpContext http, MenuStore store, ImageCatalogue images, BootstrapConfig config, TimeProvider clock, string name)
     {
         var (input, bodyProblem) = await JsonBody.ReadAsync<MenuInput>(http, 64 * 1024);
-        return bodyProblem ?? (await CatalogueOperations.SaveMenuAsync(store, images, config, name, input!, clock.GetUtcNow())).ToResult();
+        return bodyProblem != null ? bodyProblem : (await CatalogueOperations.SaveMenuAsync(store, images, config, name, input!, clock.GetUtcNow())).ToOk();
     }
 
     /// <summary>A stored menu as its iPXE script; also what a signed-in group member is given.</summary>
-    public static async Task<IResult> MenuScriptOf(HttpContext http, MenuStore store, ImageCatalogue images, BootstrapConfig config, string name)
+    public static async Task<Results<Text<Status.Ok>, ProblemText>> MenuScriptOf(HttpContext http, MenuStore store, ImageCatalogue images, BootstrapConfig config, string name)
     {
         var (baseUrl, problem) = http.PublicBaseUrl(config);
         if (problem != null)
-            return PlainText.Error(StatusCodes.Status400BadRequest, problem);
+            return Problems.Invalid(problem);
         var script = await CatalogueOperations.MenuScriptAsync(store, images, config, name, baseUrl!);
-        return script.Succeeded ? PlainText.Script(script.Value) : script.Problem.ToResult();
+        return script.Succeeded ? PlainText.Script(script.Value) : script.Problem.ToText();
     }
 
-    private static async Task<IResult> Serve(HttpContext http, ImageCatalogue images, BootstrapConfig config, string name, string file)
+    private static async Task<Results<PhysicalFileHttpResult, FileContentHttpResult, ProblemText>> Serve(HttpContext http, ImageCatalogue images, BootstrapConfig config, string name, string file)
     {
         if (await images.FindFileAsync(name, file, http.RequestAborted) is not var (path, stored))
-            return PlainText.Error(StatusCodes.Status404NotFound, $"image '{LogText.Escape(name)}' has no file '{LogText.Escape(file)}'");
+            return Problems.NotFound($"image '{LogText.Escape(name)}' has no file '{LogText.Escape(file)}'");
         // An image's kernel is an EFI executable the firmware verifies: with a site key it is served signed, like /kernel.
         if (config.SiteKey is { } siteKey && (await images.GetAsync(name))?.Kernel == file)
             return await SignedFiles.ServeAsync(http, siteKey, $"image file {stored.Sha256}", cancel => File.ReadAllBytesAsync(path, cancel), stored.Updated);

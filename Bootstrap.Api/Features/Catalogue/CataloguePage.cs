@@ -1,3 +1,4 @@
+using Bootstrap.Api.Pages;
 using Bootstrap.Builder.Catalogue;
 using static Bootstrap.Api.Pages.Html;
 
@@ -12,7 +13,7 @@ public static class CataloguePage
     /// <summary>What the menu form shows: the last values typed and, after "Preview", the script they make.</summary>
     public sealed record MenuDraft(string Name, string Title, string Timeout, string Default, string Entries, string? Preview);
 
-    public static IResult Render(IReadOnlyList<CatalogueImage> images, IReadOnlyList<Menu> menus, IReadOnlyDictionary<string, string> scripts,
+    public static HtmlPage Render(IReadOnlyList<CatalogueImage> images, IReadOnlyList<Menu> menus, IReadOnlyDictionary<string, string> scripts,
         string antiforgeryField, MenuDraft? draft = null, string? error = null, int status = StatusCodes.Status200OK) =>
         Page("Catalogue", "/catalogue", $$"""
             <h1>Images and menus</h1>

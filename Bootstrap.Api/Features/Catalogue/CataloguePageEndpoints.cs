@@ -16,10 +16,10 @@ public static class CataloguePageEndpoints
     public static void MapCataloguePages(this IEndpointRouteBuilder app)
     {
         // ?edit=<menu> fills the menu form with that menu's values, to change and save it again.
-        app.MapGet("/catalogue", async (HttpContext http, MenuStore menus, string? edit) =>
+        app.MapGet("/catalogue", async Task<PageAnswer> (HttpContext http, MenuStore menus, string? edit) =>
         {
             if (!await AdminSession.IsSignedInAsync(http))
-                return Results.Redirect("/signin?return=/catalogue");
+                return TypedResults.Redirect("/signin?return=/catalogue");
             var draft = edit != null && await menus.GetAsync(edit) is { } menu
                 ? new CataloguePage.MenuDraft(menu.Name, menu.Title, menu.Timeout.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     menu.Default?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "", MenuText.Format(menu.Entries), null)
@@ -39,17 +39,17 @@ public static class CataloguePageEndpoints
             Post(http, "/catalogue", Catalogue, _ => CatalogueOperations.DeleteMenuAsync(menus, accounts, name))).ExcludeFromDescription();
     }
 
-    private static async Task<IResult> UploadImageFile(HttpContext http, ImageCatalogue images, BootstrapConfig config, string name)
+    private static async Task<PageAnswer> UploadImageFile(HttpContext http, ImageCatalogue images, BootstrapConfig config, string name)
     {
         if (!await AdminSession.IsSignedInAsync(http))
-            return Results.Redirect("/signin?return=/catalogue");
+            return TypedResults.Redirect("/signin?return=/catalogue");
         var stored = await StreamedForm.ReadAsync(http, config.MaxImageBytes, (fields, fileName, content) =>
             CatalogueEndpoints.StoreFileAsync(images, config, name, fields.GetValueOrDefault("file") is { Length: > 0 } file ? file : fileName,
                 declaredLength: null, content, http.RequestAborted));
         return await Answer(http, "/catalogue", Catalogue, stored);
     }
 
-    private static async Task<IResult> SaveOrPreviewMenu(HttpContext http, MenuStore menus, ImageCatalogue images, BootstrapConfig config, TimeProvider clock)
+    private static async Task<PageAnswer> SaveOrPreviewMenu(HttpContext http, MenuStore menus, ImageCatalogue images, BootstrapConfig config, TimeProvider clock)
     {
         if (await AdminSession.CheckPostAsync(http) is { } refused)
             return refused;
@@ -76,9 +76,9 @@ public static class CataloguePageEndpoints
 
     private static string BaseUrl(HttpContext http, BootstrapConfig config) => http.PublicBaseUrl(config).Url ?? "";
 
-    private static Task<IResult> Catalogue(HttpContext http, string? error, int status) => Catalogue(http, error, status, null);
+    private static Task<HtmlPage> Catalogue(HttpContext http, string? error, int status) => Catalogue(http, error, status, null);
 
-    private static async Task<IResult> Catalogue(HttpContext http, string? error, int status, CataloguePage.MenuDraft? draft)
+    private static async Task<HtmlPage> Catalogue(HttpContext http, string? error, int status, CataloguePage.MenuDraft? draft)
     {
         var images = http.RequestServices.GetRequiredService<ImageCatalogue>();
         var menus = http.RequestServices.GetRequiredService<MenuStore>();

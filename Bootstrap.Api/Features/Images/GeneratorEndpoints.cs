@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Bootstrap.Builder.Storage;
 using Bootstrap.Api.Http;
 using Bootstrap.Api.Pages;
@@ -19,7 +20,7 @@ public static class GeneratorEndpoints
         app.MapGet("/static/{name}", Asset).ExcludeFromDescription();
     }
 
-    private static Func<HttpContext, BootstrapConfig, KernelStore, TemplateStore, string?, string?, string?, string?, string?, IResult> Generator(bool expert) =>
+    private static Func<HttpContext, BootstrapConfig, KernelStore, TemplateStore, string?, string?, string?, string?, string?, HtmlPage> Generator(bool expert) =>
         (http, config, kernels, templates, network, farmer, args, format, kernel) =>
         {
             var (baseUrl, _) = http.PageBaseUrl(config);
@@ -51,8 +52,8 @@ public static class GeneratorEndpoints
         return assets;
     }
 
-    private static IResult Asset(string name) =>
+    private static Results<FileContentHttpResult, Text<Status.NotFound>> Asset(string name) =>
         Assets.TryGetValue(name, out var asset)
             ? TypedResults.Bytes(asset.Bytes, asset.Type, entityTag: EntityTagHeaderValue.Parse(asset.ETag))
-            : PlainText.Error(StatusCodes.Status404NotFound, $"no asset '{name}'");
+            : PlainText.NotFound($"no asset '{name}'");
 }

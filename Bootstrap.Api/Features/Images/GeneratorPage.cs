@@ -1,3 +1,4 @@
+using Bootstrap.Api.Pages;
 using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Kernels;
 using Bootstrap.Builder.Boot;
@@ -21,7 +22,7 @@ public static class GeneratorPage
     /// <summary>Names of kernels that setup/run.sh installs on a first run (Debian's), not an operator's.</summary>
     public const string DemoKernelPrefix = "demo-";
 
-    public static IResult Render(BootstrapConfig config, IReadOnlyList<KernelInfo> kernels, GeneratorInput input, string baseUrl, bool expert,
+    public static HtmlPage Render(BootstrapConfig config, IReadOnlyList<KernelInfo> kernels, GeneratorInput input, string baseUrl, bool expert,
         bool templateEmbedsScripts, IReadOnlyList<KernelInfo> linked)
     {
         bool Off(Format f) => f.NeedsSource && !templateEmbedsScripts;

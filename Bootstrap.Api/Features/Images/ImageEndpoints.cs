@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.Metadata;
 using Bootstrap.Api.Features.Boot;
 using Bootstrap.Api.Http;
 using Bootstrap.Builder.Configuration;
@@ -30,15 +31,14 @@ public static class ImageEndpoints
             };
             route.WithName("Image-" + target.Route)
                 .WithSummary($"{target.FileName}: {target.Script} script, packed by {target.Packer.Id}")
-                
-                .Image();
+                .Files().MayBeUnavailable();
         }
     }
 
     /// <summary>The services an image request uses, bound as one parameter.</summary>
     public sealed record ImageDependencies(BootstrapConfig Config, KernelStore Kernels, ImagePipeline Images, ClientBudgets Budgets, ILoggerFactory Logs);
 
-    private static async Task<Results<FileContentHttpResult, StatusCodeHttpResult, ContentHttpResult>> Serve(
+    private static async Task<Results<FileContentHttpResult, StatusCodeHttpResult, RequestProblemText, Text<Status.TooMany>, ImageProblemText>> Serve(
         HttpContext http, ImageDependencies d, Target target, string? network, string? farmer, string? args, string? kernel)
     {
         var facts = RequestLog.FactsOf(http);
@@ -54,9 +54,9 @@ public static class ImageEndpoints
                 image = planned.Image;
                 break;
             case ImagePlan.Unsupported unsupported:
-                return PlainText.Error(StatusCodes.Status501NotImplemented, unsupported.Reason);
+                return new ImageProblemText(StatusCodes.Status501NotImplemented, unsupported.Reason);
             case ImagePlan.TemplateUnavailable unavailable:
-                return PlainText.Error(StatusCodes.Status503ServiceUnavailable, unavailable.Reason);
+                return new ImageProblemText(StatusCodes.Status503ServiceUnavailable, unavailable.Reason);
             case var plan:
                 throw new InvalidOperationException($"unknown image plan {plan}");
         }
@@ -84,10 +84,10 @@ public static class ImageEndpoints
                     entityTag: EntityTagHeaderValue.Parse(image.ETag), enableRangeProcessing: true);
             case ImageBuild.Busy busy:
                 http.Response.Headers.RetryAfter = "5";
-                return PlainText.Error(StatusCodes.Status503ServiceUnavailable, busy.Reason);
+                return new ImageProblemText(StatusCodes.Status503ServiceUnavailable, busy.Reason);
             case ImageBuild.Failed failed:
                 d.Logs.CreateLogger("Bootstrap.Build").LogError("build of /{Route} failed: {Error}", target.Route, failed.Reason);
-                return PlainText.Error(StatusCodes.Status500InternalServerError, failed.Reason);
+                return new ImageProblemText(StatusCodes.Status500InternalServerError, failed.Reason);
             case var build:
                 throw new InvalidOperationException($"unknown image build {build}");
         }
@@ -97,18 +97,25 @@ public static class ImageEndpoints
     /// The segments as an image request: boot images validate the boot request (static ones boot
     /// the default network with no farm); provisioning images need only the base URL.
     /// </summary>
-    private static (ImageRequest? Image, ContentHttpResult? Error) Bind(HttpContext http, ImageDependencies d, Target target,
+    private static (ImageRequest? Image, RequestProblemText? Error) Bind(HttpContext http, ImageDependencies d, Target target,
         string? network, string? farmer, string? args, string? kernel)
     {
         if (target.Script == ScriptKind.Provision)
         {
             var (url, problem) = http.PublicBaseUrl(d.Config);
             return problem != null
-                ? (null, PlainText.Error(StatusCodes.Status400BadRequest, problem))
+                ? (null, new RequestProblemText(StatusCodes.Status400BadRequest, problem))
                 : (new ImageRequest(target, null, url!), null);
         }
         var (bound, error) = BootRequestBinding.Bind(http, d.Config, d.Kernels,
             target.Shape == RouteShape.Static ? BootRequestParser.DefaultNetwork(d.Config.Runmodes) : network!, farmer, args, kernel);
         return error != null ? (null, error) : (new ImageRequest(target, bound!.Request, bound.BaseUrl), null);
     }
+}
+
+/// <summary>An image the service cannot give now: 501 (this template cannot make the target), 503 (no template, a full build queue), 500 (the build failed).</summary>
+public sealed class ImageProblemText(int status, string message) : TextAnswer(status, PlainText.Line(message)), IEndpointMetadataProvider
+{
+    public static void PopulateMetadata(System.Reflection.MethodInfo method, EndpointBuilder builder) =>
+        Produces(builder, StatusCodes.Status501NotImplemented, StatusCodes.Status503ServiceUnavailable, StatusCodes.Status500InternalServerError);
 }

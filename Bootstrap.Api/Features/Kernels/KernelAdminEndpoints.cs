@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Bootstrap.Api.Http;
 using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Machines;
@@ -19,24 +20,21 @@ public static class KernelAdminEndpoints
         var api = app.MapGroup("/api").AddEndpointFilter<AdminToken>();
         api.MapPost("/kernel", UploadKernel).DisableAntiforgery()
             .WithSummary("Upload a kernel (multipart field 'kernel'; ?name= overrides the file name)")
-            .Accepts<IFormFile>("multipart/form-data")
-            .Produces<StoredKernel>(StatusCodes.Status201Created, "application/json")
-            .Produces<string>(StatusCodes.Status413PayloadTooLarge, "text/plain").Admin();
+            .Accepts<IFormFile>("multipart/form-data").Admin();
         // GET is kept because 0-bootstrap's operators switch links with a plain curl.
         api.MapMethods("/symlink/{link}/{target}", ["POST", "GET"], SwitchLink)
-            .WithSummary("Point runmode link kernels/net/{link} at kernel {target}, atomically")
-            .Produces<string>(StatusCodes.Status200OK, "text/plain").Admin();
+            .WithSummary("Point runmode link kernels/net/{link} at kernel {target}, atomically").Admin();
         api.MapDelete("/kernel/{name}", async (KernelStore kernels, MachineDirectory machines, ILoggerFactory logs, string name) =>
-                Logged(logs, await KernelOperations.DeleteAsync(kernels, machines, name)).ToResult())
+                Logged(logs, await KernelOperations.DeleteAsync(kernels, machines, name)).ToNoContent())
             .WithSummary("Delete a kernel that no runmode, machine or profile boots").Admin();
     }
 
     /// <summary>Streams the part named <c>kernel</c> straight to the kernel store (no buffering of the whole file).</summary>
-    private static async Task<IResult> UploadKernel(HttpContext http, KernelStore kernels, BootstrapConfig config, ILoggerFactory logs)
+    private static async Task<Results<Created<StoredKernel>, ProblemText>> UploadKernel(HttpContext http, KernelStore kernels, BootstrapConfig config, ILoggerFactory logs)
     {
         var tooLarge = $"the upload is larger than max-upload-bytes ({config.MaxUploadBytes} bytes)";
         if (http.Request.ContentLength > config.MaxUploadBytes)
-            return PlainText.Error(StatusCodes.Status413PayloadTooLarge, tooLarge);
+            return Problems.TooLarge(tooLarge);
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             limit.MaxRequestBodySize = config.MaxUploadBytes;
         try
@@ -45,15 +43,15 @@ public static class KernelAdminEndpoints
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return PlainText.Error(StatusCodes.Status413PayloadTooLarge, tooLarge);
+            return Problems.TooLarge(tooLarge);
         }
     }
 
-    private static async Task<IResult> ReadUpload(HttpContext http, KernelStore kernels, ILoggerFactory logs)
+    private static async Task<Results<Created<StoredKernel>, ProblemText>> ReadUpload(HttpContext http, KernelStore kernels, ILoggerFactory logs)
     {
         var boundary = MediaTypeHeaderValue.TryParse(http.Request.ContentType, out var type) ? HeaderUtilities.RemoveQuotes(type.Boundary).Value : null;
         if (string.IsNullOrEmpty(boundary) || !type!.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
-            return PlainText.Error(StatusCodes.Status400BadRequest, "send the kernel as multipart/form-data in a field named 'kernel' (curl -F kernel=@FILE)");
+            return Problems.Invalid("send the kernel as multipart/form-data in a field named 'kernel' (curl -F kernel=@FILE)");
         var reader = new MultipartReader(boundary, http.Request.Body);
         for (var section = await reader.ReadNextSectionAsync(http.RequestAborted); section != null;
              section = await reader.ReadNextSectionAsync(http.RequestAborted))
@@ -63,15 +61,15 @@ public static class KernelAdminEndpoints
                 continue;
             var name = http.Request.Query["name"].FirstOrDefault() ?? disposition.FileName.Value ?? disposition.FileNameStar.Value ?? "";
             var stored = Logged(logs, await KernelOperations.StoreAsync(kernels, name, section.Body, http.RequestAborted));
-            return stored.Succeeded ? TypedResults.Created($"/kernel/{name}", stored.Value) : stored.Problem.ToResult();
+            return stored.Succeeded ? TypedResults.Created($"/kernel/{name}", stored.Value) : stored.Problem.ToText();
         }
-        return PlainText.Error(StatusCodes.Status400BadRequest, "no file field named 'kernel' in the form (curl -F kernel=@FILE)");
+        return Problems.Invalid("no file field named 'kernel' in the form (curl -F kernel=@FILE)");
     }
 
-    private static async Task<IResult> SwitchLink(KernelStore kernels, ILoggerFactory logs, string link, string target)
+    private static async Task<Results<Text<Status.Ok>, ProblemText>> SwitchLink(KernelStore kernels, ILoggerFactory logs, string link, string target)
     {
         var linked = Logged(logs, await KernelOperations.PointLinkAsync(kernels, link, target));
-        return linked.Succeeded ? PlainText.Ok(linked.Message) : linked.Problem.ToResult();
+        return linked.Succeeded ? PlainText.Ok(linked.Message) : linked.Problem.ToText();
     }
 
     /// <summary>An admin change in the service's log, as the kernels page logs its own.</summary>

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Bootstrap.Builder.Configuration;
 using Bootstrap.Api.Http;
 using Bootstrap.Builder.Machines;
@@ -15,25 +16,20 @@ public static class KernelEndpoints
             .WithSummary("A kernel file (Range, ETag, Last-Modified; signed with the site key when one is configured)").KernelFile();
         app.MapMethods("/kernel/net/{name}", ["GET", "HEAD"], (HttpContext http, KernelStore kernels, MachineDirectory machines, string name) => Serve(http, kernels, machines, "net/" + name))
             .WithSummary("The kernel a runmode link points at (Range, ETag, Last-Modified; signed with the site key when one is configured)").KernelFile();
-        app.MapGet("/secure-boot/site.der", (BootstrapConfig config) => config.SiteKey is { } key
+        app.MapGet("/secure-boot/site.der", Results<FileContentHttpResult, Text<Status.NotFound>> (BootstrapConfig config) => config.SiteKey is { } key
                 ? TypedResults.Bytes(key.CertificateDer, "application/pkix-cert", "site.der")
-                : (IResult)PlainText.Error(StatusCodes.Status404NotFound, "no site key: set secure-boot-key and secure-boot-cert in config.json (setup/site-key.sh makes a pair)"))
+                : PlainText.NotFound("no site key: set secure-boot-key and secure-boot-cert in config.json (setup/site-key.sh makes a pair)"))
             .WithSummary("The site's Secure Boot certificate (DER), to enrol in the firmware's db or as a MOK");
     }
 
-    private static RouteHandlerBuilder KernelFile(this RouteHandlerBuilder route) =>
-        route.Produces(StatusCodes.Status200OK, typeof(byte[]), "application/octet-stream")
-             .Produces(StatusCodes.Status206PartialContent, typeof(byte[]), "application/octet-stream")
-             .Produces(StatusCodes.Status304NotModified)
-             .Produces<string>(StatusCodes.Status404NotFound, "text/plain")
-             .Produces<string>(StatusCodes.Status503ServiceUnavailable, "text/plain");
+    private static RouteHandlerBuilder KernelFile(this RouteHandlerBuilder route) => route.Files().MayBeUnavailable();
 
-    private static async Task<IResult> Serve(HttpContext http, KernelStore kernels, MachineDirectory machines, string path)
+    private static async Task<Results<FileStreamHttpResult, FileContentHttpResult, Text<Status.NotFound>>> Serve(HttpContext http, KernelStore kernels, MachineDirectory machines, string path)
     {
         DropDateValidators(http.Request.Headers);
         var kernel = await kernels.OpenAsync(path, http.RequestAborted);
         if (kernel == null)
-            return PlainText.Error(StatusCodes.Status404NotFound, $"kernel '{path}' is not in the kernels folder");
+            return PlainText.NotFound($"kernel '{path}' is not in the kernels folder");
         // A whole download from a machine's address goes into its boot log (ranges would flood it).
         if (HttpMethods.IsGet(http.Request.Method) && http.Request.Headers.Range.Count == 0)
             machines.Fetched(http.Connection.RemoteIpAddress?.ToString(), $"kernel {path}", DateTimeOffset.UtcNow);

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Bootstrap.Api.Http;
 using Bootstrap.Api.Pages;
 using Bootstrap.Builder.Configuration;
@@ -15,7 +16,7 @@ public static class KernelPageEndpoints
 {
     public static void MapKernelPages(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/images", async (HttpContext http, KernelStore kernels) =>
+        app.MapGet("/images", async Task<Results<HtmlPage, Ok<IReadOnlyList<KernelInfo>>>> (HttpContext http, KernelStore kernels) =>
                 WantsHtml(http) ? await Kernels(http, null, StatusCodes.Status200OK) : TypedResults.Ok(kernels.List()))
             .WithSummary("Kernels, newest first, with the networks that boot each (HTML for browsers, JSON otherwise)")
             .Produces<IReadOnlyList<KernelInfo>>(200, "application/json", "text/html");
@@ -28,16 +29,16 @@ public static class KernelPageEndpoints
             Post(http, "/images", Kernels, _ => KernelOperations.DeleteAsync(kernels, machines, name))).ExcludeFromDescription();
     }
 
-    private static async Task<IResult> UploadKernel(HttpContext http, KernelStore kernels, BootstrapConfig config)
+    private static async Task<PageAnswer> UploadKernel(HttpContext http, KernelStore kernels, BootstrapConfig config)
     {
         if (!await AdminSession.IsSignedInAsync(http))
-            return Results.Redirect("/signin?return=/images");
+            return TypedResults.Redirect("/signin?return=/images");
         var stored = await StreamedForm.ReadAsync(http, config.MaxUploadBytes, (fields, fileName, content) =>
             KernelOperations.StoreAsync(kernels, fields.GetValueOrDefault("name") is { Length: > 0 } given ? given : fileName, content, http.RequestAborted));
         return await Answer(http, "/images", Kernels, stored);
     }
 
-    private static async Task<IResult> Kernels(HttpContext http, string? error, int status)
+    private static async Task<HtmlPage> Kernels(HttpContext http, string? error, int status)
     {
         var kernels = http.RequestServices.GetRequiredService<KernelStore>();
         var config = http.RequestServices.GetRequiredService<BootstrapConfig>();

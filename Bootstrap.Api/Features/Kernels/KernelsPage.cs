@@ -1,3 +1,4 @@
+using Bootstrap.Api.Pages;
 using Bootstrap.Builder.Kernels;
 using static Bootstrap.Api.Pages.Html;
 
@@ -10,7 +11,7 @@ namespace Bootstrap.Api.Features.Kernels;
 /// </summary>
 public static class KernelsPage
 {
-    public static IResult Render(IReadOnlyList<KernelInfo> kernels, IReadOnlyDictionary<string, string> runmodes, string? antiforgeryField,
+    public static HtmlPage Render(IReadOnlyList<KernelInfo> kernels, IReadOnlyDictionary<string, string> runmodes, string? antiforgeryField,
         string? error = null, int status = StatusCodes.Status200OK) =>
         Page("Kernels", "/images", $$"""
             <h1>Kernels</h1>

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Bootstrap.Api.Http;
@@ -31,11 +32,11 @@ public static class MachineEndpoints
         admin.MapPost("/machines/{mac}/reset", Reset).WithSummary("Send a machine back to discovered").Admin();
         admin.MapGet("/machines/{mac}/events", Events).WithSummary("A machine's boot log, newest first").Admin();
         admin.MapGet("/profiles", (MachineDirectory machines) => TypedResults.Ok(machines.Profiles)).WithSummary("Profiles").Admin();
-        admin.MapGet("/profiles/{name}", (MachineDirectory machines, string name) => machines.FindProfile(name) is { } p
-            ? Results.Ok(p) : PlainText.Error(StatusCodes.Status404NotFound, $"no profile named '{LogText.Escape(name)}'")).WithSummary("One profile").Admin();
+        admin.MapGet("/profiles/{name}", Results<Ok<Profile>, ProblemText> (MachineDirectory machines, string name) => machines.FindProfile(name) is { } p
+            ? TypedResults.Ok(p) : Problems.NotFound($"no profile named '{LogText.Escape(name)}'")).WithSummary("One profile").Admin();
         admin.MapPut("/profiles/{name}", PutProfile).WithSummary("Create or replace a profile (assignment fields plus answer_template)").Admin();
-        admin.MapDelete("/profiles/{name}", async (MachineDirectory machines, string name) => await machines.DeleteProfileAsync(name)
-            ? Results.NoContent() : PlainText.Error(StatusCodes.Status404NotFound, $"no profile named '{LogText.Escape(name)}'")).WithSummary("Delete a profile").Admin();
+        admin.MapDelete("/profiles/{name}", async Task<Results<NoContent, ProblemText>> (MachineDirectory machines, string name) => await machines.DeleteProfileAsync(name)
+            ? TypedResults.NoContent() : Problems.NotFound($"no profile named '{LogText.Escape(name)}'")).WithSummary("Delete a profile").Admin();
 
         app.MapPost("/api/machines/discover", Discover)
             .WithSummary("A discovery OS reports a machine: MACs, UUID, serial, inventory. Creates or updates unassigned machines only");
@@ -69,22 +70,28 @@ public static class MachineEndpoints
         [property: JsonPropertyName("product")] string? Product,
         [property: JsonPropertyName("inventory")] Inventory? Inventory);
 
+    /// <summary>What a discover post answers: where the machine stands, not its job (the caller is not authenticated).</summary>
+    public sealed record DiscoverAnswer(string Id, string State);
+
+    /// <summary>What a status report answers.</summary>
+    public sealed record StatusAnswer(string State, int Progress);
+
     public sealed record StatusBody(
         [property: JsonPropertyName("state")] string? State,
         [property: JsonPropertyName("progress")] int? Progress,
         [property: JsonPropertyName("message")] string? Message);
 
-    private static IResult List(MachineDirectory machines, string? state)
+    private static Results<Ok<IEnumerable<MachineView>>, ProblemText> List(MachineDirectory machines, string? state)
     {
         if (state != null && !MachineState.All.Contains(state))
-            return PlainText.Error(StatusCodes.Status400BadRequest, $"state: '{LogText.Escape(state)}' is not one of {string.Join(", ", MachineState.All)}");
+            return Problems.Invalid($"state: '{LogText.Escape(state)}' is not one of {string.Join(", ", MachineState.All)}");
         return TypedResults.Ok(machines.List(state).Select(MachineView.Of));
     }
 
-    private static IResult Show(MachineDirectory machines, string mac) =>
+    private static Results<Ok<MachineView>, ProblemText> Show(MachineDirectory machines, string mac) =>
         Find(machines, mac, out var machine) is { } problem ? problem : TypedResults.Ok(MachineView.Of(machine!));
 
-    private static async Task<IResult> Assign(HttpContext http, MachineDirectory machines, BootstrapConfig config, KernelStore kernels,
+    private static async Task<Results<Ok<MachineView>, ProblemText>> Assign(HttpContext http, MachineDirectory machines, BootstrapConfig config, KernelStore kernels,
         Builder.Catalogue.MenuStore menus, string mac)
     {
         if (MacAddress.Normalize(mac) is not { } normalized)
@@ -93,24 +100,24 @@ public static class MachineEndpoints
         if (bodyProblem != null)
             return bodyProblem;
         if (input!.AnswerTemplate != null)
-            return PlainText.Error(StatusCodes.Status400BadRequest, "answer_template: belongs to a profile (PUT /api/profiles/<name>)");
+            return Problems.Invalid("answer_template: belongs to a profile (PUT /api/profiles/<name>)");
         var menuNames = input.Menu == null ? [] : (await menus.ListAsync()).Select(m => m.Name).ToHashSet();
         var (assignment, problem) = AssignmentRules.Check(input, config.Runmodes, kernels.Exists, machines.FindProfile, menuNames.Contains);
         if (problem != null)
-            return PlainText.Error(problem.NotFound ? StatusCodes.Status404NotFound : StatusCodes.Status400BadRequest, problem.Message);
+            return (problem.NotFound ? Problem.NotFound(problem.Message) : Problem.Invalid(problem.Message)).ToText();
         var machine = await machines.AssignAsync(normalized, assignment!, http.Connection.RemoteIpAddress?.ToString(), DateTimeOffset.UtcNow);
         return TypedResults.Ok(MachineView.Of(machine));
     }
 
-    private static async Task<IResult> Delete(MachineDirectory machines, string mac)
+    private static async Task<Results<NoContent, ProblemText>> Delete(MachineDirectory machines, string mac)
     {
         if (Find(machines, mac, out var machine) is { } problem)
             return problem;
         await machines.DeleteAsync(machine!.Mac);
-        return Results.NoContent();
+        return TypedResults.NoContent();
     }
 
-    private static async Task<IResult> Reset(HttpContext http, MachineDirectory machines, string mac)
+    private static async Task<Results<Ok<MachineView>, ProblemText>> Reset(HttpContext http, MachineDirectory machines, string mac)
     {
         if (Find(machines, mac, out var machine) is { } problem)
             return problem;
@@ -118,7 +125,7 @@ public static class MachineEndpoints
         return TypedResults.Ok(MachineView.Of(reset!));
     }
 
-    private static async Task<IResult> Events(MachineDirectory machines, string mac)
+    private static async Task<Results<Ok<IReadOnlyList<MachineEvent>>, ProblemText>> Events(MachineDirectory machines, string mac)
     {
         if (Find(machines, mac, out var machine) is { } problem)
             return problem;
@@ -126,19 +133,19 @@ public static class MachineEndpoints
         return TypedResults.Ok(await machines.EventsAsync(machine!));
     }
 
-    private static async Task<IResult> PutProfile(HttpContext http, MachineDirectory machines, BootstrapConfig config, KernelStore kernels, string name)
+    private static async Task<Results<Ok<Profile>, ProblemText>> PutProfile(HttpContext http, MachineDirectory machines, BootstrapConfig config, KernelStore kernels, string name)
     {
         var (input, bodyProblem) = await JsonBody.ReadAsync<AssignmentInput>(http, AssignmentRules.MaxAnswerTemplateLength + 4096);
         if (bodyProblem != null)
             return bodyProblem;
         var (profile, problem) = AssignmentRules.CheckProfile(name, input!, config.Runmodes, kernels.Exists, DateTimeOffset.UtcNow);
         if (problem != null)
-            return PlainText.Error(StatusCodes.Status400BadRequest, problem.Message);
+            return Problems.Invalid(problem.Message);
         await machines.SaveProfileAsync(profile!);
         return TypedResults.Ok(profile);
     }
 
-    private static async Task<IResult> Discover(HttpContext http, MachineDirectory machines, ClientBudgets budgets)
+    private static async Task<Results<Ok<DiscoverAnswer>, Text<Status.TooMany>, ProblemText>> Discover(HttpContext http, MachineDirectory machines, ClientBudgets budgets)
     {
         // Every call counts, updates included: a discovery OS reports once, then polls /provision.
         if (budgets.UnknownMachine(http) is { } tooMany)
@@ -150,26 +157,26 @@ public static class MachineEndpoints
         foreach (var text in body!.Macs ?? [])
         {
             if (MacAddress.Normalize(text) is not { } mac)
-                return PlainText.Error(StatusCodes.Status400BadRequest, $"macs: '{LogText.Escape(text ?? "")}' is not a MAC address (12 hex digits)");
+                return Problems.Invalid($"macs: '{LogText.Escape(text ?? "")}' is not a MAC address (12 hex digits)");
             macs.Add(mac);
         }
         if (macs.Count is 0 or > Inventory.MaxItems)
-            return PlainText.Error(StatusCodes.Status400BadRequest, $"macs: give 1 to {Inventory.MaxItems} MAC addresses");
+            return Problems.Invalid($"macs: give 1 to {Inventory.MaxItems} MAC addresses");
         string? inventoryJson = null;
         if (body.Inventory != null)
         {
             var (clean, problem) = body.Inventory.Checked();
             if (problem != null)
-                return PlainText.Error(StatusCodes.Status400BadRequest, problem);
+                return Problems.Invalid(problem);
             inventoryJson = clean!.ToJson();
         }
         var facts = MachineFacts.Clean(new Facts(body.Uuid, body.Serial, body.Manufacturer, body.Product, InventoryJson: inventoryJson));
         var machine = await machines.DiscoverAsync(macs.Distinct().ToList(), facts, http.Connection.RemoteIpAddress?.ToString(), DateTimeOffset.UtcNow);
         // The answer says only where the machine stands: an assigned machine's job is not told to an unauthenticated caller.
-        return TypedResults.Ok(new { id = machine.Id, state = machine.State });
+        return TypedResults.Ok(new DiscoverAnswer(machine.Id, machine.State));
     }
 
-    private static async Task<IResult> Status(HttpContext http, MachineDirectory machines, BootstrapConfig config, ClientBudgets budgets, string mac)
+    private static async Task<Results<Ok<StatusAnswer>, Text<Status.TooMany>, Text<Status.Forbidden>, Text<Status.Unauthorized>, ProblemText>> Status(HttpContext http, MachineDirectory machines, BootstrapConfig config, ClientBudgets budgets, string mac)
     {
         if (Find(machines, mac, out var machine) is { } problem)
             return problem;
@@ -180,9 +187,9 @@ public static class MachineEndpoints
             if (await AdminToken.AfterFailureAsync(http, budgets) is { } tooMany)
                 return tooMany;
             if (given.Length > 0 && machines.FindByToken(given) != null)
-                return PlainText.Error(StatusCodes.Status403Forbidden, $"this token belongs to another machine, not to {machine.Mac}");
+                return PlainText.Forbidden($"this token belongs to another machine, not to {machine.Mac}");
             http.Response.Headers.WWWAuthenticate = "Bearer";
-            return PlainText.Error(StatusCodes.Status401Unauthorized,
+            return PlainText.Unauthorized(
                 "status: missing or wrong 'Authorization: Bearer <bootstrap_token>' (the token is on the kernel command line)");
         }
         var (body, bodyProblem) = await JsonBody.ReadAsync<StatusBody>(http, MaxStatusBytes);
@@ -190,42 +197,42 @@ public static class MachineEndpoints
             return bodyProblem;
         string[] states = ["progress", MachineState.Installed, MachineState.Failed];
         if (body!.State == null || !states.Contains(body.State))
-            return PlainText.Error(StatusCodes.Status400BadRequest, $"state: '{LogText.Escape(body.State ?? "")}' is not one of {string.Join(", ", states)}");
+            return Problems.Invalid($"state: '{LogText.Escape(body.State ?? "")}' is not one of {string.Join(", ", states)}");
         if (body.Progress is < 0 or > 100)
-            return PlainText.Error(StatusCodes.Status400BadRequest, $"progress: {body.Progress} is not between 0 and 100");
+            return Problems.Invalid($"progress: {body.Progress} is not between 0 and 100");
         if (machine.Assignment == null)
-            return PlainText.Error(StatusCodes.Status409Conflict, $"machine {machine.Mac} is not assigned: nothing to report on");
+            return Problems.Conflict($"machine {machine.Mac} is not assigned: nothing to report on");
         var message = MachineFacts.Text(body.Message, MaxMessageLength);
         var updated = await machines.ReportAsync(machine, new StatusReport(body.State, body.Progress, message),
             http.Connection.RemoteIpAddress?.ToString(), DateTimeOffset.UtcNow);
-        return TypedResults.Ok(new { state = updated.State, progress = updated.Progress });
+        return TypedResults.Ok(new StatusAnswer(updated.State, updated.Progress));
     }
 
-    private static IResult Answer(HttpContext http, MachineDirectory machines, BootstrapConfig config, string mac, string token)
+    private static Results<Text<Status.Ok>, Text<Status.Forbidden>, ProblemText> Answer(HttpContext http, MachineDirectory machines, BootstrapConfig config, string mac, string token)
     {
         if (Find(machines, mac, out var machine) is { } problem)
             return problem;
         if (machine!.Token == null || !AdminToken.SameSecret(token, machine.Token))
-            return PlainText.Error(StatusCodes.Status403Forbidden, $"wrong token for machine {machine.Mac}'s answer file");
+            return PlainText.Forbidden($"wrong token for machine {machine.Mac}'s answer file");
         if (machines.AnswerTemplateOf(machine) is not { } template)
-            return PlainText.Error(StatusCodes.Status404NotFound, $"machine {machine.Mac} has no profile with an answer template");
+            return Problems.NotFound($"machine {machine.Mac} has no profile with an answer template");
         var (baseUrl, urlProblem) = http.PublicBaseUrl(config);
         if (urlProblem != null)
-            return PlainText.Error(StatusCodes.Status400BadRequest, urlProblem);
+            return Problems.Invalid(urlProblem);
         machines.Fetched(http.Connection.RemoteIpAddress?.ToString(), "answer file", DateTimeOffset.UtcNow);
-        return TypedResults.Text(AnswerFiles.Render(template, machine, baseUrl!), "text/plain; charset=utf-8");
+        return PlainText.Script(AnswerFiles.Render(template, machine, baseUrl!));
     }
 
-    private static IResult? Find(MachineDirectory machines, string mac, out Machine? machine)
+    private static ProblemText? Find(MachineDirectory machines, string mac, out Machine? machine)
     {
         machine = null;
         if (MacAddress.Normalize(mac) is not { } normalized)
             return BadMac(mac);
         machine = machines.FindByMac(normalized);
-        return machine == null ? PlainText.Error(StatusCodes.Status404NotFound, $"no machine with MAC {normalized}") : null;
+        return machine == null ? Problems.NotFound($"no machine with MAC {normalized}") : null;
     }
 
-    private static IResult BadMac(string mac) =>
-        PlainText.Error(StatusCodes.Status400BadRequest, $"mac: '{LogText.Escape(mac)}' is not a MAC address (12 hex digits, e.g. 52:54:00:12:34:56)");
+    private static ProblemText BadMac(string mac) =>
+        Problems.Invalid($"mac: '{LogText.Escape(mac)}' is not a MAC address (12 hex digits, e.g. 52:54:00:12:34:56)");
 
 }

@@ -24,7 +24,7 @@ public static class MachinePageEndpoints
             await Act(http, machines, config, mac, m => machines.DeleteAsync(m.Mac))).ExcludeFromDescription();
     }
 
-    private static async Task<IResult> Render(HttpContext http, MachineDirectory machines, BootstrapConfig config, string? error = null,
+    private static async Task<HtmlPage> Render(HttpContext http, MachineDirectory machines, BootstrapConfig config, string? error = null,
         int status = StatusCodes.Status200OK)
     {
         var list = machines.List();
@@ -40,7 +40,7 @@ public static class MachinePageEndpoints
         return MachinesPage.Render(list, admin, error, status);
     }
 
-    private static async Task<IResult> Assign(HttpContext http, MachineDirectory machines, BootstrapConfig config, KernelStore kernels, string mac)
+    private static async Task<PageAnswer> Assign(HttpContext http, MachineDirectory machines, BootstrapConfig config, KernelStore kernels, string mac)
     {
         if (await AdminSession.CheckPostAsync(http) is { } refused)
             return refused;
@@ -53,16 +53,16 @@ public static class MachinePageEndpoints
         if (problem != null)
             return await Render(http, machines, config, $"{normalized}: {problem.Message}", StatusCodes.Status400BadRequest);
         await machines.AssignAsync(normalized, assignment!, http.Connection.RemoteIpAddress?.ToString(), DateTimeOffset.UtcNow);
-        return Results.Redirect("/machines");
+        return TypedResults.Redirect("/machines");
     }
 
-    private static async Task<IResult> Act(HttpContext http, MachineDirectory machines, BootstrapConfig config, string mac, Func<Machine, Task> action)
+    private static async Task<PageAnswer> Act(HttpContext http, MachineDirectory machines, BootstrapConfig config, string mac, Func<Machine, Task> action)
     {
         if (await AdminSession.CheckPostAsync(http) is { } refused)
             return refused;
         if (MacAddress.Normalize(mac) is not { } normalized || machines.FindByMac(normalized) is not { } machine)
             return await Render(http, machines, config, $"no machine with MAC '{mac}'", StatusCodes.Status404NotFound);
         await action(machine);
-        return Results.Redirect("/machines");
+        return TypedResults.Redirect("/machines");
     }
 }

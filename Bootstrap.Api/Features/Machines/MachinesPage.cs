@@ -1,3 +1,4 @@
+using Bootstrap.Api.Pages;
 using Bootstrap.Builder.Machines;
 using static Bootstrap.Api.Pages.Html;
 
@@ -14,7 +15,7 @@ public static class MachinesPage
     public sealed record Admin(string AntiforgeryField, IReadOnlyList<string> Networks, IReadOnlyList<Profile> Profiles,
         IReadOnlyDictionary<string, IReadOnlyList<MachineEvent>> Events);
 
-    public static IResult Render(IReadOnlyList<Machine> machines, Admin? admin, string? error = null, int status = StatusCodes.Status200OK) =>
+    public static HtmlPage Render(IReadOnlyList<Machine> machines, Admin? admin, string? error = null, int status = StatusCodes.Status200OK) =>
         Page("Machines", "/machines", $$"""
             <h1>Machines</h1>
             <p class="lead">Machines that booted a generic image or the discovery OS, and what they were given to do.

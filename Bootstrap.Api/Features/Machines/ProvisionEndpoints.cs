@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Bootstrap.Api.Features.Boot;
 using Bootstrap.Api.Http;
 using Bootstrap.Builder.Configuration;
@@ -20,15 +21,15 @@ public static class ProvisionEndpoints
         app.MapGet("/provision/{mac}", Answer)
             .WithSummary("Boot script of an assigned machine; any other is recorded as discovered (404). " +
                          "Query: uuid, serial, manufacturer, product, asset, platform, arch, ip (what iPXE knows)")
-            .Script().BootRequestErrors();
+            .MayBeUnavailable();
     }
 
-    private static async Task<IResult> Answer(HttpContext http, BootstrapConfig config, KernelStore kernels,
+    private static async Task<Results<Text<Status.Ok>, Text<Status.BadRequest>, Text<Status.NotFound>, Text<Status.TooMany>, RequestProblemText>> Answer(HttpContext http, BootstrapConfig config, KernelStore kernels,
         BootScripts scripts, MachineDirectory machines, BootstrapMetrics metrics, ClientBudgets budgets, string mac)
     {
         var normalized = MacAddress.Normalize(mac);
         if (normalized == null)
-            return PlainText.Error(StatusCodes.Status400BadRequest, "mac: expected 12 hex digits, e.g. 52:54:00:12:34:56");
+            return PlainText.BadRequest("mac: expected 12 hex digits, e.g. 52:54:00:12:34:56");
         var address = http.Connection.RemoteIpAddress?.ToString();
         var now = DateTimeOffset.UtcNow;
         var machine = machines.FindByMac(normalized);
@@ -39,7 +40,7 @@ public static class ProvisionEndpoints
             if (!machines.Knows([normalized], facts.Uuid) && budgets.UnknownMachine(http) is { } tooMany)
                 return tooMany;
             machine = await machines.AskedAsync(normalized, facts, address, now);
-            return PlainText.Error(StatusCodes.Status404NotFound, machine.State == MachineState.Failed
+            return PlainText.NotFound(machine.State == MachineState.Failed
                 ? $"machine {normalized} failed ({machine.Message}): waiting for the operator to reset or assign it"
                 : $"machine {normalized} is not assigned yet (listed as discovered on /machines)");
         }
@@ -48,7 +49,7 @@ public static class ProvisionEndpoints
         {
             var (baseUrl, urlProblem) = http.PublicBaseUrl(config);
             if (urlProblem != null)
-                return PlainText.Error(StatusCodes.Status400BadRequest, urlProblem);
+                return PlainText.BadRequest(urlProblem);
             var (what, script) = machine.BootsLocalDisk
                 ? ("local disk", scripts.LocalDisk(baseUrl!))
                 : ($"menu {job.Menu}", BootScripts.MenuChain(baseUrl!, job.Menu!));

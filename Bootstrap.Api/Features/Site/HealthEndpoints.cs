@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Bootstrap.Builder.Images;
 using Bootstrap.Api.Http;
 using Bootstrap.Builder.Configuration;
@@ -7,12 +8,18 @@ using Bootstrap.Builder.Images.Templates;
 
 namespace Bootstrap.Api.Features.Site;
 
+/// <summary>What <c>/healthz</c> answers: the status for anyone, the checks (they name files and folders) for the admin only.</summary>
+public sealed record HealthAnswer(
+    string Status,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    IReadOnlyDictionary<string, string>? Checks);
+
 /// <summary><c>/healthz</c>: 200 when the config, the kernels folder and the database are usable, else 503.</summary>
 public static class HealthEndpoints
 {
     public static void MapHealth(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/healthz", async (HttpContext http, BootstrapConfig config, MachineStore store, KernelStore kernels, TemplateStore templates) =>
+        app.MapGet("/healthz", async Task<Results<Ok<HealthAnswer>, JsonHttpResult<HealthAnswer>>> (HttpContext http, BootstrapConfig config, MachineStore store, KernelStore kernels, TemplateStore templates) =>
         {
             var (template, templateCheck) = Template(templates);
             var checks = new Dictionary<string, string>
@@ -31,14 +38,11 @@ public static class HealthEndpoints
                 checks["lkrn-packing"] = packing;
             var healthy = checks["kernels"] == "ok" && checks["database"] == "ok";
             var status = healthy ? "ok" : "unhealthy";
-            var code = healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
             // The checks name files and folders: for the admin only; balancers need the status alone.
-            return AdminToken.IsPresentedBy(http, config)
-                ? (IResult)TypedResults.Json(new { status, checks }, statusCode: code)
-                : TypedResults.Json(new { status }, statusCode: code);
+            var answer = new HealthAnswer(status, AdminToken.IsPresentedBy(http, config) ? checks : null);
+            return healthy ? TypedResults.Ok(answer) : TypedResults.Json(answer, statusCode: StatusCodes.Status503ServiceUnavailable);
         }).WithSummary("Whether config, kernels folder and database are usable (the checks themselves with the admin token)")
-          .Produces(StatusCodes.Status200OK, contentType: "application/json")
-          .Produces(StatusCodes.Status503ServiceUnavailable, contentType: "application/json");
+          .Produces<HealthAnswer>(StatusCodes.Status503ServiceUnavailable, "application/json");
     }
 
     /// <summary>The template (null when unusable) and what the check says of it.</summary>

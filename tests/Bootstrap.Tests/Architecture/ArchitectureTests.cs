@@ -1,5 +1,7 @@
 using Bootstrap.Builder.Configuration;
 using Bootstrap.Tests.Support;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Bootstrap.Tests.Architecture;
 
@@ -49,4 +51,22 @@ public class ArchitectureTests
         var cycles = NamespaceGraph.Of(assembly).Cycles();
         Assert.True(cycles.Count == 0, "namespace cycles:\n" + string.Join("\n\n", cycles));
     }
+
+    /// <summary>A handler's result types are what the OpenAPI document says it answers; a bare IResult says nothing.</summary>
+    [Fact]
+    public void No_handler_returns_a_bare_result()
+    {
+        using var site = new TestSite();
+        var bare = site.Factory.Services.GetRequiredService<Microsoft.AspNetCore.Routing.EndpointDataSource>().Endpoints
+            .OfType<Microsoft.AspNetCore.Routing.RouteEndpoint>()
+            .Select(e => (Route: e.RoutePattern.RawText, Method: e.Metadata.GetMetadata<System.Reflection.MethodInfo>()))
+            .Where(e => e.Method != null && Unwrapped(e.Method.ReturnType) == typeof(IResult))
+            .Select(e => $"{e.Route}: {e.Method!.DeclaringType?.Name}.{e.Method.Name}")
+            .Order().ToList();
+        Assert.True(bare.Count == 0, "handlers returning IResult:\n" + string.Join("\n", bare));
+    }
+
+    private static Type Unwrapped(Type type) =>
+        type.IsGenericType && (type.GetGenericTypeDefinition() == typeof(Task<>) || type.GetGenericTypeDefinition() == typeof(ValueTask<>))
+            ? type.GetGenericArguments()[0] : type;
 }

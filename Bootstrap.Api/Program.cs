@@ -42,6 +42,7 @@ BatchedRequestLog.AddTo(builder.Logging);
 builder.Services.AddBootstrap(config);
 builder.Services.AddTrustedProxies(config);
 builder.Services.AddAdminSession();
+builder.Services.AddRazorComponents();   // pages are Razor components rendered from the endpoints (RazorComponentResult)
 builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
 {
     document.Info = new() { Title = "Bootstrap", Version = "v1", Description = "Network boot scripts, images and kernels for bare-metal farms" };

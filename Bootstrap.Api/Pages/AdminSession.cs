@@ -47,12 +47,9 @@ public static class AdminSession
 
     public static async Task<bool> IsSignedInAsync(HttpContext http) => (await http.AuthenticateAsync(Scheme)).Succeeded;
 
-    /// <summary>The hidden form field every signed-in form carries.</summary>
-    public static string FormField(HttpContext http)
-    {
-        var tokens = http.RequestServices.GetRequiredService<IAntiforgery>().GetAndStoreTokens(http);
-        return $"""<input type="hidden" name="{tokens.FormFieldName}" value="{Html.E(tokens.RequestToken)}">""";
-    }
+    /// <summary>The antiforgery token every signed-in form carries (<see cref="AntiforgeryField"/> draws it).</summary>
+    public static string FormToken(HttpContext http) =>
+        http.RequestServices.GetRequiredService<IAntiforgery>().GetAndStoreTokens(http).RequestToken!;
 
     /// <summary>Null when the post is signed in and carries a valid antiforgery token, else the answer.</summary>
     public static async Task<PageAnswer?> CheckPostAsync(HttpContext http)
@@ -72,7 +69,7 @@ public static class AdminSession
 
     public static void MapSignIn(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/signin", (HttpContext http, string? @return) => SignInPage.Render(FormField(http), LocalOrHome(@return), error: null))
+        app.MapGet("/signin", (HttpContext http, string? @return) => SignInPage.Render(FormToken(http), LocalOrHome(@return), error: null))
             .ExcludeFromDescription();
         app.MapPost("/signin", SignIn).ExcludeFromDescription();
         app.MapPost("/signout", async Task<PageAnswer> (HttpContext http) =>
@@ -94,15 +91,15 @@ public static class AdminSession
         }
         catch (AntiforgeryValidationException)
         {
-            return SignInPage.Render(FormField(http), target, "The form is out of date: try again.", StatusCodes.Status400BadRequest);
+            return SignInPage.Render(FormToken(http), target, "The form is out of date: try again.", StatusCodes.Status400BadRequest);
         }
         if (config.ApiToken.Length == 0)
-            return SignInPage.Render(FormField(http), target, "Signing in is off: set api-token in config.json.", StatusCodes.Status403Forbidden);
+            return SignInPage.Render(FormToken(http), target, "Signing in is off: set api-token in config.json.", StatusCodes.Status403Forbidden);
         if (!AdminToken.Matches(form["token"].ToString(), config))
         {
             if (await AdminToken.AfterFailureAsync(http, budgets) is { } tooMany)
                 return tooMany;
-            return SignInPage.Render(FormField(http), target, "That is not the admin token.", StatusCodes.Status401Unauthorized);
+            return SignInPage.Render(FormToken(http), target, "That is not the admin token.", StatusCodes.Status401Unauthorized);
         }
         var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, "admin")], Scheme);
         await http.SignInAsync(Scheme, new ClaimsPrincipal(identity));

@@ -28,6 +28,6 @@ public static class AccountPageEndpoints
     {
         var book = await http.RequestServices.GetRequiredService<AccountStore>().LoadAsync();
         var menus = (await http.RequestServices.GetRequiredService<MenuStore>().ListAsync()).Select(m => m.Name).ToList();
-        return AccountsPage.Render(book, menus, AdminSession.FormField(http), error, status);
+        return AccountsPage.Render(book, menus, AdminSession.FormToken(http), error, status);
     }
 }

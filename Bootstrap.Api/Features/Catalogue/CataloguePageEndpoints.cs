@@ -88,6 +88,6 @@ public static class CataloguePageEndpoints
         var list = await menus.ListAsync();
         var baseUrl = BaseUrl(http, config);
         var scripts = list.ToDictionary(m => m.Name, m => CatalogueOperations.ScriptOf(m, known, config, baseUrl).Message);
-        return CataloguePage.Render(all, list, scripts, AdminSession.FormField(http), draft, error, status);
+        return CataloguePage.Render(all, list, scripts, AdminSession.FormToken(http), draft, error, status);
     }
 }

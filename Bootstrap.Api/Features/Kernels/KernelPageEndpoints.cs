@@ -42,7 +42,7 @@ public static class KernelPageEndpoints
     {
         var kernels = http.RequestServices.GetRequiredService<KernelStore>();
         var config = http.RequestServices.GetRequiredService<BootstrapConfig>();
-        var antiforgery = await AdminSession.IsSignedInAsync(http) ? AdminSession.FormField(http) : null;
+        var antiforgery = await AdminSession.IsSignedInAsync(http) ? AdminSession.FormToken(http) : null;
         return KernelsPage.Render(kernels.List(), config.Runmodes, antiforgery, error, status);
     }
 }

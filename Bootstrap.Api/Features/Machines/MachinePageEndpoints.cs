@@ -35,7 +35,7 @@ public static class MachinePageEndpoints
             var events = new Dictionary<string, IReadOnlyList<MachineEvent>>();
             foreach (var machine in list.Take(MachinesWithEvents))
                 events[machine.Id] = (await machines.EventsAsync(machine)).Take(5).ToList();
-            admin = new MachinesPage.Admin(AdminSession.FormField(http), config.Runmodes.Keys.ToList(), machines.Profiles, events);
+            admin = new MachinesPage.Admin(AdminSession.FormToken(http), config.Runmodes.Keys.ToList(), machines.Profiles, events);
         }
         return MachinesPage.Render(list, admin, error, status);
     }

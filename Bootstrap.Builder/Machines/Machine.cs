@@ -1,15 +1,33 @@
+using System.Text.Json.Serialization;
+
 namespace Bootstrap.Builder.Machines;
 
-/// <summary>Where a machine is in its life (docs/machines.md).</summary>
-public static class MachineState
+/// <summary>
+/// Where a machine is in its life (docs/machines.md): discovered until assigned, provisioning once
+/// it fetched its script, then installed or failed. Written as its lowercase name in the database,
+/// the API and the pages.
+/// </summary>
+[JsonConverter(typeof(JsonStringEnumConverter<MachineState>))]
+public enum MachineState
 {
-    public const string Discovered = "discovered";
-    public const string Assigned = "assigned";
-    public const string Provisioning = "provisioning";
-    public const string Installed = "installed";
-    public const string Failed = "failed";
+    [JsonStringEnumMemberName("discovered")] Discovered,
+    [JsonStringEnumMemberName("assigned")] Assigned,
+    [JsonStringEnumMemberName("provisioning")] Provisioning,
+    [JsonStringEnumMemberName("installed")] Installed,
+    [JsonStringEnumMemberName("failed")] Failed,
+}
 
-    public static readonly IReadOnlyList<string> All = [Discovered, Assigned, Provisioning, Installed, Failed];
+public static class MachineStates
+{
+    public static readonly IReadOnlyList<MachineState> All = Enum.GetValues<MachineState>();
+
+    /// <summary>The state's name as the database, the API and the pages write it.</summary>
+    public static string Name(this MachineState state) => state.ToString().ToLowerInvariant();
+
+    public static IReadOnlyList<string> Names => All.Select(Name).ToList();
+
+    /// <summary>The state a name stands for, or null (a name is matched exactly, lowercase).</summary>
+    public static MachineState? Parse(string? name) => All.Cast<MachineState?>().FirstOrDefault(s => s!.Value.Name() == name);
 }
 
 /// <summary>What an assigned machine does after <c>installed</c>: boot the assignment again, or its own disk.</summary>
@@ -33,22 +51,28 @@ public sealed record Facts(
 public sealed record Assignment(
     string Network, string? Farmer, string Args, string? Kernel, string? Profile, string? Hostname, string Then, string? Menu = null);
 
-/// <summary>One machine: its identity, its MACs (first reported first), what it told us, its job and its progress.</summary>
-public sealed record Machine(
-    string Id,
-    IReadOnlyList<string> Macs,
-    Facts Facts,
-    string State,
-    Assignment? Assignment,
-    string? Token,
-    int Progress,
-    string? Message,
-    DateTimeOffset FirstSeen,
-    DateTimeOffset LastSeen,
-    string? FirstAddress,
-    string? LastAddress,
-    long Asks)
+/// <summary>
+/// One machine: its identity, its MACs (first reported first), what it told us, its job and its
+/// progress. A new one is made by <see cref="MachineLifecycle"/>; every later state is a copy
+/// (<c>with</c>) that the lifecycle's rules produce.
+/// </summary>
+public sealed record Machine(string Id, IReadOnlyList<string> Macs, Facts Facts)
 {
+    public MachineState State { get; init; } = MachineState.Discovered;
+    public Assignment? Assignment { get; init; }
+
+    /// <summary>The secret given with the current assignment (on the kernel command line); null while unassigned.</summary>
+    public string? Token { get; init; }
+    public int Progress { get; init; }
+    public string? Message { get; init; }
+    public DateTimeOffset FirstSeen { get; init; }
+    public DateTimeOffset LastSeen { get; init; }
+    public string? FirstAddress { get; init; }
+    public string? LastAddress { get; init; }
+
+    /// <summary>How many times it asked for its script or reported itself.</summary>
+    public long Asks { get; init; }
+
     /// <summary>The MAC the machine is addressed by in URLs: its first.</summary>
     public string Mac => Macs[0];
 

@@ -88,7 +88,7 @@ public sealed class MachineStore
                 new
                 {
                     m.Id, m.Facts.Uuid, m.Facts.Serial, m.Facts.Manufacturer, m.Facts.Product, m.Facts.Asset, m.Facts.Platform, m.Facts.Arch,
-                    m.Facts.Ip, Inventory = m.Facts.InventoryJson, m.State, FirstSeen = Time(m.FirstSeen), LastSeen = Time(m.LastSeen),
+                    m.Facts.Ip, Inventory = m.Facts.InventoryJson, State = m.State.Name(), FirstSeen = Time(m.FirstSeen), LastSeen = Time(m.LastSeen),
                     m.FirstAddress, m.LastAddress, m.Asks,
                 }, tx);
             for (var i = 0; i < m.Macs.Count; i++)
@@ -99,7 +99,7 @@ public sealed class MachineStore
             await db.ExecuteAsync(
                 "UPDATE machines SET state = @State, last_seen = @LastSeen, last_address = @LastAddress, asks = @Asks " +
                 "WHERE id = @Id AND coalesce(token, '') = @Token",
-                new { m.Id, m.State, LastSeen = Time(m.LastSeen), m.LastAddress, m.Asks, Token = m.Token ?? "" }, tx);
+                new { m.Id, State = m.State.Name(), LastSeen = Time(m.LastSeen), m.LastAddress, m.Asks, Token = m.Token ?? "" }, tx);
         foreach (var e in events)
             await InsertEvent(db, tx, e.MachineId, e.At, e.Kind, e.Detail, e.Address);
         foreach (var machineId in events.Select(e => e.MachineId).Distinct())
@@ -126,7 +126,7 @@ public sealed class MachineStore
         await using var tx = await db.BeginTransactionAsync();
         foreach (var id in ids)
         {
-            await db.ExecuteAsync("DELETE FROM machines WHERE id = @id AND state = @state", new { id, state = MachineState.Discovered }, tx);
+            await db.ExecuteAsync("DELETE FROM machines WHERE id = @id AND state = @state", new { id, state = MachineState.Discovered.Name() }, tx);
             await db.ExecuteAsync("DELETE FROM machine_macs WHERE machine_id = @id AND NOT EXISTS (SELECT 1 FROM machines WHERE id = @id)", new { id }, tx);
             await db.ExecuteAsync("DELETE FROM machine_events WHERE machine_id = @id AND NOT EXISTS (SELECT 1 FROM machines WHERE id = @id)", new { id }, tx);
         }
@@ -210,7 +210,7 @@ public sealed class MachineStore
             new
             {
                 m.Id, m.Facts.Uuid, m.Facts.Serial, m.Facts.Manufacturer, m.Facts.Product, m.Facts.Asset, m.Facts.Platform, m.Facts.Arch, m.Facts.Ip,
-                Inventory = m.Facts.InventoryJson, m.State, a?.Network, a?.Farmer, Args = a?.Args ?? "", a?.Kernel, a?.Profile, a?.Hostname,
+                Inventory = m.Facts.InventoryJson, State = m.State.Name(), a?.Network, a?.Farmer, Args = a?.Args ?? "", a?.Kernel, a?.Profile, a?.Hostname,
                 Then = a?.Then ?? ThenBoot.Repeat, m.Token, m.Progress, m.Message, FirstSeen = Time(m.FirstSeen), LastSeen = Time(m.LastSeen),
                 m.FirstAddress, m.LastAddress, m.Asks, a?.Menu,
             }, tx);
@@ -246,10 +246,13 @@ public sealed class MachineStore
         string then_boot, string? token, long progress, string? message, string first_seen, string last_seen, string? first_address,
         string? last_address, long asks, string? menu)
     {
-        public Machine ToMachine(IReadOnlyList<string> macs) => new(
-            id, macs, new Facts(uuid, serial, manufacturer, product, asset, platform, arch, inventory, ip), state,
-            network == null ? null : new Assignment(network, farmer, args, kernel, profile, hostname, then_boot, menu),
-            token, (int)progress, message, DateTimeOffset.Parse(first_seen), DateTimeOffset.Parse(last_seen), first_address, last_address, asks);
+        public Machine ToMachine(IReadOnlyList<string> macs) => new(id, macs, new Facts(uuid, serial, manufacturer, product, asset, platform, arch, inventory, ip))
+        {
+            State = MachineStates.Parse(state) ?? throw new InvalidDataException($"machine {id} has an unknown state '{state}'"),
+            Assignment = network == null ? null : new Assignment(network, farmer, args, kernel, profile, hostname, then_boot, menu),
+            Token = token, Progress = (int)progress, Message = message, FirstSeen = DateTimeOffset.Parse(first_seen), LastSeen = DateTimeOffset.Parse(last_seen),
+            FirstAddress = first_address, LastAddress = last_address, Asks = asks,
+        };
     }
 
     private sealed record ProfileRow(

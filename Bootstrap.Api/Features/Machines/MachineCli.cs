@@ -20,14 +20,15 @@ public static class MachineCli
 
     public static Command Create()
     {
-        var state = new Option<string?>("--state") { Description = $"only machines in this state ({string.Join(", ", MachineState.All)})" };
+        var state = new Option<string?>("--state") { Description = $"only machines in this state ({string.Join(", ", MachineStates.Names)})" };
         var list = new Command("list", "One line per machine, discovered first") { state };
         list.SetAction(async (parse, _) => await WithDirectory(parse, async (_, machines) =>
         {
             var only = parse.GetValue(state);
-            if (only != null && !MachineState.All.Contains(only))
-                return Verb.Refuse(parse, $"--state: '{BootRequestParser.Shown(only)}' is not one of {string.Join(", ", MachineState.All)}");
-            foreach (var m in machines.List(only))
+            var wanted = MachineStates.Parse(only);
+            if (only != null && wanted == null)
+                return Verb.Refuse(parse, $"--state: '{BootRequestParser.Shown(only)}' is not one of {string.Join(", ", MachineStates.Names)}");
+            foreach (var m in machines.List(wanted))
                 await Out(parse).WriteLineAsync(Line(m));
             return 0;
         }));
@@ -89,7 +90,7 @@ public static class MachineCli
             { } a => $"network={a.Network} farmer={a.Farmer ?? "-"} args={a.Args} kernel={a.Kernel ?? "-"} profile={a.Profile ?? "-"} then={a.Then}",
             null => "unassigned",
         };
-        return $"{m.Mac}  {m.State}  {m.Progress}%  {job}  macs={string.Join(",", m.Macs)}  uuid={m.Facts.Uuid ?? "-"}  " +
+        return $"{m.Mac}  {m.State.Name()}  {m.Progress}%  {job}  macs={string.Join(",", m.Macs)}  uuid={m.Facts.Uuid ?? "-"}  " +
                $"serial={m.Facts.Serial ?? "-"}  last={m.LastSeen:u}  from={m.LastAddress ?? "-"}";
     }
 

@@ -47,7 +47,7 @@ public static class MachineEndpoints
 
     /// <summary>A machine as the API shows it.</summary>
     public sealed record MachineView(
-        string Id, string Mac, IReadOnlyList<string> Macs, string State, int Progress, string? Message,
+        string Id, string Mac, IReadOnlyList<string> Macs, MachineState State, int Progress, string? Message,
         string? Uuid, string? Serial, string? Manufacturer, string? Product, string? Asset, string? Platform, string? Arch, string? Ip,
         Inventory? Inventory, AssignmentView? Assignment, DateTimeOffset FirstSeen, DateTimeOffset LastSeen,
         string? FirstAddress, string? LastAddress, long Asks)
@@ -71,10 +71,10 @@ public static class MachineEndpoints
         [property: JsonPropertyName("inventory")] Inventory? Inventory);
 
     /// <summary>What a discover post answers: where the machine stands, not its job (the caller is not authenticated).</summary>
-    public sealed record DiscoverAnswer(string Id, string State);
+    public sealed record DiscoverAnswer(string Id, MachineState State);
 
     /// <summary>What a status report answers.</summary>
-    public sealed record StatusAnswer(string State, int Progress);
+    public sealed record StatusAnswer(MachineState State, int Progress);
 
     public sealed record StatusBody(
         [property: JsonPropertyName("state")] string? State,
@@ -83,9 +83,10 @@ public static class MachineEndpoints
 
     private static Results<Ok<IEnumerable<MachineView>>, ProblemText> List(MachineDirectory machines, string? state)
     {
-        if (state != null && !MachineState.All.Contains(state))
-            return Problems.Invalid($"state: '{LogText.Escape(state)}' is not one of {string.Join(", ", MachineState.All)}");
-        return TypedResults.Ok(machines.List(state).Select(MachineView.Of));
+        var wanted = MachineStates.Parse(state);
+        if (state != null && wanted == null)
+            return Problems.Invalid($"state: '{LogText.Escape(state)}' is not one of {string.Join(", ", MachineStates.Names)}");
+        return TypedResults.Ok(machines.List(wanted).Select(MachineView.Of));
     }
 
     private static Results<Ok<MachineView>, ProblemText> Show(MachineDirectory machines, string mac) =>
@@ -195,7 +196,7 @@ public static class MachineEndpoints
         var (body, bodyProblem) = await JsonBody.ReadAsync<StatusBody>(http, MaxStatusBytes);
         if (bodyProblem != null)
             return bodyProblem;
-        string[] states = ["progress", MachineState.Installed, MachineState.Failed];
+        string[] states = ["progress", MachineState.Installed.Name(), MachineState.Failed.Name()];
         if (body!.State == null || !states.Contains(body.State))
             return Problems.Invalid($"state: '{LogText.Escape(body.State ?? "")}' is not one of {string.Join(", ", states)}");
         if (body.Progress is < 0 or > 100)

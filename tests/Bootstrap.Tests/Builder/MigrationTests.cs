@@ -99,7 +99,7 @@ public sealed class MigrationTests : IDisposable
         Assert.Equal(["mac:52:54:00:00:00:03", "mac:52:54:00:00:00:04", "mac:52:54:00:00:00:09"], machines.Select(m => m.Id));
         Assert.Equal(new Assignment("qa", "5", "root=/dev/sda1", null, null, null, "repeat"), machines[0].Assignment);   // the row 0-bootstrap answered
         Assert.Equal(new Assignment("prod", "7", "", null, null, null, "repeat"), machines[1].Assignment);
-        Assert.Equal(("assigned", "assigned", "discovered"), (machines[0].State, machines[1].State, machines[2].State));
+        Assert.Equal((MachineState.Assigned, MachineState.Assigned, MachineState.Discovered), (machines[0].State, machines[1].State, machines[2].State));
         Assert.All(machines.Take(2), m => Assert.Matches("^[0-9a-f]{32}$", m.Token));
         Assert.Equal(("192.0.2.7", "192.0.2.8", 4L, new DateTimeOffset(2026, 11, 22, 10, 0, 0, TimeSpan.Zero)),
             (machines[2].FirstAddress, machines[2].LastAddress, machines[2].Asks, machines[2].FirstSeen));

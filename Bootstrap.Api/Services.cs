@@ -41,13 +41,13 @@ public static class Services
             // The logger is taken now: the last flush runs while the container is being disposed.
             var warn = Warnings(sp, "Bootstrap.Machines");
             _ = sp.GetRequiredService<BootstrapDatabase>();   // made first, so disposed after the directory's last flush
-            return new MachineDirectory(sp.GetRequiredService<MachineStore>(), config.MaxPendingMachines, warn);
+            return new MachineDirectory(sp.GetRequiredService<MachineStore>(), config.MaxPendingMachines, warn, sp.GetRequiredService<TimeProvider>());
         });
         services.AddSingleton(_ => new TemplateStore(config.IpxeTemplate));   // a factory, so the container disposes it (and its helpers)
         services.AddSingleton(sp => new ArtifactCache(
             config.CacheMemoryBytes,
             config.CacheDiskBytes > 0
-                ? new DiskTier(config.CachePath, config.CacheDiskBytes, Warnings(sp, "Bootstrap.Cache"))
+                ? new DiskTier(config.CachePath, config.CacheDiskBytes, Warnings(sp, "Bootstrap.Cache"), sp.GetRequiredService<TimeProvider>())
                 : null,
             config.MaxConcurrentBuilds > 0 ? config.MaxConcurrentBuilds : Environment.ProcessorCount,
             config.BuildQueueLimit));
@@ -83,6 +83,7 @@ public static class Services
     {
         var log = services.GetRequiredService<ILoggerFactory>().CreateLogger("Bootstrap");
         var config = services.GetRequiredService<BootstrapConfig>();
+        services.GetRequiredService<BootstrapDatabase>().Clock = services.GetRequiredService<TimeProvider>();
         foreach (var script in services.GetRequiredService<MachineStore>().Migrate())
             log.LogInformation("database {Db}: migration {Script} applied", services.GetRequiredService<BootstrapDatabase>().Name, script);
         log.LogInformation("machines: {Count} known", services.GetRequiredService<MachineDirectory>().Count);

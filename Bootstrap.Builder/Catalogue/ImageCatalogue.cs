@@ -121,20 +121,20 @@ public sealed class ImageCatalogue
                 await target.WriteAsync(buffer.AsMemory(0, read), cancel);
             }
         }, flushToDisk: true);
-        var stored = new ImageFile(file, size, Convert.ToHexStringLower(hash.GetHashAndReset()), DateTimeOffset.UtcNow);
+        var stored = new ImageFile(file, size, Convert.ToHexStringLower(hash.GetHashAndReset()), database.Clock.GetUtcNow());
         await using var db = database.Open();
         await RecordFile(db, null, name, stored);
         return stored;
     }
 
     /// <summary>The bytes go to the shared files; the record is written in the same transaction, and the file it replaced is dropped if nothing else names it.</summary>
-    private static async Task<ImageFile> StoreSharedFileAsync(SharedFiles files, string name, string file, Stream content, long maxBytes, CancellationToken cancel)
+    private async Task<ImageFile> StoreSharedFileAsync(SharedFiles files, string name, string file, Stream content, long maxBytes, CancellationToken cancel)
     {
         ImageFile? stored = null;
         await files.PutAsync(content, maxBytes, () => TooLarge(maxBytes), async (db, tx, sha256, size) =>
         {
             var replaced = await db.ExecuteScalarAsync<string?>("SELECT sha256 FROM image_files WHERE image = @name AND file = @file", new { name, file }, tx);
-            stored = new ImageFile(file, size, sha256, DateTimeOffset.UtcNow);
+            stored = new ImageFile(file, size, sha256, database.Clock.GetUtcNow());
             await RecordFile(db, tx, name, stored);
             return replaced;
         }, cancel);
@@ -162,7 +162,7 @@ public sealed class ImageCatalogue
             throw new CatalogueException(CatalogueException.Kind.Invalid, $"files: {string.Join(", ", missing)} not uploaded yet (PUT /api/images/{name}/<file>)");
         await using var db = database.Open();
         await db.ExecuteAsync("UPDATE images SET state = 'golden', updated = @now WHERE name = @name AND state = 'staging'",
-            new { name, now = DateTimeOffset.UtcNow.ToString("O") });
+            new { name, now = database.Clock.GetUtcNow().ToString("O") });
         return (await GetAsync(name))!;
     }
 

@@ -176,7 +176,7 @@ public sealed class SharedKernels : KernelStore
         return tables.Kernels.GetValueOrDefault(name);
     }
 
-    private static string Now() => DateTimeOffset.UtcNow.ToString("O");
+    private string Now() => _database.Clock.GetUtcNow().ToString("O");
 
     private sealed record Tables(Dictionary<string, Kernel> Kernels, Dictionary<string, string> Links);
 

@@ -52,7 +52,7 @@ public sealed class MachineStore
         await using var tx = await db.BeginTransactionAsync();
         await UpsertWithMacs(db, tx, machine);
         foreach (var e in events ?? [])
-            await AddEvent(db, tx, machine.Id, at ?? DateTimeOffset.UtcNow, e.Kind, e.Detail, e.Address);
+            await AddEvent(db, tx, machine.Id, at ?? Database.Clock.GetUtcNow(), e.Kind, e.Detail, e.Address);
         await tx.CommitAsync();
     }
 

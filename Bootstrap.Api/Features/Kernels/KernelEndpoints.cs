@@ -32,7 +32,7 @@ public static class KernelEndpoints
             return PlainText.NotFound($"kernel '{path}' is not in the kernels folder");
         // A whole download from a machine's address goes into its boot log (ranges would flood it).
         if (HttpMethods.IsGet(http.Request.Method) && http.Request.Headers.Range.Count == 0)
-            machines.Fetched(http.Connection.RemoteIpAddress?.ToString(), $"kernel {path}", DateTimeOffset.UtcNow);
+            machines.Fetched(http.Connection.RemoteIpAddress?.ToString(), $"kernel {path}", http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow());
         if (http.RequestServices.GetRequiredService<BootstrapConfig>().SiteKey is { } siteKey)
         {
             await using (kernel.Stream)

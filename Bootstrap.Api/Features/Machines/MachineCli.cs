@@ -54,7 +54,7 @@ public static class MachineCli
             var (assignment, problem) = AssignmentRules.Check(fields.Read(parse), config.Runmodes, kernels.Exists, machines.FindProfile, menus.Contains);
             if (problem != null)
                 return Verb.Refuse(parse, problem.Message);
-            var machine = await machines.AssignAsync(mac, assignment!, "cli", DateTimeOffset.UtcNow);
+            var machine = await machines.AssignAsync(mac, assignment!, "cli", TimeProvider.System.GetUtcNow());
             await Out(parse).WriteLineAsync($"assigned {Line(machine)}");
             return 0;
         }));
@@ -63,7 +63,7 @@ public static class MachineCli
         var reset = new Command("reset", "Send a machine back to discovered (its assignment and token go)") { resetAddress };
         reset.SetAction(async (parse, _) => await WithMachine(parse, resetAddress, async (_, machines, machine) =>
         {
-            var back = await machines.ResetAsync(machine.Mac, "cli", DateTimeOffset.UtcNow);
+            var back = await machines.ResetAsync(machine.Mac, "cli", TimeProvider.System.GetUtcNow());
             await Out(parse).WriteLineAsync($"reset {Line(back!)}");
             return 0;
         }));

@@ -92,7 +92,7 @@ public static class MachineEndpoints
     private static Results<Ok<MachineView>, ProblemText> Show(MachineDirectory machines, string mac) =>
         Find(machines, mac, out var machine) is { } problem ? problem : TypedResults.Ok(MachineView.Of(machine!));
 
-    private static async Task<Results<Ok<MachineView>, ProblemText>> Assign(HttpContext http, MachineDirectory machines, BootstrapConfig config, KernelStore kernels,
+    private static async Task<Results<Ok<MachineView>, ProblemText>> Assign(HttpContext http, TimeProvider clock, MachineDirectory machines, BootstrapConfig config, KernelStore kernels,
         Builder.Catalogue.MenuStore menus, string mac)
     {
         if (MacAddress.Normalize(mac) is not { } normalized)
@@ -106,7 +106,7 @@ public static class MachineEndpoints
         var (assignment, problem) = AssignmentRules.Check(input, config.Runmodes, kernels.Exists, machines.FindProfile, menuNames.Contains);
         if (problem != null)
             return (problem.NotFound ? Problem.NotFound(problem.Message) : Problem.Invalid(problem.Message)).ToText();
-        var machine = await machines.AssignAsync(normalized, assignment!, http.Connection.RemoteIpAddress?.ToString(), DateTimeOffset.UtcNow);
+        var machine = await machines.AssignAsync(normalized, assignment!, http.Connection.RemoteIpAddress?.ToString(), clock.GetUtcNow());
         return TypedResults.Ok(MachineView.Of(machine));
     }
 
@@ -118,11 +118,11 @@ public static class MachineEndpoints
         return TypedResults.NoContent();
     }
 
-    private static async Task<Results<Ok<MachineView>, ProblemText>> Reset(HttpContext http, MachineDirectory machines, string mac)
+    private static async Task<Results<Ok<MachineView>, ProblemText>> Reset(HttpContext http, TimeProvider clock, MachineDirectory machines, string mac)
     {
         if (Find(machines, mac, out var machine) is { } problem)
             return problem;
-        var reset = await machines.ResetAsync(machine!.Mac, http.Connection.RemoteIpAddress?.ToString(), DateTimeOffset.UtcNow);
+        var reset = await machines.ResetAsync(machine!.Mac, http.Connection.RemoteIpAddress?.ToString(), clock.GetUtcNow());
         return TypedResults.Ok(MachineView.Of(reset!));
     }
 
@@ -134,19 +134,19 @@ public static class MachineEndpoints
         return TypedResults.Ok(await machines.EventsAsync(machine!));
     }
 
-    private static async Task<Results<Ok<Profile>, ProblemText>> PutProfile(HttpContext http, MachineDirectory machines, BootstrapConfig config, KernelStore kernels, string name)
+    private static async Task<Results<Ok<Profile>, ProblemText>> PutProfile(HttpContext http, TimeProvider clock, MachineDirectory machines, BootstrapConfig config, KernelStore kernels, string name)
     {
         var (input, bodyProblem) = await JsonBody.ReadAsync<AssignmentInput>(http, AssignmentRules.MaxAnswerTemplateLength + 4096);
         if (bodyProblem != null)
             return bodyProblem;
-        var (profile, problem) = AssignmentRules.CheckProfile(name, input!, config.Runmodes, kernels.Exists, DateTimeOffset.UtcNow);
+        var (profile, problem) = AssignmentRules.CheckProfile(name, input!, config.Runmodes, kernels.Exists, clock.GetUtcNow());
         if (problem != null)
             return Problems.Invalid(problem.Message);
         await machines.SaveProfileAsync(profile!);
         return TypedResults.Ok(profile);
     }
 
-    private static async Task<Results<Ok<DiscoverAnswer>, Text<Status.TooMany>, ProblemText>> Discover(HttpContext http, MachineDirectory machines, ClientBudgets budgets)
+    private static async Task<Results<Ok<DiscoverAnswer>, Text<Status.TooMany>, ProblemText>> Discover(HttpContext http, TimeProvider clock, MachineDirectory machines, ClientBudgets budgets)
     {
         // Every call counts, updates included: a discovery OS reports once, then polls /provision.
         if (budgets.UnknownMachine(http) is { } tooMany)
@@ -172,12 +172,12 @@ public static class MachineEndpoints
             inventoryJson = clean!.ToJson();
         }
         var facts = MachineFacts.Clean(new Facts(body.Uuid, body.Serial, body.Manufacturer, body.Product, InventoryJson: inventoryJson));
-        var machine = await machines.DiscoverAsync(macs.Distinct().ToList(), facts, http.Connection.RemoteIpAddress?.ToString(), DateTimeOffset.UtcNow);
+        var machine = await machines.DiscoverAsync(macs.Distinct().ToList(), facts, http.Connection.RemoteIpAddress?.ToString(), clock.GetUtcNow());
         // The answer says only where the machine stands: an assigned machine's job is not told to an unauthenticated caller.
         return TypedResults.Ok(new DiscoverAnswer(machine.Id, machine.State));
     }
 
-    private static async Task<Results<Ok<StatusAnswer>, Text<Status.TooMany>, Text<Status.Forbidden>, Text<Status.Unauthorized>, ProblemText>> Status(HttpContext http, MachineDirectory machines, BootstrapConfig config, ClientBudgets budgets, string mac)
+    private static async Task<Results<Ok<StatusAnswer>, Text<Status.TooMany>, Text<Status.Forbidden>, Text<Status.Unauthorized>, ProblemText>> Status(HttpContext http, TimeProvider clock, MachineDirectory machines, BootstrapConfig config, ClientBudgets budgets, string mac)
     {
         if (Find(machines, mac, out var machine) is { } problem)
             return problem;
@@ -205,11 +205,11 @@ public static class MachineEndpoints
             return Problems.Conflict($"machine {machine.Mac} is not assigned: nothing to report on");
         var message = MachineFacts.Text(body.Message, MaxMessageLength);
         var updated = await machines.ReportAsync(machine, new StatusReport(body.State, body.Progress, message),
-            http.Connection.RemoteIpAddress?.ToString(), DateTimeOffset.UtcNow);
+            http.Connection.RemoteIpAddress?.ToString(), clock.GetUtcNow());
         return TypedResults.Ok(new StatusAnswer(updated.State, updated.Progress));
     }
 
-    private static Results<Text<Status.Ok>, Text<Status.Forbidden>, ProblemText> Answer(HttpContext http, MachineDirectory machines, BootstrapConfig config, string mac, string token)
+    private static Results<Text<Status.Ok>, Text<Status.Forbidden>, ProblemText> Answer(HttpContext http, TimeProvider clock, MachineDirectory machines, BootstrapConfig config, string mac, string token)
     {
         if (Find(machines, mac, out var machine) is { } problem)
             return problem;
@@ -220,7 +220,7 @@ public static class MachineEndpoints
         var (baseUrl, urlProblem) = http.PublicBaseUrl(config);
         if (urlProblem != null)
             return Problems.Invalid(urlProblem);
-        machines.Fetched(http.Connection.RemoteIpAddress?.ToString(), "answer file", DateTimeOffset.UtcNow);
+        machines.Fetched(http.Connection.RemoteIpAddress?.ToString(), "answer file", clock.GetUtcNow());
         return PlainText.Script(AnswerFiles.Render(template, machine, baseUrl!));
     }
 

@@ -17,8 +17,8 @@ public static class MachinePageEndpoints
         app.MapGet("/machines", (HttpContext http, MachineDirectory machines, BootstrapConfig config) => Render(http, machines, config))
             .WithSummary("Machines page (HTML)").Produces<string>(200, "text/html");
         app.MapPost("/machines/{mac}/assign", Assign).ExcludeFromDescription();
-        app.MapPost("/machines/{mac}/reset", async (HttpContext http, MachineDirectory machines, BootstrapConfig config, string mac) =>
-            await Act(http, machines, config, mac, m => machines.ResetAsync(m.Mac, http.Connection.RemoteIpAddress?.ToString(), DateTimeOffset.UtcNow)))
+        app.MapPost("/machines/{mac}/reset", async (HttpContext http, TimeProvider clock, MachineDirectory machines, BootstrapConfig config, string mac) =>
+            await Act(http, machines, config, mac, m => machines.ResetAsync(m.Mac, http.Connection.RemoteIpAddress?.ToString(), clock.GetUtcNow())))
             .ExcludeFromDescription();
         app.MapPost("/machines/{mac}/delete", async (HttpContext http, MachineDirectory machines, BootstrapConfig config, string mac) =>
             await Act(http, machines, config, mac, m => machines.DeleteAsync(m.Mac))).ExcludeFromDescription();
@@ -40,7 +40,7 @@ public static class MachinePageEndpoints
         return MachinesPage.Render(list, admin, error, status);
     }
 
-    private static async Task<PageAnswer> Assign(HttpContext http, MachineDirectory machines, BootstrapConfig config, KernelStore kernels, string mac)
+    private static async Task<PageAnswer> Assign(HttpContext http, TimeProvider clock, MachineDirectory machines, BootstrapConfig config, KernelStore kernels, string mac)
     {
         if (await AdminSession.CheckPostAsync(http) is { } refused)
             return refused;
@@ -52,7 +52,7 @@ public static class MachinePageEndpoints
         var (assignment, problem) = AssignmentRules.Check(input, config.Runmodes, kernels.Exists, machines.FindProfile);
         if (problem != null)
             return await Render(http, machines, config, $"{normalized}: {problem.Message}", StatusCodes.Status400BadRequest);
-        await machines.AssignAsync(normalized, assignment!, http.Connection.RemoteIpAddress?.ToString(), DateTimeOffset.UtcNow);
+        await machines.AssignAsync(normalized, assignment!, http.Connection.RemoteIpAddress?.ToString(), clock.GetUtcNow());
         return TypedResults.Redirect("/machines");
     }
 

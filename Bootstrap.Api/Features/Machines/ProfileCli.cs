@@ -48,7 +48,7 @@ public static class ProfileCli
                 text = await File.ReadAllTextAsync(file.FullName);
             }
             using var kernels = KernelStore.For(config, machines.Database);
-            var (profile, problem) = AssignmentRules.CheckProfile(parse.GetValue(putName)!, fields.Read(parse, text), config.Runmodes, kernels.Exists, DateTimeOffset.UtcNow);
+            var (profile, problem) = AssignmentRules.CheckProfile(parse.GetValue(putName)!, fields.Read(parse, text), config.Runmodes, kernels.Exists, TimeProvider.System.GetUtcNow());
             if (problem != null)
                 return Verb.Refuse(parse, problem.Message);
             await machines.SaveProfileAsync(profile!);

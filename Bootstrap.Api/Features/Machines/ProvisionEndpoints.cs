@@ -24,14 +24,14 @@ public static class ProvisionEndpoints
             .MayBeUnavailable();
     }
 
-    private static async Task<Results<Text<Status.Ok>, Text<Status.BadRequest>, Text<Status.NotFound>, Text<Status.TooMany>, RequestProblemText>> Answer(HttpContext http, BootstrapConfig config, KernelStore kernels,
+    private static async Task<Results<Text<Status.Ok>, Text<Status.BadRequest>, Text<Status.NotFound>, Text<Status.TooMany>, RequestProblemText>> Answer(HttpContext http, TimeProvider clock, BootstrapConfig config, KernelStore kernels,
         BootScripts scripts, MachineDirectory machines, BootstrapMetrics metrics, ClientBudgets budgets, string mac)
     {
         var normalized = MacAddress.Normalize(mac);
         if (normalized == null)
             return PlainText.BadRequest("mac: expected 12 hex digits, e.g. 52:54:00:12:34:56");
         var address = http.Connection.RemoteIpAddress?.ToString();
-        var now = DateTimeOffset.UtcNow;
+        var now = clock.GetUtcNow();
         var machine = machines.FindByMac(normalized);
         if (machine?.Assignment == null || machine.State is MachineState.Discovered or MachineState.Failed)
         {

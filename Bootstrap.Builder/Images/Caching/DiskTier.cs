@@ -28,8 +28,11 @@ public sealed partial class DiskTier
     [GeneratedRegex(@"^\.[0-9a-f]{64}\.[0-9a-f]{32}\.tmp\z")]
     private static partial Regex LeftoverTempShape();   // AtomicFile's temp name for one of our entries
 
-    public DiskTier(string folder, long byteBound, Action<string>? warn = null)
+    private readonly TimeProvider _clock;
+
+    public DiskTier(string folder, long byteBound, Action<string>? warn = null, TimeProvider? clock = null)
     {
+        _clock = clock ?? TimeProvider.System;
         _folder = folder;
         _byteBound = byteBound;
         _warn = warn ?? (_ => { });
@@ -74,7 +77,7 @@ public sealed partial class DiskTier
         try
         {
             var bytes = File.ReadAllBytes(path);
-            File.SetLastWriteTimeUtc(path, DateTime.UtcNow);   // the recency a restart will see
+            File.SetLastWriteTimeUtc(path, _clock.GetUtcNow().UtcDateTime);   // the recency a restart will see
             Touch(key);
             return bytes;
         }

@@ -23,6 +23,9 @@ public sealed class BootstrapDatabase : IDisposable
         _postgres = postgres;
     }
 
+    /// <summary>The clock the stores stamp their rows with (the service sets its own TimeProvider at start).</summary>
+    public TimeProvider Clock { get; set; } = TimeProvider.System;
+
     /// <summary>"sqlite" or "postgres".</summary>
     public string Engine { get; }
 

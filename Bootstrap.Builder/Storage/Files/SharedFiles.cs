@@ -295,5 +295,5 @@ public sealed class SharedFiles : IDisposable
 
     private static bool IsSha256(string name) => name.Length == 64 && name.All(char.IsAsciiHexDigitLower);
 
-    private static string Now() => DateTimeOffset.UtcNow.ToString("O");
+    private string Now() => _database.Clock.GetUtcNow().ToString("O");
 }

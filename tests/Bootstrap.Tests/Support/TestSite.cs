@@ -270,12 +270,20 @@ public sealed class TestSite : IDisposable
 
     public WebApplicationFactory<Program> Factory => _factory ??= NewFactory();
 
+    /// <summary>The service's clock, when a test moves time itself (set before the first request).</summary>
+    public TimeProvider? Clock { get; init; }
+
     private WebApplicationFactory<Program> NewFactory()
     {
         CloseOffline();   // from now on the service's own store takes the helpers' changes
         return new WebApplicationFactory<Program>()
             .WithWebHostBuilder(b => b.UseSetting("config", ConfigFile)
-                .ConfigureServices(s => s.AddSingleton<IStartupFilter, LoopbackPeer>()));
+                .ConfigureServices(s =>
+                {
+                    s.AddSingleton<IStartupFilter, LoopbackPeer>();
+                    if (Clock != null)
+                        s.AddSingleton(Clock);
+                }));
     }
 
     /// <summary>TestServer leaves the peer address empty; Kestrel on loopback would report 127.0.0.1.</summary>

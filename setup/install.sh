@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the service for production under systemd (run as root on the boot server):
 #   /opt/bootstrap/app (published build), /opt/bootstrap/ipxe-template, /etc/bootstrap/config.json,
-#   /var/lib/bootstrap/{kernels,db}, /var/cache/bootstrap, user "bootstrap", setup/bootstrap.service.
+#   /var/lib/bootstrap/{kernels,db}, /var/cache/bootstrap, user "bootstrap", setup/bootstrap.service,
+#   and the command line as /usr/local/bin/bootstrap.
 # An existing /etc/bootstrap/config.json and existing kernels are kept. Run it again to upgrade.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
+. "$here/lib.sh"
 
 "$here/template.sh"
 id bootstrap >/dev/null 2>&1 || useradd --system --home-dir /var/lib/bootstrap --shell /usr/sbin/nologin bootstrap
@@ -27,6 +29,7 @@ PY
     chgrp bootstrap /etc/bootstrap/config.json && chmod 0640 /etc/bootstrap/config.json
 fi
 install -m 0644 "$here/bootstrap.service" /etc/systemd/system/bootstrap.service
+install_cli   # bootstrap VERB ... runs against /etc/bootstrap/config.json, as the bootstrap user
 if [ -d /run/systemd/system ]; then
     systemctl daemon-reload
     systemctl enable --now bootstrap

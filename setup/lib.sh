@@ -68,3 +68,9 @@ build_lzma_resume() {
     mkdir -p "$(dirname "$out")"
     gcc -O2 -Wall -Wextra -o "$out" "$repo/Bootstrap.Builder/Images/Formats/Zbin/lzma-resume.c" -llzma -lpthread
 }
+
+# Puts the command line on PATH as /usr/local/bin/bootstrap (setup/bootstrap-cli: it finds the
+# checkout or the installed service by itself, so one copy serves every checkout).
+install_cli() {
+    install -m 0755 "$(dirname "${BASH_SOURCE[0]}")/bootstrap-cli" /usr/local/bin/bootstrap
+}

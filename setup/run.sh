@@ -4,6 +4,7 @@
 # On a first run (no kernel in kernels/) it installs Debian's kernel as a clearly named demo kernel
 # and points every runmode without a link at it, so the README's first curl answers a script and
 # the images boot; --no-demo-kernel skips that, and an existing kernel or link is never touched.
+# It also puts the command line on PATH (bootstrap machines list, ...).
 # Other arguments go to the service, e.g. setup/run.sh --urls http://127.0.0.1:8080
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -33,4 +34,5 @@ if [ "$demo" = yes ] && [ -z "$(find kernels -maxdepth 1 -type f ! -name '.*' -p
          "(README, Admin API); setup/run.sh --no-demo-kernel skips this."
 fi
 dotnet build Bootstrap.Api -c Release -v quiet -nologo
+install_cli   # bootstrap VERB ... (e.g. bootstrap machines list) from anywhere in this checkout
 exec dotnet Bootstrap.Api/bin/Release/net10.0/Bootstrap.Api.dll --config "$repo/config.json" "${args[@]}"

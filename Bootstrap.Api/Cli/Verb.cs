@@ -89,6 +89,6 @@ public static class Verb
         var names = new List<string>();
         for (var result = parse.CommandResult; result.Parent is System.CommandLine.Parsing.CommandResult parent; result = parent)
             names.Insert(0, result.Command.Name);
-        return string.Join(' ', names.Prepend("Bootstrap.Api"));
+        return string.Join(' ', names.Prepend("bootstrap"));
     }
 }

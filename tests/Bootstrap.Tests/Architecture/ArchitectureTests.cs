@@ -31,6 +31,19 @@ public class ArchitectureTests
         Assert.Empty(speaking);
     }
 
+    /// <summary>The time of day comes from a TimeProvider, so a test can move it (docs/architecture.md).</summary>
+    [Fact]
+    public void No_code_reads_the_system_clock_itself()
+    {
+        var clock = new System.Text.RegularExpressions.Regex(@"\b(DateTimeOffset|DateTime)\.(UtcNow|Now)\b");
+        var reads = new[] { "Bootstrap.Builder", "Bootstrap.Api" }
+            .SelectMany(project => Directory.EnumerateFiles(Path.Combine(RepoRoot.Path, project), "*.*", SearchOption.AllDirectories))
+            .Where(f => (f.EndsWith(".cs") || f.EndsWith(".razor")) && !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}"))
+            .SelectMany(f => File.ReadLines(f).Select((line, i) => (f, i, line)))
+            .Where(l => clock.IsMatch(l.line)).Select(l => $"{Path.GetRelativePath(RepoRoot.Path, l.f)}:{l.i + 1}: {l.line.Trim()}");
+        Assert.Empty(reads);
+    }
+
     [Fact]
     public void The_graph_sees_what_a_method_body_names()
     {

@@ -55,7 +55,7 @@ public sealed class CliTests : IDisposable
 
         Assert.Equal((2, ""), (code, stdout));
         Assert.StartsWith("provision: ", stderr);
-        Assert.EndsWith("usage: see Bootstrap.Api provision delete --help\n", stderr);
+        Assert.EndsWith("usage: see bootstrap provision delete --help\n", stderr);
     }
 
     [Fact]

@@ -126,6 +126,10 @@ case "${1:-}" in
         "$0" status
         ;;
     down)
+        if [ ! -d "$cluster" ]; then
+            echo "cluster: nothing to stop (no cluster was started here: $cluster does not exist)"
+            exit 0
+        fi
         stop_pid "$cluster/haproxy.pid"
         for folder in $(instances); do stop_pid "$folder/pid"; done
         [ -d "$cluster/postgres" ] && "$here/postgres.sh" down "$cluster/postgres" >/dev/null

@@ -1,4 +1,3 @@
-using Bootstrap.Api.Cli;
 using Bootstrap.Api.Features.Accounts;
 using Bootstrap.Api.Features.Catalogue;
 using Bootstrap.Api.Features.Kernels;

@@ -1,5 +1,4 @@
 using Bootstrap.Api;
-using Bootstrap.Api.Cli;
 using Bootstrap.Api.Features.Accounts;
 using Bootstrap.Api.Features.Boot;
 using Bootstrap.Api.Features.Catalogue;
@@ -7,10 +6,7 @@ using Bootstrap.Api.Features.Images;
 using Bootstrap.Api.Features.Kernels;
 using Bootstrap.Api.Features.Machines;
 using Bootstrap.Api.Features.Site;
-using Bootstrap.Api.Pages;
-using Bootstrap.Api.Http;
 using Bootstrap.Api.Observability;
-using Bootstrap.Builder.Configuration;
 
 if (BootstrapCli.Handles(args))
     return await BootstrapCli.RunAsync(args, Console.Out, Console.Error);

@@ -1,11 +1,9 @@
 using Bootstrap.Api.Features.Accounts;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Bootstrap.Builder.Storage.Database;
-using Bootstrap.Api.Http;
 using Bootstrap.Api.Observability;
 using Bootstrap.Builder.Images.Caching;
 using Bootstrap.Builder.Machines;
-using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Storage.Files;
 using Bootstrap.Builder.Kernels;
 using Bootstrap.Builder.Observability;

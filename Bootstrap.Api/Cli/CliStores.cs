@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Text.Json;
 using Bootstrap.Builder.Accounts;
 using Bootstrap.Builder.Catalogue;
-using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Kernels;
 using Bootstrap.Builder.Storage.Database;
 

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Bootstrap.Builder.Configuration;
 
 namespace Bootstrap.Api.Cli;
 
@@ -52,6 +51,9 @@ public static class Verb
             return null;
         }
     }
+
+    /// <summary>An option a verb cannot do without (System.CommandLine says so when it is missing).</summary>
+    public static Option<string> Required(string name, string description) => new(name) { Description = description, Required = true };
 
     /// <summary>Writes a refusal as <c>VERB: message</c> on stderr and returns <see cref="Refused"/>.</summary>
     public static int Refuse(ParseResult parse, string message)

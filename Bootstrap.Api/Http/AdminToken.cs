@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using Bootstrap.Builder.Configuration;
 
 namespace Bootstrap.Api.Http;
 

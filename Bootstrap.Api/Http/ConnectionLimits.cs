@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Observability;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;

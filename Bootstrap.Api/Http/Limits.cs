@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
-using Bootstrap.Builder.Configuration;
-using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Bootstrap.Api.Http;
 

@@ -1,4 +1,3 @@
-using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Boot;
 
 namespace Bootstrap.Api.Http;

@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Http.HttpResults;
-using Bootstrap.Builder.Configuration;
 using System.Security.Cryptography;
 using System.Text;
 using Bootstrap.Builder.Images.Caching;

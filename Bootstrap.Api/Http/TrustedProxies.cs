@@ -1,5 +1,4 @@
 using System.Net;
-using Bootstrap.Builder.Configuration;
 using Microsoft.AspNetCore.HttpOverrides;
 
 namespace Bootstrap.Api.Http;

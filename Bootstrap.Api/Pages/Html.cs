@@ -1,6 +1,4 @@
-using Bootstrap.Api.Http;
 using Microsoft.AspNetCore.Components;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Metadata;
 
 namespace Bootstrap.Api.Pages;

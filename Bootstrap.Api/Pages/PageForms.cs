@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Http.HttpResults;
-using Bootstrap.Api.Http;
 namespace Bootstrap.Api.Pages;
 
 /// <summary>

@@ -1,6 +1,4 @@
-using Bootstrap.Api.Cli;
 using System.CommandLine;
-using Bootstrap.Api.Http;
 using Bootstrap.Builder.Accounts;
 
 namespace Bootstrap.Api.Features.Accounts;

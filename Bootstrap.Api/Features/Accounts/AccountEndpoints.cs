@@ -1,9 +1,6 @@
-using Microsoft.AspNetCore.Http.HttpResults;
 using Bootstrap.Api.Features.Catalogue;
-using Bootstrap.Api.Http;
 using Bootstrap.Builder.Accounts;
 using Bootstrap.Builder.Catalogue;
-using Bootstrap.Builder.Configuration;
 
 namespace Bootstrap.Api.Features.Accounts;
 

@@ -1,4 +1,3 @@
-using Bootstrap.Api.Pages;
 using Bootstrap.Builder.Accounts;
 using Bootstrap.Builder.Catalogue;
 using static Bootstrap.Api.Pages.PageForms;

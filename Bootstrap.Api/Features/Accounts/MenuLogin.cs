@@ -1,4 +1,3 @@
-using Bootstrap.Api.Http;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Threading.RateLimiting;

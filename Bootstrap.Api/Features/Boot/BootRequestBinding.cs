@@ -1,8 +1,5 @@
-using Bootstrap.Api.Http;
-using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Kernels;
 using Bootstrap.Builder.Boot;
-using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Bootstrap.Api.Features.Boot;
 

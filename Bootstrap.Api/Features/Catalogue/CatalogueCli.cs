@@ -1,9 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
-using Bootstrap.Api.Cli;
 using Bootstrap.Builder.Accounts;
 using Bootstrap.Builder.Catalogue;
-using Bootstrap.Builder.Configuration;
 
 namespace Bootstrap.Api.Features.Catalogue;
 
@@ -13,16 +11,14 @@ namespace Bootstrap.Api.Features.Catalogue;
 /// </summary>
 public static class CatalogueCli
 {
-    private static Option<string> Required(string name, string description) => new(name) { Description = description, Required = true };
-
     public static Command Images()
     {
         var list = new Command("list", "Images with their state and files");
         list.SetAction((parse, _) => CliStores.Run(parse, async stores => CliStores.Lines((await stores.Images.ListAsync()).Select(i =>
                 $"{i.Name}  {i.Type}  {i.State}  files={string.Join(",", i.Files.Select(f => $"{f.Name}:{f.Size}"))}  title={i.Title}"))));
 
-        var name = Required("--name", "the image's name (a-z, 0-9, '_', '-')");
-        var type = Required("--type", string.Join(" | ", ImageType.All));
+        var name = Verb.Required("--name", "the image's name (a-z, 0-9, '_', '-')");
+        var type = Verb.Required("--type", string.Join(" | ", ImageType.All));
         var title = new Option<string?>("--title") { Description = "what a menu shows" };
         var kernel = new Option<string?>("--kernel") { Description = "the kernel's file name" };
         var initrds = new Option<string[]>("--initrd") { Description = "an initrd's file name (repeat for several, in order)", AllowMultipleArgumentsPerToken = false };
@@ -34,7 +30,7 @@ public static class CatalogueCli
             new ImageInput(parse.GetValue(type), parse.GetValue(title), parse.GetValue(kernel), parse.GetValue(initrds) ?? [],
                 parse.GetValue(iso), parse.GetValue(rootfs), parse.GetValue(args)), TimeProvider.System.GetUtcNow())));
 
-        var uploadName = Required("--name", "the image");
+        var uploadName = Verb.Required("--name", "the image");
         var file = new Option<FileInfo>("--file") { Description = "the file to store (streamed and hashed)", Required = true };
         var asName = new Option<string?>("--as") { Description = "its name in the image (default: the file's name)" };
         var upload = new Command("upload", "Store one file of a staging image") { uploadName, file, asName };
@@ -48,11 +44,11 @@ public static class CatalogueCli
                 source.Length, content, CancellationToken.None);
         }));
 
-        var promoteName = Required("--name", "the image");
+        var promoteName = Verb.Required("--name", "the image");
         var promote = new Command("promote", "Freeze a staging image whose files are all uploaded (golden)") { promoteName };
         promote.SetAction((parse, _) => CliStores.Run(parse, stores => CatalogueOperations.PromoteAsync(stores.Images, parse.GetValue(promoteName)!)));
 
-        var deleteName = Required("--name", "the image");
+        var deleteName = Verb.Required("--name", "the image");
         var delete = new Command("delete", "Delete an image and its files") { deleteName };
         delete.SetAction((parse, _) => CliStores.Run(parse, stores => CatalogueOperations.DeleteImageAsync(stores.Images, parse.GetValue(deleteName)!)));
 
@@ -64,7 +60,7 @@ public static class CatalogueCli
         var list = new Command("list", "Menus and their entries");
         list.SetAction((parse, _) => CliStores.Run(parse, async stores => CliStores.Lines((await stores.Menus.ListAsync()).Select(m => $"{m.Name}  \"{m.Title}\"  timeout={m.Timeout}  entries: {MenuText.Format(m.Entries).Replace("\n", "; ")}"))));
 
-        var name = Required("--name", "the menu's name");
+        var name = Verb.Required("--name", "the menu's name");
         var file = new Option<FileInfo>("--file") { Description = "the menu as the API's JSON: {\"title\", \"timeout\", \"default\", \"entries\": [...]}", Required = true };
         var put = new Command("put", "Create or replace a menu") { name, file };
         put.SetAction((parse, _) => CliStores.Run(parse, async stores =>
@@ -85,7 +81,7 @@ public static class CatalogueCli
                 : await CatalogueOperations.SaveMenuAsync(stores.Menus, stores.Images, stores.Config, parse.GetValue(name)!, input, TimeProvider.System.GetUtcNow());
         }));
 
-        var previewName = Required("--name", "the menu");
+        var previewName = Verb.Required("--name", "the menu");
         var baseUrl = new Option<string?>("--base-url") { Description = "the service's address in the script (default: base-host, else http://localhost:<http-port>)" };
         var preview = new Command("preview", "The iPXE script GET /menu/<name> answers") { previewName, baseUrl };
         preview.SetAction((parse, _) => CliStores.Run(parse, async stores =>
@@ -95,7 +91,7 @@ public static class CatalogueCli
             return script with { Message = script.Message.TrimEnd('\n') };
         }));
 
-        var deleteName = Required("--name", "the menu");
+        var deleteName = Verb.Required("--name", "the menu");
         var delete = new Command("delete", "Delete a menu no group offers") { deleteName };
         delete.SetAction((parse, _) => CliStores.Run(parse, stores => CatalogueOperations.DeleteMenuAsync(stores.Menus, stores.Accounts, parse.GetValue(deleteName)!)));
 

@@ -1,8 +1,5 @@
-using Microsoft.AspNetCore.Http.HttpResults;
-using Bootstrap.Api.Http;
 using Bootstrap.Builder.Accounts;
 using Bootstrap.Builder.Catalogue;
-using Bootstrap.Builder.Configuration;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 

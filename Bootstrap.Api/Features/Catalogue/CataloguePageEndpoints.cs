@@ -1,8 +1,5 @@
-using Bootstrap.Api.Http;
-using Bootstrap.Api.Pages;
 using Bootstrap.Builder.Accounts;
 using Bootstrap.Builder.Catalogue;
-using Bootstrap.Builder.Configuration;
 using static Bootstrap.Api.Pages.PageForms;
 
 namespace Bootstrap.Api.Features.Catalogue;

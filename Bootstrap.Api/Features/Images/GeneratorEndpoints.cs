@@ -1,8 +1,4 @@
-using Microsoft.AspNetCore.Http.HttpResults;
 using Bootstrap.Builder.Storage;
-using Bootstrap.Api.Http;
-using Bootstrap.Api.Pages;
-using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Kernels;
 using Bootstrap.Builder.Images.Templates;
 using Microsoft.Net.Http.Headers;

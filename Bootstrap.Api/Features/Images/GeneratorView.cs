@@ -1,6 +1,4 @@
-using Bootstrap.Api.Pages;
 using Bootstrap.Builder.Boot;
-using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Kernels;
 
 namespace Bootstrap.Api.Features.Images;

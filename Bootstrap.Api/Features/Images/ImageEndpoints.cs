@@ -1,11 +1,8 @@
 using Microsoft.AspNetCore.Http.Metadata;
 using Bootstrap.Api.Features.Boot;
-using Bootstrap.Api.Http;
-using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Boot;
 using Bootstrap.Builder.Kernels;
 using Bootstrap.Builder.Images;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
 
 namespace Bootstrap.Api.Features.Images;

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Bootstrap.Api.Cli;
 using Bootstrap.Builder.Kernels;
 using Bootstrap.Builder.Machines;
 
@@ -8,8 +7,6 @@ namespace Bootstrap.Api.Features.Kernels;
 /// <summary><c>kernels</c>: list, upload, link and delete, the same operations as the API and the kernels page.</summary>
 public static class KernelCli
 {
-    private static Option<string> Required(string name, string description) => new(name) { Description = description, Required = true };
-
     public static Command Create()
     {
         var list = new Command("list", "Kernels, newest first, with the runmodes that boot each");
@@ -27,15 +24,15 @@ public static class KernelCli
             return await KernelOperations.StoreAsync(stores.Kernels, parse.GetValue(asName) ?? source.Name, content, CancellationToken.None);
         }));
 
-        var runmode = Required("--runmode", "the network whose link to switch (prod, test, ...)");
-        var kernel = Required("--kernel", "the kernel it boots from now on");
+        var runmode = Verb.Required("--runmode", "the network whose link to switch (prod, test, ...)");
+        var kernel = Verb.Required("--kernel", "the kernel it boots from now on");
         var link = new Command("link", "Point a runmode at a kernel, atomically") { runmode, kernel };
         link.SetAction((parse, _) => CliStores.Run(parse, stores =>
             !stores.Config.Runmodes.ContainsKey(parse.GetValue(runmode)!)
                 ? Task.FromResult<Result<Done>>(Problem.NotFound($"--runmode: no network '{parse.GetValue(runmode)}' in config.json"))
                 : KernelOperations.PointLinkAsync(stores.Kernels, parse.GetValue(runmode) + ".efi", parse.GetValue(kernel)!)));
 
-        var deleteName = Required("--name", "the kernel to delete");
+        var deleteName = Verb.Required("--name", "the kernel to delete");
         var delete = new Command("delete", "Delete a kernel no runmode, machine or profile boots") { deleteName };
         delete.SetAction((parse, _) => CliStores.Run(parse, async stores =>
         {

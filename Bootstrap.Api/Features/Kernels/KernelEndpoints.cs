@@ -1,6 +1,3 @@
-using Microsoft.AspNetCore.Http.HttpResults;
-using Bootstrap.Builder.Configuration;
-using Bootstrap.Api.Http;
 using Bootstrap.Builder.Machines;
 using Bootstrap.Builder.Kernels;
 using Microsoft.Net.Http.Headers;

@@ -1,7 +1,3 @@
-using Microsoft.AspNetCore.Http.HttpResults;
-using Bootstrap.Api.Http;
-using Bootstrap.Api.Pages;
-using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Kernels;
 using Bootstrap.Builder.Machines;
 using static Bootstrap.Api.Pages.PageForms;

@@ -1,7 +1,5 @@
-using Bootstrap.Api.Cli;
 using System.CommandLine;
 using System.Text.Json;
-using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Machines;
 using Bootstrap.Builder.Boot;
 using Bootstrap.Builder.Storage.Database;

@@ -1,8 +1,5 @@
-using Microsoft.AspNetCore.Http.HttpResults;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Bootstrap.Api.Http;
-using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Machines;
 using Bootstrap.Builder.Kernels;
 

@@ -1,6 +1,3 @@
-using Bootstrap.Api.Http;
-using Bootstrap.Api.Pages;
-using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Machines;
 using Bootstrap.Builder.Kernels;
 

@@ -1,4 +1,3 @@
-using Bootstrap.Api.Cli;
 using System.CommandLine;
 using System.Text.Json;
 using Bootstrap.Builder.Machines;

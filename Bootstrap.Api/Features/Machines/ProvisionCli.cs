@@ -1,4 +1,3 @@
-using Bootstrap.Api.Cli;
 using System.CommandLine;
 using Bootstrap.Builder.Boot;
 using Bootstrap.Builder.Machines;

@@ -1,7 +1,4 @@
-using Microsoft.AspNetCore.Http.HttpResults;
 using Bootstrap.Api.Features.Boot;
-using Bootstrap.Api.Http;
-using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Machines;
 using Bootstrap.Builder.Observability;
 using Bootstrap.Builder.Boot;

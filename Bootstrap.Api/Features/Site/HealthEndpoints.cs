@@ -1,7 +1,4 @@
-using Microsoft.AspNetCore.Http.HttpResults;
 using Bootstrap.Builder.Images;
-using Bootstrap.Api.Http;
-using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Kernels;
 using Bootstrap.Builder.Machines;
 using Bootstrap.Builder.Images.Templates;

@@ -1,4 +1,3 @@
-using Bootstrap.Api.Cli;
 using Bootstrap.Builder.Site;
 using System.CommandLine;
 using Bootstrap.Builder.Storage.Database;

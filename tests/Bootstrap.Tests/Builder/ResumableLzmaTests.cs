@@ -81,13 +81,7 @@ public class ResumableLzmaTests
 
     private static List<int> HelperProcesses() =>
         Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(p => p!.All(char.IsAsciiDigit))
-            .Where(p => File.Exists($"/proc/{p}/cmdline") && TryRead($"/proc/{p}/cmdline").StartsWith(Helper)
-                        && !TryRead($"/proc/{p}/status").Contains("State:\tZ"))
+            .Where(p => File.Exists($"/proc/{p}/cmdline") && ProcFile.Read($"/proc/{p}/cmdline").StartsWith(Helper)
+                        && !ProcFile.Read($"/proc/{p}/status").Contains("State:\tZ"))
             .Select(p => int.Parse(p!)).ToList();
-
-    private static string TryRead(string path)
-    {
-        try { return File.ReadAllText(path); }
-        catch (IOException) { return ""; }
-    }
 }

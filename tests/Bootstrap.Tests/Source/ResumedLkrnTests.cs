@@ -60,7 +60,7 @@ public sealed class ResumedLkrnTests : IDisposable
         Assert.Equal("lzma-resume", await AwaitLkrnPacking(p => p == "lzma-resume"));
         var helper = Path.Combine(_site.Root, "source-template", "source", "patch", "lzma-resume");
         var pid = Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(p => p!.All(char.IsAsciiDigit))
-            .Single(p => File.ReadAllText($"/proc/{p}/cmdline").StartsWith(helper + "\0"));
+            .Single(p => ProcFile.Read($"/proc/{p}/cmdline").StartsWith(helper + "\0"));
         Process.GetProcessById(int.Parse(pid!)).Kill();
 
         var packing = await AwaitLkrnPacking(p => p != "lzma-resume");

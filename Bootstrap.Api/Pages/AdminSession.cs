@@ -104,6 +104,11 @@ public static class AdminSession
     }
 
     /// <summary>Only a path of this site: a return address cannot send the admin elsewhere.</summary>
+    /// <remarks>
+    /// A path of printable ASCII with no backslash, starting with one slash: browsers drop tabs and
+    /// newlines and read a backslash as a slash, so "/\t/evil" or "/\\evil" would leave the site.
+    /// </remarks>
     private static string LocalOrHome(string? target) =>
-        target is { Length: > 0 } t && t.StartsWith('/') && !t.StartsWith("//") && !t.StartsWith("/\\") && !t.Contains('\n') ? t : "/machines";
+        target is { Length: > 1 } t && t[0] == '/' && t[1] != '/' && t.All(c => c is > ' ' and < '\x7f' and not '\\') ? t
+        : target == "/" ? "/" : "/machines";
 }

@@ -36,7 +36,7 @@ public static class BootRequestParser
     /// Kernel arguments the service writes itself: args may not set them, or a request could boot
     /// another network, another farm (side-stepping the farm-id rule), or the machines' status token.
     /// </summary>
-    public static readonly IReadOnlyList<string> ReservedKeys = ["runmode", "farmer_id", "version", "panic", "bootstrap_url", "bootstrap_token"];
+    public static readonly IReadOnlyList<string> ReservedKeys = ["runmode", "farmer_id", "version", "panic", "bootstrap_url", "bootstrap_token", "answer_url"];
 
     /// <summary>The network of requests that name none (the static -provision images): the first configured one.</summary>
     public static string DefaultNetwork(IReadOnlyDictionary<string, string> runmodes) => runmodes.Keys.First();

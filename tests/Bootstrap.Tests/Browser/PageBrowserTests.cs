@@ -70,7 +70,7 @@ public sealed class PageBrowserTests(BrowserSite browser) : IClassFixture<Browse
         Assert.True(await page.IsVisibleAsync("#result"));
         await page.FillAsync("#args", "console=ttyS0 runmode=dev");
 
-        Assert.Equal("'runmode' is set by the service and cannot be given in args (reserved: runmode, farmer_id, version, panic, bootstrap_url, bootstrap_token).",
+        Assert.Equal("'runmode' is set by the service and cannot be given in args (reserved: runmode, farmer_id, version, panic, bootstrap_url, bootstrap_token, answer_url).",
             await page.TextContentAsync("#args-error"));
         Assert.False(await page.IsVisibleAsync("#result"));
         Assert.Empty(requests);

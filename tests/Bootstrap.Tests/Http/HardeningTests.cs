@@ -144,6 +144,7 @@ public sealed class ReservedKernelKeyTests : IDisposable
     [InlineData("bootstrap_url=http:___evil", "bootstrap_url")]
     [InlineData("BOOTSTRAP_TOKEN=x", "BOOTSTRAP_TOKEN")]
     [InlineData("quiet%20Runmode", "Runmode")]
+    [InlineData("answer_url=http:___evil", "answer_url")]
     public async Task A_reserved_key_in_args_is_400_naming_it(string args, string key)
     {
         foreach (var route in new[] { "ipxe", "iso" })
@@ -151,7 +152,7 @@ public sealed class ReservedKernelKeyTests : IDisposable
             var response = await _site.Client().GetAsync($"/{route}/prod/1234/{args}");
 
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-            Assert.Equal($"args: '{key}' is set by the service and cannot be given in args (reserved: runmode, farmer_id, version, panic, bootstrap_url, bootstrap_token)\n",
+            Assert.Equal($"args: '{key}' is set by the service and cannot be given in args (reserved: runmode, farmer_id, version, panic, bootstrap_url, bootstrap_token, answer_url)\n",
                 await response.Content.ReadAsStringAsync());
         }
     }

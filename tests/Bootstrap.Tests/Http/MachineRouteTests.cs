@@ -148,7 +148,7 @@ public sealed class MachineRouteTests : IDisposable
     [InlineData("""{"network":"main"}""", 400, "network: unknown network 'main'; configured networks: dev, prod, qa, test\n")]
     [InlineData("""{"network":"prod","farmer":"12a"}""", 400, "farmer: character 'a' (U+0061) is not allowed; a farm id is digits only\n")]
     [InlineData("""{"network":"prod","args":"a;reboot"}""", 400, "args: character ';' (U+003B) is not allowed; allowed are letters, digits, space and = _ . , : - + /\n")]
-    [InlineData("""{"network":"prod","args":"runmode=dev"}""", 400, "args: 'runmode' is set by the service and cannot be given in args (reserved: runmode, farmer_id, version, panic, bootstrap_url, bootstrap_token)\n")]
+    [InlineData("""{"network":"prod","args":"runmode=dev"}""", 400, "args: 'runmode' is set by the service and cannot be given in args (reserved: runmode, farmer_id, version, panic, bootstrap_url, bootstrap_token, answer_url)\n")]
     [InlineData("""{"network":"prod","then":"later"}""", 400, "then: 'later' is neither repeat nor local\n")]
     [InlineData("""{"network":"prod","kernel":"missing.efi"}""", 400, "kernel: 'missing.efi' is not in the kernels folder\n")]
     [InlineData("""{"network":"prod","hostname":"bad_name"}""", 400, "hostname: 1-63 of a-z, 0-9 and '-', not starting or ending with '-'\n")]

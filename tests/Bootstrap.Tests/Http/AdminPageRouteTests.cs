@@ -16,18 +16,13 @@ public sealed partial class AdminPageRouteTests : IDisposable
 
     public void Dispose() => _site.Dispose();
 
-    [GeneratedRegex("name=\"__af\" value=\"([^\"]+)\"")]
-    private static partial Regex AntiforgeryField();
-
     /// <summary>A client signed in with the admin token, and a form token of its session.</summary>
     private async Task<(HttpClient Client, string FormToken)> SignedIn()
     {
         var client = _site.Client();
-        var form = AntiforgeryField().Match(await client.GetStringAsync("/signin")).Groups[1].Value;
-        var signIn = await client.PostAsync("/signin", new FormUrlEncodedContent(new Dictionary<string, string>
-            { ["__af"] = form, ["token"] = TestSite.Token, ["return"] = "/images" }));
+        var signIn = await PageSignIn.PostAsync(client, "/images");
         Assert.Equal(HttpStatusCode.Redirect, signIn.StatusCode);
-        return (client, AntiforgeryField().Match(await client.GetStringAsync("/catalogue")).Groups[1].Value);
+        return (client, PageSignIn.FormToken(await client.GetStringAsync("/catalogue")));
     }
 
     private static MultipartFormDataContent Upload(string? formToken, string name, byte[] bytes)

@@ -1,26 +1,16 @@
 using System.Net;
-using System.Text.RegularExpressions;
 using Bootstrap.Tests.Support;
 
 namespace Bootstrap.Tests.Http;
 
 /// <summary><c>/signin?return=</c> only ever sends the browser to a path of this service.</summary>
-public sealed partial class SignInReturnTests : IDisposable
+public sealed class SignInReturnTests : IDisposable
 {
     private readonly TestSite _site = new();
 
     public void Dispose() => _site.Dispose();
 
-    [GeneratedRegex("name=\"__af\" value=\"([^\"]+)\"")]
-    private static partial Regex AntiforgeryField();
-
-    private async Task<HttpResponseMessage> SignIn(string returnTo)
-    {
-        var client = _site.Client();
-        var form = AntiforgeryField().Match(await client.GetStringAsync("/signin")).Groups[1].Value;
-        return await client.PostAsync("/signin", new FormUrlEncodedContent(new Dictionary<string, string>
-            { ["__af"] = form, ["token"] = TestSite.Token, ["return"] = returnTo }));
-    }
+    private Task<HttpResponseMessage> SignIn(string returnTo) => PageSignIn.PostAsync(_site.Client(), returnTo);
 
     [Theory]
     [InlineData("/\t/evil.example/x")]

@@ -13,10 +13,16 @@ if (BootstrapCli.Handles(args))
 
 var builder = WebApplication.CreateBuilder(args);
 // Defaults under every other source (command line, environment): ASP.NET's own two lines per
-// request repeat what our request log says, at three times the cost.
+// request repeat what our request log says, at three times the cost. Data Protection warns that
+// the session keys are stored unencrypted: they are kept in the site's database on purpose, which
+// already holds the site's secrets (docs/production.md).
 builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource
 {
-    InitialData = new Dictionary<string, string?> { ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning" },
+    InitialData = new Dictionary<string, string?>
+    {
+        ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+        ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error",
+    },
 });
 BootstrapConfig config;
 try

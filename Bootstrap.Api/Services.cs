@@ -84,6 +84,8 @@ public static class Services
         services.GetRequiredService<BootstrapDatabase>().Clock = services.GetRequiredService<TimeProvider>();
         foreach (var script in services.GetRequiredService<MachineStore>().Migrate())
             log.LogInformation("database {Db}: migration {Script} applied", services.GetRequiredService<BootstrapDatabase>().Name, script);
+        // In the start-up turn: the first instance of a new site makes the session key, the others find it.
+        services.GetRequiredService<BootstrapDatabase>().InTurn(() => AdminSession.EnsureSiteKey(services));
         log.LogInformation("machines: {Count} known", services.GetRequiredService<MachineDirectory>().Count);
         log.LogInformation("kernels: {Kernels}", services.GetRequiredService<KernelStore>().Describe);
         services.GetRequiredService<PrometheusExporter>();

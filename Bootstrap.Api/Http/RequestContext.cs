@@ -6,12 +6,13 @@ public static class RequestContext
 {
     /// <summary>
     /// The base URL booting machines use to reach this service: <c>base-host</c> if configured, else
-    /// the request's Host (X-Forwarded-Host/Proto only when the peer is a trusted proxy).
+    /// the request's Host and scheme (X-Forwarded-Host/Proto only when the peer is a trusted proxy;
+    /// see <see cref="PublicUrl"/> for <c>https-port</c> and <c>kernel-scheme</c>).
     /// </summary>
     public static (string? Url, string? Problem) PublicBaseUrl(this HttpContext http, BootstrapConfig config)
     {
         var (host, proto) = (http.ClientHost(), http.ForwardedScheme());
-        return PublicUrl.Resolve(config.BaseHost, host, proto, config.HttpsPort);
+        return PublicUrl.Resolve(config.BaseHost, host, http.Request.Scheme, proto, config.HttpsPort, config.KernelScheme);
     }
 
     /// <summary>
@@ -21,6 +22,6 @@ public static class RequestContext
     public static (string? Url, string? Problem) PageBaseUrl(this HttpContext http, BootstrapConfig config)
     {
         var (host, proto) = (http.ClientHost(), http.ForwardedScheme());
-        return PublicUrl.Resolve(config.BaseHost, host, proto ?? http.Request.Scheme);
+        return PublicUrl.Resolve(config.BaseHost, host, http.Request.Scheme, proto);
     }
 }

@@ -2,6 +2,9 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Bootstrap.Builder.Site;
 
 namespace Bootstrap.Api.Pages;
 
@@ -10,7 +13,10 @@ namespace Bootstrap.Api.Pages;
 /// same failure budget and delay as the API) and sets an HttpOnly, SameSite=Strict cookie
 /// (ASP.NET cookie authentication, 8 hours); every form a signed-in page posts carries an
 /// antiforgery token (ASP.NET antiforgery). Both are checked by the page handlers themselves,
-/// so the boot routes pay for neither.
+/// so the boot routes pay for neither. A session belongs to the site and to the token: the cookies
+/// are sealed with the site's own Data Protection keys (kept in its database, <see cref="SiteKeyRing"/>),
+/// the ticket carries the token's fingerprint and the session generation, and a sign-out or a new
+/// <c>api-token</c> ends every session at once.
 /// </summary>
 public static class AdminSession
 {
@@ -21,10 +27,17 @@ public static class AdminSession
 
     public const string StaleForm = "the form is out of date or was not sent by this site: reload the page and try again";
 
+    private const string TokenClaim = "bootstrap:token", GenerationClaim = "bootstrap:generation";
+
     public static IServiceCollection AddAdminSession(this IServiceCollection services)
     {
+        services.AddSingleton<AdminSessionStore>();
+        // A fixed application name: the ring is chosen by the database, not by the folder the service runs from.
+        services.AddDataProtection().SetApplicationName("bootstrap");
+        services.AddOptions<KeyManagementOptions>().Configure<AdminSessionStore>((o, store) => o.XmlRepository = new SiteKeyRing(store));
         services.AddAuthentication(Scheme).AddCookie(Scheme, o =>
         {
+            o.Events.OnValidatePrincipal = RejectEndedSessionAsync;
             o.Cookie.Name = "bootstrap_admin";
             o.Cookie.HttpOnly = true;
             o.Cookie.SameSite = SameSiteMode.Strict;
@@ -40,6 +53,33 @@ public static class AdminSession
             o.HeaderName = StreamedForm.AntiforgeryHeader;   // how a streamed upload hands its token over
         });
         return services;
+    }
+
+    /// <summary>
+    /// Makes the site's first session key unless a usable one is stored. Without it, instances
+    /// starting together would each make their own, and one's cookie would be unreadable to the
+    /// others until their key rings refresh (a day later).
+    /// </summary>
+    public static void EnsureSiteKey(IServiceProvider services)
+    {
+        var keys = services.GetRequiredService<IKeyManager>();
+        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+        if (!keys.GetAllKeys().Any(k => !k.IsRevoked && k.ActivationDate <= now && k.ExpirationDate > now.AddDays(2)))
+            keys.CreateNewKey(now, now.AddDays(90));
+    }
+
+    /// <summary>A ticket of another token or of an ended generation is no session: it is refused and its cookie removed.</summary>
+    private static async Task RejectEndedSessionAsync(CookieValidatePrincipalContext context)
+    {
+        var config = context.HttpContext.RequestServices.GetRequiredService<BootstrapConfig>();
+        var sessions = context.HttpContext.RequestServices.GetRequiredService<AdminSessionStore>();
+        var principal = context.Principal;
+        if (config.ApiToken.Length > 0
+            && principal?.FindFirst(TokenClaim)?.Value == AdminToken.Fingerprint(config)
+            && principal.FindFirst(GenerationClaim)?.Value == (await sessions.GenerationAsync()).ToString(System.Globalization.CultureInfo.InvariantCulture))
+            return;
+        context.RejectPrincipal();
+        await context.HttpContext.SignOutAsync(Scheme);
     }
 
     public static async Task<bool> IsSignedInAsync(HttpContext http) => (await http.AuthenticateAsync(Scheme)).Succeeded;
@@ -73,12 +113,13 @@ public static class AdminSession
         {
             if (await CheckPostAsync(http) is { } refused)
                 return refused;
+            await http.RequestServices.GetRequiredService<AdminSessionStore>().EndAllAsync("sign-out");
             await http.SignOutAsync(Scheme);
             return TypedResults.Redirect("/machines", preserveMethod: false);
         }).ExcludeFromDescription();
     }
 
-    private static async Task<PageAnswer> SignIn(HttpContext http, BootstrapConfig config, ClientBudgets budgets)
+    private static async Task<PageAnswer> SignIn(HttpContext http, BootstrapConfig config, ClientBudgets budgets, AdminSessionStore sessions)
     {
         var form = await http.Request.ReadFormAsync(http.RequestAborted);
         var target = LocalOrHome(form["return"]);
@@ -98,7 +139,11 @@ public static class AdminSession
                 return tooMany;
             return SignInPage.Render(FormToken(http), target, "That is not the admin token.", StatusCodes.Status401Unauthorized);
         }
-        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, "admin")], Scheme);
+        var identity = new ClaimsIdentity([
+            new Claim(ClaimTypes.Name, "admin"),
+            new Claim(TokenClaim, AdminToken.Fingerprint(config)),
+            new Claim(GenerationClaim, (await sessions.GenerationAsync()).ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        ], Scheme);
         await http.SignInAsync(Scheme, new ClaimsPrincipal(identity));
         return TypedResults.Redirect(target);
     }

@@ -41,6 +41,12 @@ public sealed record BootstrapConfig
         ["qa"] = "Quality Assurance",
     };
 
+    /// <summary>
+    /// The scheme of the URLs scripts hand out when <c>base-host</c> is empty: "request" (the scheme
+    /// the machine used) or "https" (0-bootstrap's rule: https unless the host contains <c>unsecure</c>).
+    /// </summary>
+    [JsonPropertyName("kernel-scheme")] public string KernelScheme { get; init; } = KernelSchemes.Request;
+
     /// <summary>Addresses of reverse proxies whose X-Forwarded-Proto/Host headers are believed.</summary>
     [JsonPropertyName("trusted-proxies")] public List<string> TrustedProxies { get; init; } = [];
 
@@ -129,4 +135,14 @@ public sealed record BootstrapConfig
 
     /// <summary>Path of the config file these settings came from (not a key of the file).</summary>
     [JsonIgnore] public string SourceFile { get; init; } = "";
+}
+
+/// <summary>The values of <c>kernel-scheme</c>.</summary>
+public static class KernelSchemes
+{
+    /// <summary>The scheme the machine used (the default).</summary>
+    public const string Request = "request";
+
+    /// <summary>0-bootstrap's rule: https unless the host contains <c>unsecure</c>.</summary>
+    public const string ZeroBootstrap = "https";
 }

@@ -177,6 +177,8 @@ public static partial class ConfigLoader
         }
         if (c.BaseHost.Length > 0 && !TextShapes.HttpUrl().IsMatch(c.BaseHost))
             Fail("base-host", $"'{c.BaseHost}' is not {TextShapes.HttpUrlRule}");
+        if (c.KernelScheme is not (KernelSchemes.Request or KernelSchemes.ZeroBootstrap))
+            Fail("kernel-scheme", $"'{c.KernelScheme}' is not \"{KernelSchemes.Request}\" (the scheme the machine used) or \"{KernelSchemes.ZeroBootstrap}\" (https unless the host contains 'unsecure')");
         if (c.NtpServer.Length > 0 && !HostName().IsMatch(c.NtpServer))
             Fail("ntp-server", $"'{c.NtpServer}' is not a host name");
         foreach (var proxy in c.TrustedProxies)

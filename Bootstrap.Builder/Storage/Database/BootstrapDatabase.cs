@@ -62,6 +62,13 @@ public sealed class BootstrapDatabase : IDisposable
     /// <summary>Runs the migrations this database has not run yet (<see cref="Migrations"/>); returns their names.</summary>
     public IReadOnlyList<string> Migrate(Action<string>? log = null) => Migrations.Apply(this, _connectionString, log, upTo: null);
 
+    /// <summary>Runs <paramref name="work"/> while no other instance of the site is in its start-up turn (the migrations' lock).</summary>
+    public void InTurn(Action work)
+    {
+        using var turn = Migrations.TakeTurn(this);
+        work();
+    }
+
     /// <summary>Closes PostgreSQL's pooled connections (each instance, CLI run and test site has its own pool).</summary>
     public void Dispose() => _postgres?.Dispose();
 

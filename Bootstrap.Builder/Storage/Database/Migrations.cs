@@ -34,9 +34,9 @@ public static partial class Migrations
     {
         bool Wanted(string name) => name.StartsWith(ResourcePrefix, StringComparison.Ordinal)
             && (upTo == null || string.CompareOrdinal(name[ResourcePrefix.Length..], upTo) <= 0);
-        if (database.SqlitePath is { } path)
+        using var turn = TakeTurn(database);
+        if (database.SqlitePath != null)
         {
-            using var turn = FileLock.Take(path + ".migrations.lock", TimeSpan.FromSeconds(60));
             var applied = Run(DeployChanges.To.SqliteDatabase(connectionString)
                 .WithScriptsEmbeddedInAssembly(typeof(Migrations).Assembly, Wanted), database, log);
             // Write-ahead logging: readers never wait for the writer, and a commit is one synced append
@@ -47,13 +47,6 @@ public static partial class Migrations
             wal.ExecuteNonQuery();
             return applied;
         }
-        using var lockHolder = database.Open();
-        using (var take = lockHolder.CreateCommand())
-        {
-            take.CommandText = $"SELECT pg_advisory_lock({AdvisoryLockKey})";
-            take.CommandTimeout = 120;
-            take.ExecuteNonQuery();
-        }
         try
         {
             return Run(DeployChanges.To.PostgresqlDatabase(connectionString)
@@ -62,13 +55,39 @@ public static partial class Migrations
         }
         finally
         {
-            using var release = lockHolder.CreateCommand();
-            release.CommandText = $"SELECT pg_advisory_unlock({AdvisoryLockKey})";
-            release.ExecuteNonQuery();
             // DbUp connects through Npgsql's global pool, which would keep its idle connection
             // for minutes: the migrations are done, so it goes now.
             using var dbUps = new Npgsql.NpgsqlConnection(connectionString);
             Npgsql.NpgsqlConnection.ClearPool(dbUps);
+        }
+    }
+
+    /// <summary>
+    /// The site-wide turn instances take at start (migrations, the first admin-session key): on
+    /// SQLite a lock file beside the database, on PostgreSQL an advisory lock held by a connection.
+    /// </summary>
+    internal static IDisposable TakeTurn(BootstrapDatabase database)
+    {
+        if (database.SqlitePath is { } path)
+            return FileLock.Take(path + ".migrations.lock", TimeSpan.FromSeconds(60));
+        var holder = database.Open();
+        using var take = holder.CreateCommand();
+        take.CommandText = $"SELECT pg_advisory_lock({AdvisoryLockKey})";
+        take.CommandTimeout = 120;
+        take.ExecuteNonQuery();
+        return new AdvisoryLock(holder);
+    }
+
+    private sealed class AdvisoryLock(System.Data.Common.DbConnection holder) : IDisposable
+    {
+        public void Dispose()
+        {
+            using (var release = holder.CreateCommand())
+            {
+                release.CommandText = $"SELECT pg_advisory_unlock({AdvisoryLockKey})";
+                release.ExecuteNonQuery();
+            }
+            holder.Dispose();
         }
     }
 

@@ -62,7 +62,7 @@ public sealed class AdminPagesBrowserTests(BrowserSite browser) : IClassFixture<
         var preview = await page.TextContentAsync("#preview");
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserSite.Screenshots, "menu-preview.png"), FullPage = true });
 
-        var baseUrl = $"https://127.0.0.1:{browser.Service.Port}";   // no base-host and no forwarded scheme: scripts default to https (PublicUrl)
+        var baseUrl = $"http://127.0.0.1:{browser.Service.Port}";   // no base-host and no forwarded scheme: scripts use the scheme the browser used
         Assert.Equal($"""
             #!ipxe
             # Menu lab, from {baseUrl}/menu/lab

@@ -31,7 +31,7 @@ public sealed class PageBrowserTests(BrowserSite browser) : IClassFixture<Browse
 
         Assert.Equal("ipxe-prod.iso", download.SuggestedFilename);
         Assert.Equal("CD001"u8.ToArray(), iso[0x8001..0x8006]);
-        Assert.Contains("\nimgfetch --name kernel https://127.0.0.1:" + browser.Service.Port + "/kernel/net/prod.efi nomodeset version=v3 runmode=prod panic=7200 farmer_id=4242 console=ttyS0 root=/dev/ram0 && goto boot ||\n",
+        Assert.Contains("\nimgfetch --name kernel http://127.0.0.1:" + browser.Service.Port + "/kernel/net/prod.efi nomodeset version=v3 runmode=prod panic=7200 farmer_id=4242 console=ttyS0 root=/dev/ram0 && goto boot ||\n",
             Tool.Ok("isoinfo", "-i", file, "-x", "/BOOT.IPXE;1"));
     }
 

@@ -134,6 +134,31 @@ public sealed class ClusterTests(ClusterSite cluster) : IClassFixture<ClusterSit
     }
 
     [Fact]
+    public async Task A_page_session_made_on_a_holds_on_b_and_c_and_a_sign_out_on_c_ends_it_on_a()
+    {
+        var jar = new System.Net.CookieContainer();   // one browser: cookies of 127.0.0.1 go to every port
+        HttpClient Browser(int port) => new(new HttpClientHandler { CookieContainer = jar, AllowAutoRedirect = false }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        async Task<HttpStatusCode> CatalogueWith(string cookie, int port)
+        {
+            using var copier = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/catalogue");
+            request.Headers.Add("Cookie", cookie);
+            return (await copier.SendAsync(request)).StatusCode;
+        }
+
+        var signIn = await PageSignIn.PostAsync(Browser(Instance(0)), "/catalogue", cluster.Token);
+        var copied = jar.GetCookieHeader(new Uri("http://127.0.0.1/"));
+        var onEach = await Task.WhenAll(new[] { Instance(0), Instance(1), Instance(2), cluster.FrontPort }.Select(port => CatalogueWith(copied, port)));
+        var form = PageSignIn.FormToken(await Browser(Instance(2)).GetStringAsync("/catalogue"));
+        var signOut = await Browser(Instance(2)).PostAsync("/signout", new FormUrlEncodedContent(new Dictionary<string, string> { ["__af"] = form }));
+
+        Assert.Equal(HttpStatusCode.Redirect, signIn.StatusCode);
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK], onEach);
+        Assert.Equal((HttpStatusCode.Redirect, "/machines"), (signOut.StatusCode, signOut.Headers.Location?.OriginalString));
+        Assert.Equal([HttpStatusCode.Redirect, HttpStatusCode.Redirect, HttpStatusCode.Redirect], await Task.WhenAll(new[] { Instance(2), Instance(1), Instance(0) }.Select(port => CatalogueWith(copied, port))));
+    }
+
+    [Fact]
     public async Task A_machine_assigned_through_b_boots_from_c_and_through_haproxy()
     {
         await MachineApi.AssignAsync(cluster.Client(Instance(1), admin: true), "52:54:00:00:16:31", new { network = "prod", farmer = "1631" });

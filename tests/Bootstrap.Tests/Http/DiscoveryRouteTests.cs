@@ -53,10 +53,10 @@ public sealed class DiscoveryRouteTests : IDisposable
         var initrd = await site.Client().GetByteArrayAsync("/discovery/initrd.img");
         var other = await site.Client().GetAsync("/discovery/config.json");
 
-        Assert.Contains("chain https://bootstrap.test/discovery || echo The discovery OS is not available", Scripts.Lines(generic));
-        Assert.Contains("kernel https://bootstrap.test/discovery/vmlinuz bootstrap_url=https://bootstrap.test console=tty0 console=ttyS0 panic=30 || goto failed",
+        Assert.Contains("chain http://bootstrap.test/discovery || echo The discovery OS is not available", Scripts.Lines(generic));
+        Assert.Contains("kernel http://bootstrap.test/discovery/vmlinuz bootstrap_url=http://bootstrap.test console=tty0 console=ttyS0 panic=30 || goto failed",
             Scripts.Lines(script));
-        Assert.Contains("initrd https://bootstrap.test/discovery/initrd.img || goto failed", Scripts.Lines(script));
+        Assert.Contains("initrd http://bootstrap.test/discovery/initrd.img || goto failed", Scripts.Lines(script));
         Assert.Equal([5, 6, 7], initrd);
         Assert.Equal((HttpStatusCode.NotFound, "the discovery OS has only vmlinuz and initrd.img\n"), (other.StatusCode, await other.Content.ReadAsStringAsync()));
     }

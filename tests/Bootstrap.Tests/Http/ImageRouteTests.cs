@@ -60,7 +60,7 @@ public sealed class ImageRouteTests : IDisposable
 
         Assert.Contains("\nifstat\nroute\n", script);
         Assert.Contains("\nprompt --timeout 60000 Press a key to download the kernel (continuing in 60 seconds) ||\n", script);
-        Assert.Contains("imgfetch --name kernel https://bootstrap.test/kernel/net/prod.efi nomodeset version=v3 runmode=prod panic=7200 farmer_id=1234 && goto boot ||", script);
+        Assert.Contains("imgfetch --name kernel http://bootstrap.test/kernel/net/prod.efi nomodeset version=v3 runmode=prod panic=7200 farmer_id=1234 && goto boot ||", script);
     }
 
     [Fact]
@@ -155,7 +155,7 @@ public sealed class ImageRouteTests : IDisposable
     [InlineData("/uefi/prod/1234/console=ttyS0", "ipxe-prod.efi", "ipxe-amd64.efi", "Farm: 1234")]
     [InlineData("/snponly/prod/1234/console=ttyS0", "ipxe-snp-prod.efi", "snponly.efi", "Farm: 1234")]
     [InlineData("/uefi-provision", "ipxe-provision.efi", "ipxe-amd64.efi", "Farm: (none)")]
-    [InlineData("/uefi-generic", "ipxe-generic.efi", "ipxe-amd64.efi", "chain https://bootstrap.test/provision/${net${mac_index}/mac}?uuid=${uuid}&serial=${serial:uristring}&manufacturer=${manufacturer:uristring}&product=${product:uristring}&asset=${asset:uristring}&platform=${platform:uristring}&arch=${buildarch:uristring}&ip=${net${nic}/ip} ||")]
+    [InlineData("/uefi-generic", "ipxe-generic.efi", "ipxe-amd64.efi", "chain http://bootstrap.test/provision/${net${mac_index}/mac}?uuid=${uuid}&serial=${serial:uristring}&manufacturer=${manufacturer:uristring}&product=${product:uristring}&asset=${asset:uristring}&platform=${platform:uristring}&arch=${buildarch:uristring}&ip=${net${nic}/ip} ||")]
     public async Task Single_efi_file_carries_ipxe_and_the_script(string path, string fileName, string ipxe, string scriptLine)
     {
         var response = await _site.Client().GetAsync(path);

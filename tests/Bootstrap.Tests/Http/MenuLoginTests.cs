@@ -46,10 +46,10 @@ public sealed class MenuLoginTests : IDisposable
 
         Assert.Equal("""
             #!ipxe
-            # Sign in to the boot menus of https://bootstrap.test
+            # Sign in to the boot menus of http://bootstrap.test
             :login
             login || goto cancelled
-            chain https://${username:uristring}:${password:uristring}@bootstrap.test/login/menu || goto refused
+            chain http://${username:uristring}:${password:uristring}@bootstrap.test/login/menu || goto refused
             exit
             :refused
             echo Signing in failed: a wrong user name or password, or too many attempts. Try again.
@@ -111,7 +111,7 @@ public sealed class MenuLoginTests : IDisposable
             item .signout Sign out
             choose target || exit
             iseq ${target} .signout && goto signout ||
-            chain https://${username:uristring}:${password:uristring}@bootstrap.test/login/menu/${target} || goto failed
+            chain http://${username:uristring}:${password:uristring}@bootstrap.test/login/menu/${target} || goto failed
             exit
             :failed
             echo That choice did not load: back to the list in 5 seconds.
@@ -120,12 +120,12 @@ public sealed class MenuLoginTests : IDisposable
             :signout
             clear username
             clear password
-            chain https://bootstrap.test/menu
+            chain http://bootstrap.test/menu
 
             """.Replace("\r", "")), await Answer(organizations));
         var groupScript = (await Answer(groups)).Item2;
         Assert.Contains("menu Groups of alice in Acme Corp\nitem ops Operations\nitem ml Machine learning\nitem --gap\n", groupScript);
-        Assert.Contains("chain https://${username:uristring}:${password:uristring}@bootstrap.test/login/menu/acme/${target} || goto failed\n", groupScript);
+        Assert.Contains("chain http://${username:uristring}:${password:uristring}@bootstrap.test/login/menu/acme/${target} || goto failed\n", groupScript);
         Assert.Equal((HttpStatusCode.OK, await _site.Client().GetStringAsync("/menu/gpu")), await Answer(menu));
         Assert.Equal((HttpStatusCode.NotFound, "alice is in no group 'hidden' of organization 'acme'\n"), await Answer(notHers));
         Assert.Equal((HttpStatusCode.NotFound, "alice has no organization 'empty' with a menu\n"), await Answer(notHerOrganisation));
@@ -139,7 +139,7 @@ public sealed class MenuLoginTests : IDisposable
         var answer = await SignedIn("/login/menu", "carol", "12345678");
 
         Assert.Equal((HttpStatusCode.OK,
-            "#!ipxe\necho carol is in no group that offers a menu yet: ask an admin.\nsleep 10\nclear username\nclear password\nchain https://bootstrap.test/menu\n"),
+            "#!ipxe\necho carol is in no group that offers a menu yet: ask an admin.\nsleep 10\nclear username\nclear password\nchain http://bootstrap.test/menu\n"),
             await Answer(answer));
     }
 

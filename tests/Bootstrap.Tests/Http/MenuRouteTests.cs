@@ -42,7 +42,7 @@ public sealed class MenuRouteTests : IDisposable
 
         Assert.Equal("""
             #!ipxe
-            # Menu tools, from https://bootstrap.test/menu/tools
+            # Menu tools, from http://bootstrap.test/menu/tools
             :menu
             menu Lab tools
             item --gap Installers
@@ -57,20 +57,20 @@ public sealed class MenuRouteTests : IDisposable
             choose --default e2 --timeout 2000 target || goto left
             goto ${target}
             :e1
-            kernel https://bootstrap.test/images/debian/linux auto=true || goto failed
-            initrd https://bootstrap.test/images/debian/initrd.gz || goto failed
+            kernel http://bootstrap.test/images/debian/linux auto=true || goto failed
+            initrd http://bootstrap.test/images/debian/initrd.gz || goto failed
             boot ||
             goto failed
             :e2
-            sanboot --no-describe https://bootstrap.test/images/rescue/rescue.iso ||
+            sanboot --no-describe http://bootstrap.test/images/rescue/rescue.iso ||
             goto failed
             :e3
-            kernel https://bootstrap.test/images/live/vmlinuz root=live:https://bootstrap.test/images/live/root.squashfs || goto failed
-            initrd https://bootstrap.test/images/live/initrd.img || goto failed
+            kernel http://bootstrap.test/images/live/vmlinuz root=live:http://bootstrap.test/images/live/root.squashfs || goto failed
+            initrd http://bootstrap.test/images/live/initrd.img || goto failed
             boot ||
             goto failed
             :e5
-            chain https://bootstrap.test/ipxe/prod/1234 ||
+            chain http://bootstrap.test/ipxe/prod/1234 ||
             goto failed
             :e6
             iseq ${platform} efi && exit ||
@@ -148,7 +148,7 @@ public sealed class MenuRouteTests : IDisposable
         var unknown = await admin.PutAsJsonAsync("/api/machines/52:54:00:dd:00:03", new { menu = "nope" });
 
         Assert.Equal("rack", assigned.GetProperty("assignment").GetProperty("menu").GetString());
-        Assert.Equal("#!ipxe\n# This machine is assigned the boot menu rack.\nchain https://bootstrap.test/menu/rack || echo The menu rack could not be loaded\n", script);
+        Assert.Equal("#!ipxe\n# This machine is assigned the boot menu rack.\nchain http://bootstrap.test/menu/rack || echo The menu rack could not be loaded\n", script);
         Assert.Equal((HttpStatusCode.BadRequest, "menu: a machine boots either a menu or a network (with farmer, args, kernel, profile), not both\n"),
             (both.StatusCode, await both.Content.ReadAsStringAsync()));
         Assert.Equal((HttpStatusCode.NotFound, "menu: no menu named 'nope'\n"), (unknown.StatusCode, await unknown.Content.ReadAsStringAsync()));

@@ -33,7 +33,7 @@ public sealed class ProvisionRouteTests : IDisposable
         var token = MachineApi.TokenIn(script);
         Assert.Equal(32, token.Length);
         Assert.Equal(Scripts.Reference("quick-prod-1234.ipxe").Replace("farmer_id=1234 console=ttyS0",
-            $"farmer_id=1234 console=ttyS0 bootstrap_url=https://bootstrap.test bootstrap_token={token}"), script);
+            $"farmer_id=1234 console=ttyS0 bootstrap_url=http://bootstrap.test bootstrap_token={token}"), script);
     }
 
     [Fact]
@@ -79,7 +79,7 @@ public sealed class ProvisionRouteTests : IDisposable
 
         var script = await _site.Client().GetStringAsync("/provision/aa:bb:cc:00:11:22");
 
-        Assert.Contains("imgfetch --name kernel https://bootstrap.test/kernel/net/test.efi nomodeset version=v3 runmode=test panic=7200 farmer_id=77 " +
-                        $"bootstrap_url=https://bootstrap.test bootstrap_token={MachineApi.TokenIn(script)} && goto boot ||", Scripts.Lines(script));
+        Assert.Contains("imgfetch --name kernel http://bootstrap.test/kernel/net/test.efi nomodeset version=v3 runmode=test panic=7200 farmer_id=77 " +
+                        $"bootstrap_url=http://bootstrap.test bootstrap_token={MachineApi.TokenIn(script)} && goto boot ||", Scripts.Lines(script));
     }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using Bootstrap.Builder.Configuration;
 using Bootstrap.Tests.Support;
 
 namespace Bootstrap.Tests.Http;
@@ -37,10 +38,10 @@ public sealed class ScriptRouteTests : IDisposable
     }
 
     [Theory]
-    [InlineData("/ipxe/prod", "imgfetch --name kernel https://bootstrap.test/kernel/net/prod.efi nomodeset version=v3 runmode=prod panic=7200 && goto boot ||")]
-    [InlineData("/ipxe/test/77", "imgfetch --name kernel https://bootstrap.test/kernel/net/test.efi nomodeset version=v3 runmode=test panic=7200 farmer_id=77 && goto boot ||")]
-    [InlineData("/ipxe/prod/5/console=ttyS0,115200n8%20root=___dev___ram0", "imgfetch --name kernel https://bootstrap.test/kernel/net/prod.efi nomodeset version=v3 runmode=prod panic=7200 farmer_id=5 console=ttyS0,115200n8 root=/dev/ram0 && goto boot ||")]
-    [InlineData("/ipxe/prod/5/%20%20a=1%20%20%20b=2%20/zos-custom.efi", "imgfetch --name kernel https://bootstrap.test/kernel/zos-custom.efi nomodeset version=v3 runmode=prod panic=7200 farmer_id=5 a=1 b=2 && goto boot ||")]
+    [InlineData("/ipxe/prod", "imgfetch --name kernel http://bootstrap.test/kernel/net/prod.efi nomodeset version=v3 runmode=prod panic=7200 && goto boot ||")]
+    [InlineData("/ipxe/test/77", "imgfetch --name kernel http://bootstrap.test/kernel/net/test.efi nomodeset version=v3 runmode=test panic=7200 farmer_id=77 && goto boot ||")]
+    [InlineData("/ipxe/prod/5/console=ttyS0,115200n8%20root=___dev___ram0", "imgfetch --name kernel http://bootstrap.test/kernel/net/prod.efi nomodeset version=v3 runmode=prod panic=7200 farmer_id=5 console=ttyS0,115200n8 root=/dev/ram0 && goto boot ||")]
+    [InlineData("/ipxe/prod/5/%20%20a=1%20%20%20b=2%20/zos-custom.efi", "imgfetch --name kernel http://bootstrap.test/kernel/zos-custom.efi nomodeset version=v3 runmode=prod panic=7200 farmer_id=5 a=1 b=2 && goto boot ||")]
     public async Task Segments_choose_the_kernel_and_its_command_line(string path, string imgfetchLine)
     {
         var script = await _site.Client().GetStringAsync(path);
@@ -58,7 +59,7 @@ public sealed class ScriptRouteTests : IDisposable
             [
                 "echo Network: Production (prod)",
                 "echo Farm: (none)",
-                "echo Kernel: https://bootstrap.test/kernel/net/prod.efi",
+                "echo Kernel: http://bootstrap.test/kernel/net/prod.efi",
                 "echo Parameters: nomodeset version=v3 runmode=prod panic=7200",
             ],
             lines[3..7]);
@@ -103,14 +104,56 @@ public sealed class ScriptRouteTests : IDisposable
     }
 
     [Theory]
+    [InlineData("http://localhost/", "bootstrap.test", "http://bootstrap.test/kernel/net/prod.efi")]
+    [InlineData("http://localhost/", "10.77.0.1:5555", "http://10.77.0.1:5555/kernel/net/prod.efi")]
+    [InlineData("http://localhost/", "[::1]:5555", "http://[::1]:5555/kernel/net/prod.efi")]
+    [InlineData("https://localhost/", "bootstrap.test", "https://bootstrap.test/kernel/net/prod.efi")]
+    public async Task Kernel_url_uses_the_scheme_the_request_came_in_on(string requestBase, string host, string url)
+    {
+        var client = _site.Factory.CreateClient(new() { BaseAddress = new Uri(requestBase) });
+        client.DefaultRequestHeaders.Host = host;
+
+        var lines = Scripts.Lines(await client.GetStringAsync("/ipxe/prod"));
+
+        Assert.Contains($"echo Kernel: {url}", lines);
+    }
+
+    [Theory]
     [InlineData("bootstrap.test", "https://bootstrap.test/kernel/net/prod.efi")]
     [InlineData("unsecure.bootstrap.test", "http://unsecure.bootstrap.test/kernel/net/prod.efi")]
     [InlineData("boot-unsecure.test:8080", "http://boot-unsecure.test:8080/kernel/net/prod.efi")]
     [InlineData("[::1]:5555", "https://[::1]:5555/kernel/net/prod.efi")]
-    public async Task Kernel_url_follows_the_host_rule_of_the_original(string host, string url)
+    public async Task Kernel_scheme_https_keeps_the_host_rule_of_the_original(string host, string url)
     {
-        var lines = Scripts.Lines(await _site.Client(host).GetStringAsync("/ipxe/prod"));
+        using var site = new TestSite(c => c["kernel-scheme"] = "https");
+        site.AddProdKernel();
+
+        var lines = Scripts.Lines(await site.Client(host).GetStringAsync("/ipxe/prod"));
 
         Assert.Contains($"echo Kernel: {url}", lines);
+    }
+
+    [Fact]
+    public async Task A_kernel_scheme_other_than_request_or_https_stops_the_service()
+    {
+        using var site = new TestSite(c => c["kernel-scheme"] = "ftp");
+
+        var problem = Assert.Throws<ConfigException>(() => ConfigLoader.Load(site.ConfigFile));
+
+        Assert.Equal("""config key 'kernel-scheme': 'ftp' is not "request" (the scheme the machine used) or "https" (https unless the host contains 'unsecure')""", problem.Message);
+    }
+
+    [Theory]
+    [InlineData("/ipxe/prod")]
+    [InlineData("/ipxe-generic")]
+    [InlineData("/grub/prod/1")]
+    [InlineData("/menu")]
+    public async Task Every_script_of_a_default_site_asked_over_http_points_at_http(string route)
+    {
+        var script = await _site.Client("10.77.0.1:5555").GetStringAsync(route);
+
+        Assert.Contains("10.77.0.1:5555/", script);
+        Assert.Contains("http://", script);
+        Assert.DoesNotContain("https://", script);
     }
 }

@@ -1,3 +1,4 @@
+using Bootstrap.Builder.Configuration;
 using System.Net;
 using Bootstrap.Tests.Support;
 
@@ -79,13 +80,13 @@ public sealed class ServiceTests
         {
             var client = site.Client("internal.test:5555");
             client.DefaultRequestHeaders.Add("X-Forwarded-Host", "spoofed.test, boot.public.test");
-            client.DefaultRequestHeaders.Add("X-Forwarded-Proto", "http");
+            client.DefaultRequestHeaders.Add("X-Forwarded-Proto", "https");
             return KernelLine(await client.GetStringAsync("/ipxe/prod"));
         }
 
         // TestServer's peer address is loopback, so only the first site trusts it.
-        Assert.Equal("echo Kernel: http://boot.public.test/kernel/net/prod.efi", await Ask(trusting));
-        Assert.Equal("echo Kernel: https://internal.test:5555/kernel/net/prod.efi", await Ask(untrusting));
+        Assert.Equal("echo Kernel: https://boot.public.test/kernel/net/prod.efi", await Ask(trusting));
+        Assert.Equal("echo Kernel: http://internal.test:5555/kernel/net/prod.efi", await Ask(untrusting));
     }
 
     [Fact]
@@ -99,6 +100,31 @@ public sealed class ServiceTests
         var response = await client.GetAsync("/ipxe/prod");
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal("the Host header is missing or is not a host name; set base-host in config.json\n", await response.Content.ReadAsStringAsync());
+        Assert.Equal("the Host header is missing or is not a host name with an optional port (1-65535); set base-host in config.json\n", await response.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
+    [InlineData("/ipxe/prod")]
+    [InlineData("/grub/prod/1")]
+    [InlineData("/iso/prod/1")]
+    [InlineData("/iso-sb/prod/1")]
+    [InlineData("/ipxe-generic")]
+    [InlineData("/discovery")]
+    public async Task A_host_with_a_port_above_65535_is_refused_with_400(string route)
+    {
+        using var site = new TestSite();
+        site.AddProdKernel();
+        Directory.CreateDirectory(Path.Combine(site.Root, "discovery"));
+        foreach (var file in ConfigLoader.DiscoveryFiles)
+            File.WriteAllBytes(Path.Combine(site.Root, "discovery", file), [1]);
+        site.Restart(c => c["discovery-image"] = "discovery");
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, route);
+        request.Headers.TryAddWithoutValidation("Host", "evil.test:99999");   // HttpClient itself refuses to send it
+
+        var response = await site.Factory.CreateClient().SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("the Host header is missing or is not a host name with an optional port (1-65535); set base-host in config.json\n", await response.Content.ReadAsStringAsync());
     }
 }

@@ -66,9 +66,9 @@ public sealed class TrustedProxyTests
     }
 
     [Fact]
-    public async Task The_unsecure_host_rule_holds_behind_a_proxy_that_sends_no_scheme()
+    public async Task With_kernel_scheme_https_the_unsecure_host_rule_holds_behind_a_proxy_that_sends_no_scheme()
     {
-        using var site = new TestSite(c => c["trusted-proxies"] = new[] { "127.0.0.1" });
+        using var site = new TestSite(c => { c["trusted-proxies"] = new[] { "127.0.0.1" }; c["kernel-scheme"] = "https"; });
         site.AddProdKernel();
         var client = site.Client("internal.test");
         client.DefaultRequestHeaders.Add("X-Forwarded-Host", "boot-unsecure.example.test");
@@ -77,5 +77,19 @@ public sealed class TrustedProxyTests
         var script = await client.GetStringAsync("/ipxe/prod");
 
         Assert.Contains("echo Kernel: http://boot-unsecure.example.test/kernel/net/prod.efi", Scripts.Lines(script));
+    }
+
+    [Fact]
+    public async Task Behind_a_trusted_proxy_that_says_https_kernels_are_fetched_over_https()
+    {
+        using var site = new TestSite(c => c["trusted-proxies"] = new[] { "127.0.0.1" });
+        site.AddProdKernel();
+        var client = site.Client("internal.test:5555");
+        client.DefaultRequestHeaders.Add("X-Forwarded-Host", "boot.example.test");
+        client.DefaultRequestHeaders.Add("X-Forwarded-Proto", "https");
+
+        var script = await client.GetStringAsync("/ipxe/prod");
+
+        Assert.Contains("echo Kernel: https://boot.example.test/kernel/net/prod.efi", Scripts.Lines(script));
     }
 }

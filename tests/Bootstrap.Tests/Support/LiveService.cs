@@ -18,14 +18,26 @@ public sealed partial class LiveService : IDisposable
 
     /// <param name="extraUrls">More listeners after the HTTP one on a free port (e.g. "https://127.0.0.1:PORT").</param>
     public LiveService(string configFile, string? extraUrls = null)
+        : this(new ProcessStartInfo("dotnet", [Api, "--config", configFile, "--urls", "http://127.0.0.1:0" + (extraUrls == null ? "" : ";" + extraUrls)]))
     {
-        var api = Path.Combine(AppContext.BaseDirectory, "Bootstrap.Api.dll");
-        var start = new ProcessStartInfo("dotnet", [api, "--config", configFile, "--urls", "http://127.0.0.1:0" + (extraUrls == null ? "" : ";" + extraUrls)])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            Environment = { ["Logging__Console__FormatterName"] = "simple", ["DOTNET_gcServer"] = "0" },
-        };
+    }
+
+    /// <summary>
+    /// The service as a boot server on <paramref name="lan"/>: no --urls, so it listens where its
+    /// config says (every interface, <c>http-port</c>), and is reached at the LAN's service address.
+    /// </summary>
+    public LiveService(string configFile, LanNetwork lan)
+        : this(lan.Inside("dotnet", [Api, "--config", configFile]), $"http://{LanNetwork.ServiceAddress}")
+    {
+    }
+
+    private static string Api => Path.Combine(AppContext.BaseDirectory, "Bootstrap.Api.dll");
+
+    private LiveService(ProcessStartInfo start, string? reachedAt = null)
+    {
+        start.RedirectStandardOutput = start.RedirectStandardError = true;
+        start.Environment["Logging__Console__FormatterName"] = "simple";
+        start.Environment["DOTNET_gcServer"] = "0";
         _process = Process.Start(start)!;
         var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
         void Collect(object _, DataReceivedEventArgs e)
@@ -43,10 +55,10 @@ public sealed partial class LiveService : IDisposable
         _process.BeginErrorReadLine();
         if (!listening.Task.Wait(TimeSpan.FromSeconds(60)))
             throw new InvalidOperationException("the service did not start:\n" + Log);
-        BaseAddress = listening.Task.Result;
+        BaseAddress = reachedAt == null ? listening.Task.Result : new Uri($"{reachedAt}:{listening.Task.Result.Port}");
     }
 
-    [GeneratedRegex(@"Now listening on: (http://127\.0\.0\.1:\d+)")]
+    [GeneratedRegex(@"Now listening on: (http://(?:127\.0\.0\.1|0\.0\.0\.0|\[::\]):\d+)")]
     private static partial Regex Listening();
 
     public string Log

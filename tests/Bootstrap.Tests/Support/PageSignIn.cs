@@ -12,10 +12,10 @@ public static partial class PageSignIn
     public static string FormToken(string html) => AntiforgeryField().Match(html).Groups[1].Value;
 
     /// <summary>Posts the sign-in form with the admin token and <paramref name="returnTo"/>; the client keeps the session's cookie.</summary>
-    public static async Task<HttpResponseMessage> PostAsync(HttpClient client, string returnTo)
+    public static async Task<HttpResponseMessage> PostAsync(HttpClient client, string returnTo, string token = TestSite.Token)
     {
         var form = FormToken(await client.GetStringAsync("/signin"));
         return await client.PostAsync("/signin", new FormUrlEncodedContent(new Dictionary<string, string>
-            { ["__af"] = form, ["token"] = TestSite.Token, ["return"] = returnTo }));
+            { ["__af"] = form, ["token"] = token, ["return"] = returnTo }));
     }
 }

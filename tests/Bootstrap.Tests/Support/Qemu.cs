@@ -32,8 +32,10 @@ public static partial class Qemu
     /// <param name="Keyboard">The serial console also takes input (<see cref="Guest.TypeAsync"/>): a socket QEMU listens on, logged to the same file.</param>
     /// <param name="HttpsPort">Also forward the guest's 10.0.2.100:443 to this port on 127.0.0.1 (the service's HTTPS listener).</param>
     /// <param name="Tftp">QEMU's own TFTP server (inside the user network) serves this folder and DHCP names this boot file, for the firmware's PXE.</param>
+    /// <param name="Lan">Instead of user networking, the first NIC plugs into this network's tap (QEMU runs inside its namespace).</param>
     public sealed record Options(IReadOnlyList<Nic>? Nics = null, IReadOnlyList<string>? ExtraArgs = null, IReadOnlyList<string>? Disks = null,
-        string? BootOrder = null, int MemoryMiB = 512, bool Keyboard = false, int? HttpsPort = null, (string Folder, string BootFile)? Tftp = null);
+        string? BootOrder = null, int MemoryMiB = 512, bool Keyboard = false, int? HttpsPort = null, (string Folder, string BootFile)? Tftp = null,
+        LanNetwork? Lan = null);
 
     /// <summary>A QEMU FAT drive (<c>fat:rw:DIR</c>) whose removable-media boot file, EFI/BOOT/BOOTX64.EFI, is <paramref name="efi"/>.</summary>
     public static string FatDriveWith(string efi)
@@ -82,7 +84,7 @@ public static partial class Qemu
             var nics = options.Nics ?? [new Nic()];
             for (var i = 0; i < nics.Count; i++)
                 args.AddRange([
-                    "-netdev", $"user,id=n{i},restrict=on,guestfwd=tcp:{ServiceAddress}:80-cmd:socat - TCP:127.0.0.1:{servicePort}"
+                    "-netdev", options.Lan != null && i == 0 ? $"tap,id=n0,ifname={LanNetwork.Tap},script=no,downscript=no" : $"user,id=n{i},restrict=on,guestfwd=tcp:{ServiceAddress}:80-cmd:socat - TCP:127.0.0.1:{servicePort}"
                                + (options.HttpsPort is { } https ? $",guestfwd=tcp:{ServiceAddress}:443-cmd:socat - TCP:127.0.0.1:{https}" : "")
                                + (options.Tftp is { } tftp ? $",tftp={tftp.Folder},bootfile={tftp.BootFile}" : ""),
                     "-device", $"{nics[i].Model},netdev=n{i},romfile=" + (nics[i].Mac is { } mac ? $",mac={mac}" : ""),
@@ -112,11 +114,9 @@ public static partial class Qemu
             if (options.BootOrder != null)
                 args.AddRange(["-boot", $"order={options.BootOrder}"]);
             args.AddRange(options.ExtraArgs ?? []);
-            var qemu = Process.Start(new ProcessStartInfo("qemu-system-x86_64", args)
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            })!;
+            var start = options.Lan?.Inside("qemu-system-x86_64", args) ?? new ProcessStartInfo("qemu-system-x86_64", args);
+            start.RedirectStandardOutput = start.RedirectStandardError = true;
+            var qemu = Process.Start(start)!;
             return new Guest(qemu, work, serial, firmware, media);
         }
 

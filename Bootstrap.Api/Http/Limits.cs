@@ -62,14 +62,21 @@ public sealed class ClientBudgets(BootstrapConfig config) : IDisposable
 
 public static class SecurityHeaders
 {
+    /// <summary>Routes whose answers may carry a machine's token, an answer file or what the admin API holds: never kept by a cache.</summary>
+    private static readonly string[] NoStorePrefixes = ["/api", "/provision", "/answer"];
+
     /// <summary>
-    /// nosniff on every answer, set before the handler runs (no per-request callback). HTML pages
-    /// add their own strict policy: see <see cref="Html"/>.
+    /// nosniff on every answer, and <c>Cache-Control: no-store</c> on the routes that may carry
+    /// secrets, set before the handler runs (no per-request callback). HTML pages add their own
+    /// strict policy: see <see cref="AddHtmlHeaders"/>.
     /// </summary>
     public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app) =>
         app.Use((http, next) =>
         {
             http.Response.Headers.XContentTypeOptions = "nosniff";
+            foreach (var prefix in NoStorePrefixes)
+                if (http.Request.Path.StartsWithSegments(prefix))
+                    http.Response.Headers.CacheControl = "no-store";
             return next(http);
         });
 

@@ -24,4 +24,8 @@ public static class RequestContext
         var (host, proto) = (http.ClientHost(), http.ForwardedScheme());
         return PublicUrl.Resolve(config.BaseHost, host, http.Request.Scheme, proto);
     }
+
+    /// <summary>The client's address as the service names it (an IPv4 peer seen as IPv6-mapped is itself; through a trusted proxy, the forwarded one); "" when unknown.</summary>
+    public static string ClientAddress(this HttpContext http) =>
+        http.Connection.RemoteIpAddress is { } address ? (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString() : "";
 }

@@ -47,6 +47,12 @@ public sealed record BootstrapConfig
     /// </summary>
     [JsonPropertyName("kernel-scheme")] public string KernelScheme { get; init; } = KernelSchemes.Request;
 
+    /// <summary>
+    /// A machine's bootstrap_token is accepted (status reports, answer file) only from the address its
+    /// boot script went to. Off for sites whose installers report from another address than iPXE had.
+    /// </summary>
+    [JsonPropertyName("bind-token-to-address")] public bool BindTokenToAddress { get; init; } = true;
+
     /// <summary>Addresses of reverse proxies whose X-Forwarded-Proto/Host headers are believed.</summary>
     [JsonPropertyName("trusted-proxies")] public List<string> TrustedProxies { get; init; } = [];
 

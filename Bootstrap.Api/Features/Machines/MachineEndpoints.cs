@@ -174,7 +174,7 @@ public static class MachineEndpoints
         return TypedResults.Ok(new DiscoverAnswer(machine.Id, machine.State));
     }
 
-    private static async Task<Results<Ok<StatusAnswer>, Text<Status.TooMany>, Text<Status.Forbidden>, Text<Status.Unauthorized>, ProblemText>> Status(HttpContext http, TimeProvider clock, MachineDirectory machines, BootstrapConfig config, ClientBudgets budgets, string mac)
+    private static async Task<Results<Ok<StatusAnswer>, Text<Status.TooMany>, Text<Status.Forbidden>, Text<Status.Unauthorized>, ProblemText>> Status(HttpContext http, TimeProvider clock, MachineDirectory machines, TokenHolders holders, BootstrapConfig config, ClientBudgets budgets, string mac)
     {
         if (Find(machines, mac, out var machine) is { } problem)
             return problem;
@@ -190,6 +190,8 @@ public static class MachineEndpoints
             return PlainText.Unauthorized(
                 "status: missing or wrong 'Authorization: Bearer <bootstrap_token>' (the token is on the kernel command line)");
         }
+        if (!AdminToken.IsPresentedBy(http, config) && await NotTheHolderAsync(http, holders, config, machine.Token!) is { } elsewhere)
+            return PlainText.Forbidden("status: " + elsewhere);
         var (body, bodyProblem) = await JsonBody.ReadAsync<StatusBody>(http, MaxStatusBytes);
         if (bodyProblem != null)
             return bodyProblem;
@@ -206,19 +208,35 @@ public static class MachineEndpoints
         return TypedResults.Ok(new StatusAnswer(updated.State, updated.Progress));
     }
 
-    private static Results<Text<Status.Ok>, Text<Status.Forbidden>, ProblemText> Answer(HttpContext http, TimeProvider clock, MachineDirectory machines, BootstrapConfig config, string mac, string token)
+    private static async Task<Results<Text<Status.Ok>, Text<Status.Forbidden>, ProblemText>> Answer(HttpContext http, TimeProvider clock, MachineDirectory machines, TokenHolders holders,
+        BootstrapConfig config, string mac, string token)
     {
         if (Find(machines, mac, out var machine) is { } problem)
             return problem;
         if (machine!.Token == null || !AdminToken.SameSecret(token, machine.Token))
             return PlainText.Forbidden($"wrong token for machine {machine.Mac}'s answer file");
+        if (await NotTheHolderAsync(http, holders, config, machine.Token) is { } elsewhere)
+            return PlainText.Forbidden("answer file: " + elsewhere);
         if (machines.AnswerTemplateOf(machine) is not { } template)
             return Problems.NotFound($"machine {machine.Mac} has no profile with an answer template");
         var (baseUrl, urlProblem) = http.PublicBaseUrl(config);
         if (urlProblem != null)
             return Problems.Invalid(urlProblem);
+        if (!await holders.TakeAnswerFetchAsync(machine.Token))
+            return PlainText.Forbidden($"answer file: served {TokenHolders.AnswerFetches} times to machine {machine.Mac} already; assign it again for a new token and answer file");
         machines.Fetched(http.Connection.RemoteIpAddress?.ToString(), "answer file", clock.GetUtcNow());
         return PlainText.Script(AnswerFiles.Render(template, machine, baseUrl!));
+    }
+
+    /// <summary>Why a machine's token is refused from this client (null when it comes from the holder, or the check is off).</summary>
+    private static async Task<string?> NotTheHolderAsync(HttpContext http, TokenHolders holders, BootstrapConfig config, string token)
+    {
+        if (!config.BindTokenToAddress)
+            return null;
+        var holder = await holders.HolderAsync(token);
+        return holder == null ? "no boot script has carried this token yet: the machine boots first"
+            : holder == http.ClientAddress() ? null
+            : "this token is accepted only from the address its boot script was served to (bind-token-to-address in config.json)";
     }
 
     private static ProblemText? Find(MachineDirectory machines, string mac, out Machine? machine)

@@ -22,7 +22,7 @@ public static class ProvisionEndpoints
     }
 
     private static async Task<Results<Text<Status.Ok>, Text<Status.BadRequest>, Text<Status.NotFound>, Text<Status.TooMany>, RequestProblemText>> Answer(HttpContext http, TimeProvider clock, BootstrapConfig config, KernelStore kernels,
-        BootScripts scripts, MachineDirectory machines, BootstrapMetrics metrics, ClientBudgets budgets, string mac)
+        BootScripts scripts, MachineDirectory machines, TokenHolders holders, BootstrapMetrics metrics, ClientBudgets budgets, string mac)
     {
         var normalized = MacAddress.Normalize(mac);
         if (normalized == null)
@@ -62,6 +62,14 @@ public static class ProvisionEndpoints
             ? $"{bound!.BaseUrl}/answer/{machine.Mac}/{machine.Token}"
             : null;
         machines.ScriptServed(machine, $"boot {bound!.Request.KernelPath}", address, now);
+        try
+        {
+            await holders.HandedOutAsync(machine.Id, machine.Token!, http.ClientAddress());
+        }
+        catch (System.Data.Common.DbException)
+        {
+            // The database is down: the machine still boots from memory, and its token is bound at a later boot.
+        }
         return PlainText.Script(scripts.AssignedUtf8(bound.Request, bound.BaseUrl, machine.Token!, answerUrl));
     }
 

@@ -172,8 +172,8 @@ public sealed class MachinesPageBrowserTests(BrowserSite browser) : IClassFixtur
         await machine.GetAsync("/provision/52:54:00:cc:00:01?serial=SN-PAGE&manufacturer=Acme&product=Rack9&platform=efi");
 
         var page = await browser.OpenAsync("/machines");
-        Assert.Equal("discovered", await page.TextContentAsync("section[aria-labelledby='m-525400cc0001'] .state"));
-        Assert.Contains("Acme, Rack9, serial SN-PAGE, efi", await page.TextContentAsync("section[aria-labelledby='m-525400cc0001']"));
+        Assert.Equal("discovered", await page.TextContentAsync("#states tr[data-state=discovered] td"));
+        Assert.DoesNotContain("52:54:00:cc:00:01", await page.ContentAsync());
 
         await page.ClickAsync("text=Sign in to assign machines");
         await page.FillAsync("#token", "wrong-token");
@@ -181,6 +181,8 @@ public sealed class MachinesPageBrowserTests(BrowserSite browser) : IClassFixtur
         Assert.Equal("That is not the admin token.", await page.TextContentAsync("#token-error"));
         await page.FillAsync("#token", TestSite.Token);
         await page.ClickAsync("button[type=submit]");
+        Assert.Equal("discovered", await page.TextContentAsync("section[aria-labelledby='m-525400cc0001'] .state"));
+        Assert.Contains("Acme, Rack9, serial SN-PAGE, efi", await page.TextContentAsync("section[aria-labelledby='m-525400cc0001']"));
 
         await page.SelectOptionAsync("#network-525400cc0001", "test");
         await page.FillAsync("#farmer-525400cc0001", "4242");
@@ -195,7 +197,7 @@ public sealed class MachinesPageBrowserTests(BrowserSite browser) : IClassFixtur
     }
 
     [Fact]
-    public async Task Without_javascript_the_list_reads_the_same_and_a_post_without_sign_in_changes_nothing()
+    public async Task Without_javascript_a_visitor_sees_counts_by_state_and_a_post_without_sign_in_changes_nothing()
     {
         using var machine = browser.Service.Client();
         await machine.GetAsync("/provision/52:54:00:cc:00:02?serial=SN-NOJS");
@@ -204,7 +206,8 @@ public sealed class MachinesPageBrowserTests(BrowserSite browser) : IClassFixtur
         using var noRedirects = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = browser.Service.BaseAddress };
         var forged = await noRedirects.PostAsync("/machines/52:54:00:cc:00:02/delete", new FormUrlEncodedContent([]));
 
-        Assert.Equal("discovered", await page.TextContentAsync("section[aria-labelledby='m-525400cc0002'] .state"));
+        Assert.Equal("discovered", await page.TextContentAsync("#states tr[data-state=discovered] td"));
+        Assert.DoesNotContain("52:54:00:cc:00:02", await page.ContentAsync());
         Assert.Equal(System.Net.HttpStatusCode.Redirect, forged.StatusCode);
         Assert.Equal("/signin?return=%2Fmachines%2F52%3A54%3A00%3Acc%3A00%3A02%2Fdelete", forged.Headers.Location?.OriginalString);
         using var admin = browser.Service.Client();

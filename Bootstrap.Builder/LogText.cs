@@ -5,10 +5,14 @@ namespace Bootstrap.Builder;
 
 /// <summary>
 /// Client values on their way into a log line: control characters (a decoded <c>%0A</c> in a path)
-/// become visible escapes, so no request can start a line of its own and forge another entry.
+/// become visible escapes, so no request can start a line of its own and forge another entry, and
+/// a value longer than <see cref="MaxLength"/> is cut, so no request can fill the log.
 /// </summary>
 public static class LogText
 {
+    /// <summary>The most characters of one client value a log line or message keeps.</summary>
+    public const int MaxLength = 256;
+
     private static readonly SearchValues<char> NeedEscaping = SearchValues.Create(
         string.Concat(Enumerable.Range(0, 32).Select(c => (char)c)) + "\\\u007f\u0085\u2028\u2029");
 
@@ -16,6 +20,8 @@ public static class LogText
     {
         if (value == null)
             return "";
+        if (value.Length > MaxLength)
+            return Escape(value[..MaxLength]) + $"...({value.Length - MaxLength} more characters)";
         var at = value.AsSpan().IndexOfAny(NeedEscaping);
         if (at < 0)
             return value;

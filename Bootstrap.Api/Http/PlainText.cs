@@ -74,6 +74,9 @@ public sealed class RequestProblemText(int status, string message) : TextAnswer(
         Produces(builder, StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
 }
 
+/// <summary>A text/plain answer whose status is known only at run time (what Kestrel said of a request it could not read).</summary>
+public sealed class StatusText(int status, string message) : TextAnswer(status, PlainText.Line(message));
+
 /// <summary>The text/plain answers, by status.</summary>
 public static class PlainText
 {

@@ -47,8 +47,10 @@ public static partial class RequestLog
             finally
             {
                 var family = Family(http);
-                var status = http.RequestAborted.IsCancellationRequested && !http.Response.HasStarted ? 499
-                    : failed ? StatusCodes.Status500InternalServerError : http.Response.StatusCode;
+                // 499 (the client closed the connection) unless an answer was chosen: a body cut off mid-read is the 400 the fault handling set.
+                var status = failed ? StatusCodes.Status500InternalServerError
+                    : http.RequestAborted.IsCancellationRequested && !http.Response.HasStarted && http.Response.StatusCode == StatusCodes.Status200OK ? 499
+                    : http.Response.StatusCode;
                 var bytes = http.Response.ContentLength ?? -1;
                 metrics.Requests.Add(1, new("family", family), new("status", Boxed(status)));
                 if (family == "kernel" && status is 200 or 206 && bytes > 0 && !HttpMethods.IsHead(http.Request.Method))

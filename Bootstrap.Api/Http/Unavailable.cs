@@ -6,7 +6,9 @@ namespace Bootstrap.Api.Http;
 /// Turns a broken dependency into a 503 that names it, on the requests that touch it only: a
 /// missing kernels folder fails what reads kernels, a locked or damaged database fails what
 /// queries it; everything else goes on working. A middleware rather than an endpoint filter: the
-/// filter pipeline costs every boot-script request an allocation and an indirection.
+/// filter pipeline costs every boot-script request an allocation and an indirection. A body the
+/// client botched (malformed chunks, too slow, cut off) is the client's fault, answered and logged
+/// as such in one line: 400, 408 or 413, never a 500 with a stack trace.
 /// </summary>
 public static class Unavailable
 {
@@ -18,6 +20,17 @@ public static class Unavailable
             try
             {
                 await next(http);
+            }
+            catch (BadHttpRequestException e) when (!http.Response.HasStarted)
+            {
+                // Kestrel's own reading errors (RFC 9112 §7.1 chunk framing, MinRequestBodyDataRate, MaxRequestBodySize):
+                // the request log's line for this request says the status; no trace.
+                await new StatusText(e.StatusCode, $"request body: {e.Message}").ExecuteAsync(http);
+            }
+            catch (Exception e) when (http.RequestAborted.IsCancellationRequested && e is IOException or OperationCanceledException)
+            {
+                // The client went away mid-request: no one to answer; the request log's line says 400.
+                http.Response.StatusCode = StatusCodes.Status400BadRequest;
             }
             catch (KernelsUnavailableException e) when (!http.Response.HasStarted)
             {

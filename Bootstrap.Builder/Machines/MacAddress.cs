@@ -36,4 +36,14 @@ public static class MacAddress
             return null;
         return string.Join(':', Enumerable.Range(0, 6).Select(i => new string(hex, i * 2, 2)));
     }
+
+    /// <summary>
+    /// Null when <paramref name="mac"/> (normalised) can belong to a NIC, else why not: an address
+    /// with the group bit set (IEEE 802-2014 §8.2: multicast, broadcast included) or all zeros
+    /// names no machine, and a job given to it would be handed to whoever asks with it.
+    /// </summary>
+    public static Problem? NotANic(string mac) =>
+        mac == "00:00:00:00:00:00" ? Problem.Invalid($"mac: {mac} is all zeros, not a network card's address")
+        : (Convert.ToByte(mac[..2], 16) & 1) == 1 ? Problem.Invalid($"mac: {mac} is a {(mac == "ff:ff:ff:ff:ff:ff" ? "broadcast" : "multicast")} address, not a network card's")
+        : null;
 }

@@ -143,46 +143,56 @@ public sealed class MachineDirectory : IAsyncDisposable
         }
         // New machines (and new facts) from polls are written behind too: a machine lost in a crash
         // within the flush interval is found again at its next ask.
-        return await DiscoverAsync([mac], facts, address, now, writeThrough: false);
+        var discovered = await DiscoverAsync([mac], facts, address, now, writeThrough: false);
+        // A poll that would take a full machine past its MACs bound is not recorded: it stays unknown.
+        return discovered.Value ?? MachineLifecycle.Discovered([mac], facts, address, now);
     }
 
     /// <summary>
     /// Records what a machine reported about itself (its MACs and facts): creates a discovered
     /// machine, or updates one that is still discovered. An assigned machine is never changed by
-    /// a report (the caller has no token): it is returned as it is.
+    /// a report (the caller has no token): it is returned as it is. A report that would give a
+    /// machine more than <see cref="MachineLifecycle.MaxMacs"/> MACs is refused.
     /// </summary>
-    public Task<Machine> DiscoverAsync(IReadOnlyList<string> macs, Facts facts, string? address, DateTimeOffset now, bool writeThrough = true) =>
-        InWritersTurn(async () =>
+    public Task<Result<Machine>> DiscoverAsync(IReadOnlyList<string> macs, Facts facts, string? address, DateTimeOffset now, bool writeThrough = true) =>
+        InWritersTurn<Result<Machine>>(async () =>
         {
             var existing = (facts.Uuid != null ? _index.FindByUuid(facts.Uuid) : null) ?? macs.Select(FindByMac).FirstOrDefault(m => m != null);
             if (existing != null && existing.State != MachineState.Discovered)
-                return existing;
+                return Result.Ok(existing, "already assigned");
             // MACs another machine holds stay with it: a report cannot take a NIC from a machine.
+            var added = macs.Where(m => !_index.HoldsMac(m)).ToList();
+            if (MachineLifecycle.TooManyMacs(existing?.Macs ?? [], existing == null ? macs : added) is { } tooMany)
+                return tooMany;
             var machine = existing == null
                 ? MachineLifecycle.Discovered(macs, facts, address, now)
-                : MachineLifecycle.Reported(existing, macs.Where(m => !_index.HoldsMac(m)), facts, address, now);
+                : MachineLifecycle.Reported(existing, added, facts, address, now);
             var detail = existing == null ? $"discovered with {string.Join(", ", machine.Macs)}" : $"reported {string.Join(", ", macs)}";
             if (!writeThrough)
             {
                 _index.Put(machine, existing);
                 _behind.Whole(machine.Id);
                 _behind.Note(machine.Id, "discovered", detail, address, now);
-                return machine;
+                return Result.Ok(machine, detail);
             }
             await Written(machine, existing, ("discovered", detail, address), now);
             if (existing == null)
                 await TrimDiscovered();
-            return machine;
+            return Result.Ok(machine, detail);
         });
 
-    /// <summary>Gives a machine (known or not) its job; a new random token replaces the old one.</summary>
-    public Task<Machine> AssignAsync(string mac, Assignment assignment, string? address, DateTimeOffset now) =>
-        InWritersTurn(async () =>
+    /// <summary>Gives a machine (known or not) its job; a new random token replaces the old one. A MAC no NIC can have is refused.</summary>
+    public async Task<Result<Machine>> AssignAsync(string mac, Assignment assignment, string? address, DateTimeOffset now)
+    {
+        if (MacAddress.NotANic(mac) is { } problem)
+            return problem;
+        return await InWritersTurn(async () =>
         {
             var existing = FindByMac(mac);
             var (machine, detail) = MachineLifecycle.Assigned(existing, mac, assignment, now);
-            return await Written(machine, existing, ("assigned", detail, address), now);
+            return Result.Ok(await Written(machine, existing, ("assigned", detail, address), now), detail);
         });
+    }
 
     /// <summary>Sends a machine round again: back to discovered, its assignment and token gone, its facts and log kept.</summary>
     public Task<Machine?> ResetAsync(string mac, string? address, DateTimeOffset now) =>

@@ -12,6 +12,15 @@ public sealed record StatusReport(string State, int? Progress, string? Message);
 /// </summary>
 public static class MachineLifecycle
 {
+    /// <summary>The most MACs one machine holds: a real server has a handful, and each report merges into the record (its cost grows with it).</summary>
+    public const int MaxMacs = 64;
+
+    /// <summary>Null when a machine with <paramref name="held"/> may also take <paramref name="added"/>, else the problem naming the bound.</summary>
+    public static Problem? TooManyMacs(IEnumerable<string> held, IEnumerable<string> added) =>
+        held.Concat(added).Distinct().Count() is var count && count > MaxMacs
+            ? Problem.Invalid($"macs: a machine holds at most {MaxMacs} MAC addresses; this report would give it {count}")
+            : null;
+
     /// <summary>A machine seen for the first time, keyed by its UUID when it told one, else by its first MAC.</summary>
     public static Machine Discovered(IReadOnlyList<string> macs, Facts facts, string? address, DateTimeOffset now) =>
         new(facts.Uuid != null ? $"uuid:{facts.Uuid}" : $"mac:{macs[0]}", macs.Distinct().ToList(), facts)

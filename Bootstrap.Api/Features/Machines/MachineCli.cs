@@ -52,8 +52,10 @@ public static class MachineCli
             var (assignment, problem) = AssignmentRules.Check(fields.Read(parse), config.Runmodes, kernels.Exists, machines.FindProfile, menus.Contains);
             if (problem != null)
                 return Verb.Refuse(parse, problem.Message);
-            var machine = await machines.AssignAsync(mac, assignment!, "cli", TimeProvider.System.GetUtcNow());
-            await Out(parse).WriteLineAsync($"assigned {Line(machine)}");
+            var assigned = await machines.AssignAsync(mac, assignment!, "cli", TimeProvider.System.GetUtcNow());
+            if (assigned.Problem is { } notANic)
+                return Verb.Refuse(parse, notANic.Message);
+            await Out(parse).WriteLineAsync($"assigned {Line(assigned.Value!)}");
             return 0;
         }));
 

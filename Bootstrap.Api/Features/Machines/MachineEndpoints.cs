@@ -103,8 +103,8 @@ public static class MachineEndpoints
         var (assignment, problem) = AssignmentRules.Check(input, config.Runmodes, kernels.Exists, machines.FindProfile, menuNames.Contains);
         if (problem != null)
             return (problem.NotFound ? Problem.NotFound(problem.Message) : Problem.Invalid(problem.Message)).ToText();
-        var machine = await machines.AssignAsync(normalized, assignment!, http.Connection.RemoteIpAddress?.ToString(), clock.GetUtcNow());
-        return TypedResults.Ok(MachineView.Of(machine));
+        var assigned = await machines.AssignAsync(normalized, assignment!, http.Connection.RemoteIpAddress?.ToString(), clock.GetUtcNow());
+        return assigned.Problem is { } refused ? refused.ToText() : TypedResults.Ok(MachineView.Of(assigned.Value!));
     }
 
     private static async Task<Results<NoContent, ProblemText>> Delete(MachineDirectory machines, string mac)
@@ -169,9 +169,11 @@ public static class MachineEndpoints
             inventoryJson = clean!.ToJson();
         }
         var facts = MachineFacts.Clean(new Facts(body.Uuid, body.Serial, body.Manufacturer, body.Product, InventoryJson: inventoryJson));
-        var machine = await machines.DiscoverAsync(macs.Distinct().ToList(), facts, http.Connection.RemoteIpAddress?.ToString(), clock.GetUtcNow());
+        var discovered = await machines.DiscoverAsync(macs.Distinct().ToList(), facts, http.Connection.RemoteIpAddress?.ToString(), clock.GetUtcNow());
+        if (discovered.Problem is { } refused)
+            return refused.ToText();
         // The answer says only where the machine stands: an assigned machine's job is not told to an unauthenticated caller.
-        return TypedResults.Ok(new DiscoverAnswer(machine.Id, machine.State));
+        return TypedResults.Ok(new DiscoverAnswer(discovered.Value!.Id, discovered.Value.State));
     }
 
     private static async Task<Results<Ok<StatusAnswer>, Text<Status.TooMany>, Text<Status.Forbidden>, Text<Status.Unauthorized>, ProblemText>> Status(HttpContext http, TimeProvider clock, MachineDirectory machines, TokenHolders holders, BootstrapConfig config, ClientBudgets budgets, string mac)

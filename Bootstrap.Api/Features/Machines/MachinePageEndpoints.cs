@@ -49,7 +49,9 @@ public static class MachinePageEndpoints
         var (assignment, problem) = AssignmentRules.Check(input, config.Runmodes, kernels.Exists, machines.FindProfile);
         if (problem != null)
             return await Render(http, machines, config, $"{normalized}: {problem.Message}", StatusCodes.Status400BadRequest);
-        await machines.AssignAsync(normalized, assignment!, http.Connection.RemoteIpAddress?.ToString(), clock.GetUtcNow());
+        var assigned = await machines.AssignAsync(normalized, assignment!, http.Connection.RemoteIpAddress?.ToString(), clock.GetUtcNow());
+        if (assigned.Problem is { } notANic)
+            return await Render(http, machines, config, notANic.Message, StatusCodes.Status400BadRequest);
         return TypedResults.Redirect("/machines");
     }
 

@@ -34,7 +34,8 @@ public static class ProvisionCli
                 return Verb.Refuse(parse, problem.Message);
             if (machines.FindByMac(mac) is { Assignment: not null })
                 return Verb.Refuse(parse, $"MAC {mac} is already registered; delete it first");
-            await machines.AssignAsync(mac, new Assignment(request!.Network, request.Farmer, request.Args, null, null, null, ThenBoot.Repeat), "cli", TimeProvider.System.GetUtcNow());
+            if ((await machines.AssignAsync(mac, new Assignment(request!.Network, request.Farmer, request.Args, null, null, null, ThenBoot.Repeat), "cli", TimeProvider.System.GetUtcNow())).Problem is { } notANic)
+                return Verb.Refuse(parse, notANic.Message);
             await Out(parse).WriteLineAsync($"added {mac}: network={request.Network} farmer={request.Farmer} args={request.Args}");
             return 0;
         }));

@@ -66,7 +66,7 @@ public sealed class CatalogueCliTests : IDisposable
     [Theory]
     [InlineData(new[] { "users", "put", "--name", "bob" }, "users: password: required for a new user\n")]
     [InlineData(new[] { "groups", "put", "--id", "ops", "--menu", "none" }, "groups: menu: no menu named 'none'\n")]
-    [InlineData(new[] { "organizations", "put", "--id", "acme", "--display-name", "Acme; reboot" }, "organizations: name: 1-64 of letters, digits, space and ()._,:/+-\n")]
+    [InlineData(new[] { "organizations", "put", "--id", "acme", "--display-name", "Acme; reboot" }, "organizations: name: 1-64 of letters, digits, space and ()._,:/+-, starting with a letter, a digit or '('\n")]
     [InlineData(new[] { "images", "put", "--name", "x", "--type", "floppy" }, "images: type: 'floppy' is not one of kernel-initrd, iso, livenet, nfs\n")]
     [InlineData(new[] { "kernels", "link", "--runmode", "main", "--kernel", "zos.efi" }, "kernels: --runmode: no network 'main' in config.json\n")]
     public async Task Bad_values_are_refused_by_name(string[] args, string message)

@@ -50,7 +50,7 @@ public sealed class ConfigLoaderTests : IDisposable
     [InlineData("""{"kernel-net-path": "kernels/none"}""", "config key 'kernel-net-path': folder '{root}/kernels/none' does not exist")]
     [InlineData("""{"bootstrap-db": "missing/x.db"}""", "config key 'bootstrap-db': folder of '{root}/missing/x.db' does not exist")]
     [InlineData("""{"runmodes": {"Prod!": "Production"}}""", "config key 'runmodes': network 'Prod!' must be 1-32 of a-z, 0-9, '_', '-', starting with a letter or digit")]
-    [InlineData("""{"runmodes": {"prod": "${evil}"}}""", "config key 'runmodes': display name of 'prod' must be 1-64 of letters, digits, space and ()._,:/+-")]
+    [InlineData("""{"runmodes": {"prod": "${evil}"}}""", "config key 'runmodes': display name of 'prod' must be 1-64 of letters, digits, space and ()._,:/+-, starting with a letter, a digit or '('")]
     [InlineData("""{"runmodes": {}}""", "config key 'runmodes': at least one network is needed")]
     [InlineData("""{"base-host": "bootstrap.test"}""", "config key 'base-host': 'bootstrap.test' is not an http(s) URL of the form http[s]://host[:port][/path]")]
     [InlineData("""{"trusted-proxies": ["proxy"]}""", "config key 'trusted-proxies': 'proxy' is not an IP address")]

@@ -7,7 +7,7 @@ namespace Bootstrap.Tests.Builder;
 /// Random titles, separators, labels, arguments, URLs and names, many of them hostile, through the
 /// rules an admin's input meets and into the scripts a machine runs. Each value is refused, or the
 /// script is the reference script with the value where the sentinel was, and the value holds only
-/// characters iPXE takes as plain text.
+/// characters iPXE takes as plain text, none of it read as an option.
 /// </summary>
 public sealed class MenuFuzzTests
 {
@@ -72,6 +72,9 @@ public sealed class MenuFuzzTests
                 continue;
             accepted++;
             Assert.True(landed!.All(Inert.Contains), $"{field} '{value}' was accepted as '{landed}'");
+            // A text that follows a command or its flag is an option to iPXE when it starts with '-' (menu --delete, item --gap --key x).
+            if (field is not ("image args" or "chain url"))
+                Assert.False(landed!.StartsWith('-'), $"{field} '{value}' was accepted with a leading dash");
             Assert.Equal(landed!.Length == 0 ? reference!.Replace(" " + Sentinel, "") : reference!.Replace(Sentinel, landed), script);
         }
         Assert.InRange(accepted, 1, CasesPerField - 1);   // both sides of the rule were met

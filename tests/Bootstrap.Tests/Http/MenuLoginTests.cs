@@ -191,8 +191,8 @@ public sealed class MenuLoginTests : IDisposable
     }
 
     [Theory]
-    [InlineData("/api/organizations/acme", """{"name":"Acme\nshell","groups":[]}""", "name: 1-64 of letters, digits, space and ()._,:/+-\n")]
-    [InlineData("/api/organizations/acme", """{"name":"${password}"}""", "name: 1-64 of letters, digits, space and ()._,:/+-\n")]
+    [InlineData("/api/organizations/acme", """{"name":"Acme\nshell","groups":[]}""", "name: 1-64 of letters, digits, space and ()._,:/+-, starting with a letter, a digit or '('\n")]
+    [InlineData("/api/organizations/acme", """{"name":"${password}"}""", "name: 1-64 of letters, digits, space and ()._,:/+-, starting with a letter, a digit or '('\n")]
     [InlineData("/api/organizations/Acme", """{"name":"Acme"}""", "id: 1-64 of a-z, 0-9, '_' and '-', starting with a letter or digit\n")]
     [InlineData("/api/organizations/acme", """{"groups":["nope"]}""", "groups[0]: no group 'nope'\n")]
     [InlineData("/api/organizations/acme", """{"groups":["x || shell"]}""", "groups[0]: 1-64 of a-z, 0-9, '_' and '-', starting with a letter or digit\n")]

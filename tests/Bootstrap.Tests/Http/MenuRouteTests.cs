@@ -95,10 +95,12 @@ public sealed class MenuRouteTests : IDisposable
     }
 
     [Theory]
-    [InlineData("""{"title":"Tools\nshell","entries":[{"local":true}]}""", "title: 1-64 of letters, digits, space and ()._,:/+-\n")]
-    [InlineData("""{"title":"Tools\n","entries":[{"local":true}]}""", "title: 1-64 of letters, digits, space and ()._,:/+-\n")]   // '$' would allow a final newline
-    [InlineData("""{"title":"${net0/mac}","entries":[{"local":true}]}""", "title: 1-64 of letters, digits, space and ()._,:/+-\n")]
-    [InlineData("""{"entries":[{"separator":"a || shell"},{"local":true}]}""", "entries[0].separator: 1-64 of letters, digits, space and ()._,:/+-\n")]
+    [InlineData("""{"title":"Tools\nshell","entries":[{"local":true}]}""", "title: 1-64 of letters, digits, space and ()._,:/+-, starting with a letter, a digit or '('\n")]
+    [InlineData("""{"title":"Tools\n","entries":[{"local":true}]}""", "title: 1-64 of letters, digits, space and ()._,:/+-, starting with a letter, a digit or '('\n")]   // '$' would allow a final newline
+    [InlineData("""{"title":"${net0/mac}","entries":[{"local":true}]}""", "title: 1-64 of letters, digits, space and ()._,:/+-, starting with a letter, a digit or '('\n")]
+    [InlineData("""{"title":"--delete","entries":[{"local":true}]}""", "title: 1-64 of letters, digits, space and ()._,:/+-, starting with a letter, a digit or '('\n")]
+    [InlineData("""{"entries":[{"separator":"--key x"},{"local":true}]}""", "entries[0].separator: 1-64 of letters, digits, space and ()._,:/+-, starting with a letter, a digit or '('\n")]
+    [InlineData("""{"entries":[{"separator":"a || shell"},{"local":true}]}""", "entries[0].separator: 1-64 of letters, digits, space and ()._,:/+-, starting with a letter, a digit or '('\n")]
     [InlineData("""{"entries":[{"chain":"http://evil/x?a=1&b=2"}]}""", "entries[0].chain: an http(s) URL of the form http[s]://host[:port][/path], no query\n")]
     [InlineData("""{"entries":[{"chain":"http://h/${x}"}]}""", "entries[0].chain: an http(s) URL of the form http[s]://host[:port][/path], no query\n")]
     [InlineData("""{"entries":[{"network":"prod","farmer":"12;reboot"}]}""", "entries[0].farmer: character ';' (U+003B) is not allowed; a farm id is digits only\n")]

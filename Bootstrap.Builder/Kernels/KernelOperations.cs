@@ -11,9 +11,16 @@ public sealed record StoredKernel(string Name, long Size);
 /// </summary>
 public static class KernelOperations
 {
-    /// <summary>Stores a kernel from a stream; a bad name is refused before a byte is read.</summary>
-    public static async Task<Result<StoredKernel>> StoreAsync(KernelStore kernels, string name, Stream content, CancellationToken cancel)
+    /// <summary>
+    /// Stores a kernel from a stream; a bad name is refused before a byte is read, and so is the
+    /// name of a kernel a network boots unless <paramref name="replace"/> says so: the upload would
+    /// change what every machine of that network boots next, at once.
+    /// </summary>
+    public static async Task<Result<StoredKernel>> StoreAsync(KernelStore kernels, string name, Stream content, bool replace, CancellationToken cancel)
     {
+        if (!replace && kernels.List().FirstOrDefault(k => k.Name == name) is { Runmodes.Count: > 0 } live)
+            return Problem.Conflict($"kernel '{name}' is what {string.Join(", ", live.Runmodes)} boot{(live.Runmodes.Count == 1 ? "s" : "")}: " +
+                                    "upload under another name and switch the link, or replace it on purpose (replace=true)");
         try
         {
             var size = await kernels.StoreAsync(name, content, cancel);
@@ -25,9 +32,15 @@ public static class KernelOperations
         }
     }
 
-    /// <summary>Points runmode link <paramref name="link"/> (<c>prod.efi</c>) at kernel <paramref name="target"/>, atomically.</summary>
-    public static async Task<Result<Done>> PointLinkAsync(KernelStore kernels, string link, string target)
+    /// <summary>
+    /// Points runmode link <paramref name="link"/> (<c>prod.efi</c>) at kernel <paramref name="target"/>,
+    /// atomically. Only the link of a configured network: any other would be a link no route serves
+    /// or removes, and that keeps its kernel from being deleted.
+    /// </summary>
+    public static async Task<Result<Done>> PointLinkAsync(KernelStore kernels, IReadOnlyDictionary<string, string> runmodes, string link, string target)
     {
+        if (!runmodes.Keys.Any(runmode => runmode + ".efi" == link))
+            return Problem.Invalid($"link: '{LogText.Escape(link)}' is not the link of a configured network; one of {string.Join(", ", runmodes.Keys.Select(r => r + ".efi"))}");
         try
         {
             await kernels.LinkAsync(link, target);

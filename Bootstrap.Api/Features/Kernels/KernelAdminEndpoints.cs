@@ -16,7 +16,7 @@ public static class KernelAdminEndpoints
     {
         var api = app.MapGroup("/api").AddEndpointFilter<AdminToken>();
         api.MapPost("/kernel", UploadKernel).DisableAntiforgery()
-            .WithSummary("Upload a kernel (multipart field 'kernel'; ?name= overrides the file name)")
+            .WithSummary("Upload a kernel (multipart field 'kernel'; ?name= overrides the file name; ?replace=true to replace the kernel a network boots)")
             .Accepts<IFormFile>("multipart/form-data").Admin();
         // GET is kept because 0-bootstrap's operators switch links with a plain curl.
         api.MapMethods("/symlink/{link}/{target}", ["POST", "GET"], SwitchLink)
@@ -57,15 +57,16 @@ public static class KernelAdminEndpoints
             if (disposition == null || !disposition.IsFileDisposition() || disposition.Name.Value != "kernel")
                 continue;
             var name = http.Request.Query["name"].FirstOrDefault() ?? disposition.FileName.Value ?? disposition.FileNameStar.Value ?? "";
-            var stored = Logged(logs, await KernelOperations.StoreAsync(kernels, name, section.Body, http.RequestAborted));
+            var replace = http.Request.Query["replace"].FirstOrDefault() == "true";
+            var stored = Logged(logs, await KernelOperations.StoreAsync(kernels, name, section.Body, replace, http.RequestAborted));
             return stored.Succeeded ? TypedResults.Created($"/kernel/{name}", stored.Value) : stored.Problem.ToText();
         }
         return Problems.Invalid("no file field named 'kernel' in the form (curl -F kernel=@FILE)");
     }
 
-    private static async Task<Results<Text<Status.Ok>, ProblemText>> SwitchLink(KernelStore kernels, ILoggerFactory logs, string link, string target)
+    private static async Task<Results<Text<Status.Ok>, ProblemText>> SwitchLink(KernelStore kernels, BootstrapConfig config, ILoggerFactory logs, string link, string target)
     {
-        var linked = Logged(logs, await KernelOperations.PointLinkAsync(kernels, link, target));
+        var linked = Logged(logs, await KernelOperations.PointLinkAsync(kernels, config.Runmodes, link, target));
         return linked.Succeeded ? PlainText.Ok(linked.Message) : linked.Problem.ToText();
     }
 

@@ -14,14 +14,15 @@ public static class KernelCli
 
         var file = new Option<FileInfo>("--file") { Description = "the kernel file to copy in", Required = true };
         var asName = new Option<string?>("--name") { Description = "the kernel's name (default: the file's name)" };
-        var upload = new Command("upload", "Store a kernel (written beside, then renamed into place)") { file, asName };
+        var replace = new Option<bool>("--replace") { Description = "replace the kernel a network boots (refused otherwise)" };
+        var upload = new Command("upload", "Store a kernel (written beside, then renamed into place)") { file, asName, replace };
         upload.SetAction((parse, _) => CliStores.Run(parse, async stores =>
         {
             var source = parse.GetValue(file)!;
             if (!source.Exists)
                 return Problem.Invalid($"--file: {source.FullName} does not exist");
             await using var content = source.OpenRead();
-            return await KernelOperations.StoreAsync(stores.Kernels, parse.GetValue(asName) ?? source.Name, content, CancellationToken.None);
+            return await KernelOperations.StoreAsync(stores.Kernels, parse.GetValue(asName) ?? source.Name, content, parse.GetValue(replace), CancellationToken.None);
         }));
 
         var runmode = Verb.Required("--runmode", "the network whose link to switch (prod, test, ...)");
@@ -30,7 +31,7 @@ public static class KernelCli
         link.SetAction((parse, _) => CliStores.Run(parse, stores =>
             !stores.Config.Runmodes.ContainsKey(parse.GetValue(runmode)!)
                 ? Task.FromResult<Result<Done>>(Problem.NotFound($"--runmode: no network '{parse.GetValue(runmode)}' in config.json"))
-                : KernelOperations.PointLinkAsync(stores.Kernels, parse.GetValue(runmode) + ".efi", parse.GetValue(kernel)!)));
+                : KernelOperations.PointLinkAsync(stores.Kernels, stores.Config.Runmodes, parse.GetValue(runmode) + ".efi", parse.GetValue(kernel)!)));
 
         var deleteName = Verb.Required("--name", "the kernel to delete");
         var delete = new Command("delete", "Delete a kernel no runmode, machine or profile boots") { deleteName };

@@ -20,7 +20,7 @@ public static class KernelPageEndpoints
         app.MapPost("/kernels/runmodes/{runmode}", (HttpContext http, KernelStore kernels, BootstrapConfig config, string runmode) =>
             Post(http, "/images", Kernels, form => !config.Runmodes.ContainsKey(runmode)
                 ? Task.FromResult<Result<Done>>(Problem.NotFound($"no network '{LogText.Escape(runmode)}' in config.json"))
-                : KernelOperations.PointLinkAsync(kernels, runmode + ".efi", form["kernel"].ToString()))).ExcludeFromDescription();
+                : KernelOperations.PointLinkAsync(kernels, config.Runmodes, runmode + ".efi", form["kernel"].ToString()))).ExcludeFromDescription();
         app.MapPost("/kernels/{name}/delete", (HttpContext http, KernelStore kernels, MachineDirectory machines, string name) =>
             Post(http, "/images", Kernels, _ => KernelOperations.DeleteAsync(kernels, machines, name))).ExcludeFromDescription();
     }
@@ -30,7 +30,8 @@ public static class KernelPageEndpoints
         if (!await AdminSession.IsSignedInAsync(http))
             return TypedResults.Redirect("/signin?return=/images");
         var stored = await StreamedForm.ReadAsync(http, config.MaxUploadBytes, (fields, fileName, content) =>
-            KernelOperations.StoreAsync(kernels, fields.GetValueOrDefault("name") is { Length: > 0 } given ? given : fileName, content, http.RequestAborted));
+            KernelOperations.StoreAsync(kernels, fields.GetValueOrDefault("name") is { Length: > 0 } given ? given : fileName, content,
+                replace: fields.GetValueOrDefault("replace") == "true", http.RequestAborted));
         return await Answer(http, "/images", Kernels, stored);
     }
 

@@ -33,13 +33,32 @@ public sealed class AdminRouteTests : IDisposable
     }
 
     [Fact]
-    public async Task Upload_replaces_a_kernel_of_the_same_name()
+    public async Task Upload_replaces_a_kernel_of_the_same_name_that_no_network_boots()
     {
         _site.AddKernel("zos.efi", size: 50);
 
         await _site.AdminClient().PostAsync("/api/kernel", KernelForm([1, 2, 3], "zos.efi"));
 
         Assert.Equal([1, 2, 3], _site.KernelBytes("zos.efi"));
+    }
+
+    [Fact]
+    public async Task Upload_over_the_kernel_a_network_boots_is_refused_unless_replace_is_true()
+    {
+        _site.AddKernel("zos.efi", size: 50);
+        _site.AddLink("prod.efi", "zos.efi");
+        _site.AddLink("test.efi", "zos.efi");
+        var live = _site.KernelBytes("zos.efi");
+
+        var refused = await _site.AdminClient().PostAsync("/api/kernel", KernelForm([1, 2, 3], "zos.efi"));
+        var kept = _site.KernelBytes("zos.efi");
+        var replaced = await _site.AdminClient().PostAsync("/api/kernel?replace=true", KernelForm([4, 5, 6], "zos.efi"));
+
+        Assert.Equal((HttpStatusCode.Conflict, "kernel 'zos.efi' is what prod, test boot: upload under another name and switch the link, or replace it on purpose (replace=true)\n"),
+            (refused.StatusCode, await refused.Content.ReadAsStringAsync()));
+        Assert.Equal(live, kept);
+        Assert.Equal(HttpStatusCode.Created, replaced.StatusCode);
+        Assert.Equal([4, 5, 6], _site.KernelBytes("zos.efi"));
     }
 
     [Theory]
@@ -116,7 +135,10 @@ public sealed class AdminRouteTests : IDisposable
     [Theory]
     [InlineData("/api/symlink/prod.efi/missing.efi", 404, "target: no kernel file 'missing.efi' in the kernels folder")]
     [InlineData("/api/symlink/prod.efi/..%2Fetc", 400, "target: character '%' (U+0025) is not allowed in a file name (A-Z a-z 0-9 . _ -)")]
-    [InlineData("/api/symlink/..prod/zos.efi", 400, "link: a file name must not start with '.' or contain '..'")]
+    [InlineData("/api/symlink/..prod/zos.efi", 400, "link: '..prod' is not the link of a configured network; one of prod.efi, test.efi, dev.efi, qa.efi")]
+    [InlineData("/api/symlink/junk.efi/zos.efi", 400, "link: 'junk.efi' is not the link of a configured network; one of prod.efi, test.efi, dev.efi, qa.efi")]
+    [InlineData("/api/symlink/prod/zos.efi", 400, "link: 'prod' is not the link of a configured network; one of prod.efi, test.efi, dev.efi, qa.efi")]
+    [InlineData("/api/symlink/PROD.efi/zos.efi", 400, "link: 'PROD.efi' is not the link of a configured network; one of prod.efi, test.efi, dev.efi, qa.efi")]
     public async Task Symlink_with_a_bad_name_or_target_is_refused(string path, int status, string body)
     {
         _site.AddKernel("zos.efi");

@@ -33,7 +33,7 @@ public sealed class ImageCatalogue
     /// announces a change of files (<see cref="SharedFiles.Changed"/>); the generation keeps a
     /// lookup that raced with such a change from putting back what it read before it.
     /// </summary>
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Image, string File), FileRow> _served = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Image, string File), ServedRow> _served = new();
     private long _servedGeneration;
 
     public ImageCatalogue(BootstrapDatabase database, string folder, SharedFiles? shared = null)
@@ -197,22 +197,23 @@ public sealed class ImageCatalogue
     /// Where a recorded file of an image is on this instance's disk, with its record; null when the
     /// image or file is unknown. Shared files are copied from the database on first use.
     /// </summary>
-    public async Task<(string Path, ImageFile File)?> FindFileAsync(string name, string file, CancellationToken cancel = default)
+    public async Task<(string Path, ImageFile File, bool Golden)?> FindFileAsync(string name, string file, CancellationToken cancel = default)
     {
         if (ImageRules.NameProblem(name) != null || ImageRules.FileProblem(file) != null)
             return null;
-        FileRow? row;
+        ServedRow? row;
         var generation = Interlocked.Read(ref _servedGeneration);
         try
         {
             await using var db = database.Open();
-            row = await db.QuerySingleOrDefaultAsync<FileRow>(
-                "SELECT image, file, size, sha256, updated FROM image_files WHERE image = @name AND file = @file", new { name, file });
+            row = await db.QuerySingleOrDefaultAsync<ServedRow>(
+                "SELECT f.image, f.file, f.size, f.sha256, f.updated, i.state FROM image_files f JOIN images i ON i.name = f.image " +
+                "WHERE f.image = @name AND f.file = @file", new { name, file });
         }
         catch (Exception e) when (shared != null && e is System.Data.Common.DbException or TimeoutException
                                   && _served.TryGetValue((name, file), out var served))
         {
-            return (await shared.LocalPathAsync(served.sha256, cancel), served.ToFile());   // a copy on disk needs no database
+            return (await shared.LocalPathAsync(served.sha256, cancel), served.ToFile(), served.Golden);   // a copy on disk needs no database
         }
         if (row == null)
         {
@@ -222,13 +223,13 @@ public sealed class ImageCatalogue
         if (shared == null)
         {
             var path = Path.Combine(folder, name, file);
-            return !File.Exists(path) ? null : (path, row.ToFile());
+            return !File.Exists(path) ? null : (path, row.ToFile(), row.Golden);
         }
         if (Interlocked.Read(ref _servedGeneration) == generation)
             _served[(name, file)] = row;
         try
         {
-            return (await shared.LocalPathAsync(row.sha256, cancel), row.ToFile());
+            return (await shared.LocalPathAsync(row.sha256, cancel), row.ToFile(), row.Golden);
         }
         catch (FileNotFoundException)
         {
@@ -251,5 +252,13 @@ public sealed class ImageCatalogue
     private sealed record FileRow(string image, string file, long size, string sha256, string updated)
     {
         public ImageFile ToFile() => new(file, size, sha256, DateTimeOffset.Parse(updated));
+    }
+
+    /// <summary>A file row with its image's state, as serving needs both (kept to serve while the database is away).</summary>
+    private sealed record ServedRow(string image, string file, long size, string sha256, string updated, string state)
+    {
+        public ImageFile ToFile() => new(file, size, sha256, DateTimeOffset.Parse(updated));
+
+        public bool Golden => state == ImageState.Golden;
     }
 }

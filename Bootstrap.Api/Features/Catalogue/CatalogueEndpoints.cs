@@ -81,10 +81,17 @@ public static class CatalogueEndpoints
         return script.Succeeded ? PlainText.Script(script.Value) : script.Problem.ToText();
     }
 
-    private static async Task<Results<PhysicalFileHttpResult, FileContentHttpResult, ProblemText>> Serve(HttpContext http, ImageCatalogue images, BootstrapConfig config, string name, string file)
+    /// <summary>
+    /// A file of an image; a staging image's files only to the admin (token or signed-in page)
+    /// until it is promoted: an image under test may hold what is not meant for everyone yet.
+    /// </summary>
+    private static async Task<Results<PhysicalFileHttpResult, FileContentHttpResult, Text<Status.Forbidden>, ProblemText>> Serve(HttpContext http, ImageCatalogue images,
+        BootstrapConfig config, string name, string file)
     {
-        if (await images.FindFileAsync(name, file, http.RequestAborted) is not var (path, stored))
+        if (await images.FindFileAsync(name, file, http.RequestAborted) is not var (path, stored, golden))
             return Problems.NotFound($"image '{LogText.Escape(name)}' has no file '{LogText.Escape(file)}'");
+        if (!golden && !AdminToken.IsPresentedBy(http, config) && !await AdminSession.IsSignedInAsync(http))
+            return PlainText.Forbidden($"image '{name}' is staging: its files are served to the admin only until it is promoted");
         // An image's kernel is an EFI executable the firmware verifies: with a site key it is served signed, like /kernel.
         if (config.SiteKey is { } siteKey && (await images.GetAsync(name))?.Kernel == file)
             return await SignedFiles.ServeAsync(http, siteKey, $"image file {stored.Sha256}", cancel => File.ReadAllBytesAsync(path, cancel), stored.Updated);

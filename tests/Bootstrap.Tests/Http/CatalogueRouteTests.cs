@@ -39,10 +39,10 @@ public sealed class CatalogueRouteTests : IDisposable
 
         var stored = await Put("/api/images/debian/linux", kernel);
         await Put("/api/images/debian/initrd.gz", initrd);
-        var whole = await _site.Client().GetAsync("/images/debian/linux");
+        var whole = await _site.AdminClient().GetAsync("/images/debian/linux");
         var range = new HttpRequestMessage(HttpMethod.Get, "/images/debian/initrd.gz") { Headers = { Range = new RangeHeaderValue(1000, 1999) } };
-        var part = await _site.Client().SendAsync(range);
-        var head = await _site.Client().SendAsync(new HttpRequestMessage(HttpMethod.Head, "/images/debian/linux"));
+        var part = await _site.AdminClient().SendAsync(range);
+        var head = await _site.AdminClient().SendAsync(new HttpRequestMessage(HttpMethod.Head, "/images/debian/linux"));
 
         var sha = Convert.ToHexStringLower(SHA256.HashData(kernel));
         Assert.Equal(HttpStatusCode.Created, stored.StatusCode);
@@ -135,7 +135,28 @@ public sealed class CatalogueRouteTests : IDisposable
         Assert.Equal((HttpStatusCode.BadRequest, "files: initrd.img, root.squashfs not uploaded yet (PUT /api/images/live/<file>)\n"),
             (promote.StatusCode, await promote.Content.ReadAsStringAsync()));
         Assert.Equal(HttpStatusCode.Unauthorized, stranger.StatusCode);
-        Assert.Equal([1], await _site.Client().GetByteArrayAsync("/images/live/vmlinuz"));
+        Assert.Equal([1], await _site.AdminClient().GetByteArrayAsync("/images/live/vmlinuz"));
+    }
+
+    [Fact]
+    public async Task A_staging_images_files_are_served_to_the_admin_only_until_it_is_promoted()
+    {
+        await Describe("rescue", new { type = "iso", iso = "rescue.iso" });
+        await Put("/api/images/rescue/rescue.iso", [7, 7, 7]);
+
+        var stranger = await _site.Client().GetAsync("/images/rescue/rescue.iso");
+        var page = _site.Client();
+        await PageSignIn.PostAsync(page, "/catalogue");
+        var signedIn = await page.GetByteArrayAsync("/images/rescue/rescue.iso");
+        var byToken = await _site.AdminClient().GetByteArrayAsync("/images/rescue/rescue.iso");
+        await _site.AdminClient().PostAsync("/api/images/rescue/promote", null);
+        var afterPromotion = await _site.Client().GetByteArrayAsync("/images/rescue/rescue.iso");
+
+        Assert.Equal((HttpStatusCode.Forbidden, "image 'rescue' is staging: its files are served to the admin only until it is promoted\n"),
+            (stranger.StatusCode, await stranger.Content.ReadAsStringAsync()));
+        Assert.Equal([7, 7, 7], signedIn);
+        Assert.Equal([7, 7, 7], byToken);
+        Assert.Equal([7, 7, 7], afterPromotion);
     }
 }
 

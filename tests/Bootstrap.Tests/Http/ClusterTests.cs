@@ -53,6 +53,7 @@ public sealed class ClusterSite : IDisposable
         MachineApi.AssignAsync(admin, "52:54:00:16:05:01", new { network = "prod", farmer = "1605" }).GetAwaiter().GetResult();
         admin.PutAsJsonAsync("/api/images/moved", new { type = "iso", iso = "moved.iso" }).GetAwaiter().GetResult().EnsureSuccessStatusCode();
         admin.PutAsync("/api/images/moved/moved.iso", new ByteArrayContent(SiteImageFile)).GetAwaiter().GetResult().EnsureSuccessStatusCode();
+        admin.PostAsync("/api/images/moved/promote", null).GetAwaiter().GetResult().EnsureSuccessStatusCode();
         admin.PutAsJsonAsync("/api/users/alice", new { password = "correct horse" }).GetAwaiter().GetResult().EnsureSuccessStatusCode();
         Site.Restart();   // the in-memory service stops; its files stay
         var migrated = Script("migrate", Site.ConfigFile);

@@ -97,6 +97,8 @@ public sealed class SiteKeyTests : IDisposable
         await admin.PutAsync("/api/images/rescue/vmlinuz", new ByteArrayContent(kernel));
         await admin.PutAsync("/api/images/rescue/initrd.img", new ByteArrayContent([1, 2, 3]));
 
+        await admin.PostAsync("/api/images/rescue/promote", null);
+
         var servedKernel = await _site.Client().GetByteArrayAsync("/images/rescue/vmlinuz");
         var servedInitrd = await _site.Client().GetByteArrayAsync("/images/rescue/initrd.img");
 

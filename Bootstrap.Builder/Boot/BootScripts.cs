@@ -100,9 +100,12 @@ public sealed class BootScripts(BootstrapConfig config)
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(BootRequest, string, string, string?), RenderedScript> _assigned = new();
 
-    /// <summary>The answer of <c>/provision/&lt;mac&gt;</c> for a machine assigned a boot menu (its name passed the menu-name rule).</summary>
-    public static string MenuChain(string baseUrl, string menu) =>
-        $"#!ipxe\n# This machine is assigned the boot menu {menu}.\nchain {baseUrl}/menu/{menu} || echo The menu {menu} could not be loaded\n";
+    /// <summary>
+    /// The answer of <c>/provision/&lt;mac&gt;</c> for a machine assigned a boot menu (its name passed
+    /// the menu-name rule): the machine's token (hex) shows it is assigned the menu, which need not be public.
+    /// </summary>
+    public static string MenuChain(string baseUrl, string menu, string token) =>
+        $"#!ipxe\n# This machine is assigned the boot menu {menu}.\nchain {baseUrl}/menu/{menu}?token={token} || echo The menu {menu} could not be loaded\n";
 
     /// <summary>The answer of <c>/provision/&lt;mac&gt;</c> for an installed machine assigned with then=local: boot its own disk.</summary>
     public string LocalDisk(string baseUrl) => _local.Render(new Dictionary<string, string> { ["machines_url"] = $"{baseUrl}/machines" });

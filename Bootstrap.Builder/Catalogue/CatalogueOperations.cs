@@ -61,6 +61,17 @@ public static class CatalogueOperations
             ? ScriptOf(menu, (await images.ListAsync()).ToDictionary(i => i.Name), config, baseUrl)
             : Problem.NotFound($"no menu named '{LogText.Escape(name)}'");
 
+    /// <summary>
+    /// The menu <c>/menu/&lt;name&gt;</c> answers whoever asks: a public one to anyone, another only to a
+    /// machine assigned it (<paramref name="askerIsAssigned"/>). To anyone else it does not exist:
+    /// a group's menu is reached through the login, which names no menu to a stranger.
+    /// </summary>
+    public static async Task<Result<string>> MenuScriptForAsync(MenuStore store, ImageCatalogue images, BootstrapConfig config, string name, string baseUrl,
+        bool askerIsAssigned) =>
+        await store.GetAsync(name) is { } menu && (menu.Public || askerIsAssigned)
+            ? ScriptOf(menu, (await images.ListAsync()).ToDictionary(i => i.Name), config, baseUrl)
+            : Problem.NotFound($"no public menu named '{LogText.Escape(name)}' (a group's menu is reached by signing in at /menu)");
+
     /// <summary>A menu's script with the catalogue already read (the catalogue page shows every menu's from one read).</summary>
     public static Result<string> ScriptOf(Menu menu, IReadOnlyDictionary<string, CatalogueImage> known, BootstrapConfig config, string baseUrl)
     {

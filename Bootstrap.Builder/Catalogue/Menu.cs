@@ -22,10 +22,15 @@ public sealed record MenuInput(
     [property: JsonPropertyName("title")] string? Title = null,
     [property: JsonPropertyName("timeout")] int? Timeout = null,
     [property: JsonPropertyName("default")] JsonElement? Default = null,
-    [property: JsonPropertyName("entries")] IReadOnlyList<MenuEntry>? Entries = null);
+    [property: JsonPropertyName("entries")] IReadOnlyList<MenuEntry>? Entries = null,
+    [property: JsonPropertyName("public")] bool? Public = null);
 
 /// <summary>A checked menu: every entry valid, the default an index of a bootable entry (or none).</summary>
-public sealed record Menu(string Name, string Title, int Timeout, int? Default, IReadOnlyList<MenuEntry> Entries, DateTimeOffset Updated);
+public sealed record Menu(string Name, string Title, int Timeout, int? Default, IReadOnlyList<MenuEntry> Entries, DateTimeOffset Updated)
+{
+    /// <summary>Whether <c>/menu/&lt;name&gt;</c> answers anyone; otherwise only a machine assigned it, or a user through the login.</summary>
+    [JsonPropertyName("public")] public bool Public { get; init; }
+}
 
 /// <summary>
 /// The rules a menu obeys. Everything in it is written into an iPXE script, so titles and separators
@@ -66,7 +71,7 @@ public static class MenuRules
             if (@default < 0 || @default >= entries.Count || !entries[@default.Value].Bootable)
                 return (null, "default: the index or image name of an entry that boots something");
         }
-        return (new Menu(name, title, input.Timeout ?? 10, @default, entries, now), null);
+        return (new Menu(name, title, input.Timeout ?? 10, @default, entries, now) { Public = input.Public ?? false }, null);
     }
 
     private static string? EntryProblem(MenuEntry e, IReadOnlyDictionary<string, string> runmodes, Func<string, CatalogueImage?> images)

@@ -13,13 +13,13 @@ public sealed class MenuStore(BootstrapDatabase database) : IMenuNames
     public async Task<IReadOnlyList<Menu>> ListAsync()
     {
         await using var db = database.Open();
-        return (await db.QueryAsync<Row>("SELECT name, title, timeout, default_entry, entries, updated FROM menus ORDER BY name")).Select(r => r.ToMenu()).ToList();
+        return (await db.QueryAsync<Row>("SELECT name, title, timeout, default_entry, entries, updated, is_public FROM menus ORDER BY name")).Select(r => r.ToMenu()).ToList();
     }
 
     public async Task<Menu?> GetAsync(string name)
     {
         await using var db = database.Open();
-        return (await db.QuerySingleOrDefaultAsync<Row>("SELECT name, title, timeout, default_entry, entries, updated FROM menus WHERE name = @name", new { name }))?.ToMenu();
+        return (await db.QuerySingleOrDefaultAsync<Row>("SELECT name, title, timeout, default_entry, entries, updated, is_public FROM menus WHERE name = @name", new { name }))?.ToMenu();
     }
 
     public async Task SaveAsync(Menu menu)
@@ -27,11 +27,11 @@ public sealed class MenuStore(BootstrapDatabase database) : IMenuNames
         await using var db = database.Open();
         await db.ExecuteAsync(
             """
-            INSERT INTO menus (name, title, timeout, default_entry, entries, updated) VALUES (@Name, @Title, @Timeout, @Default, @Entries, @Updated)
+            INSERT INTO menus (name, title, timeout, default_entry, entries, updated, is_public) VALUES (@Name, @Title, @Timeout, @Default, @Entries, @Updated, @IsPublic)
             ON CONFLICT (name) DO UPDATE SET title = excluded.title, timeout = excluded.timeout, default_entry = excluded.default_entry,
-                entries = excluded.entries, updated = excluded.updated
+                entries = excluded.entries, updated = excluded.updated, is_public = excluded.is_public
             """,
-            new { menu.Name, menu.Title, menu.Timeout, menu.Default, Entries = JsonSerializer.Serialize(menu.Entries, Json), Updated = menu.Updated.ToString("O") });
+            new { menu.Name, menu.Title, menu.Timeout, menu.Default, Entries = JsonSerializer.Serialize(menu.Entries, Json), Updated = menu.Updated.ToString("O"), IsPublic = menu.Public ? 1 : 0 });
     }
 
     public async Task<bool> DeleteAsync(string name)
@@ -42,9 +42,9 @@ public sealed class MenuStore(BootstrapDatabase database) : IMenuNames
 
     private static readonly JsonSerializerOptions Json = new() { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
 
-    private sealed record Row(string name, string title, long timeout, long? default_entry, string entries, string updated)
+    private sealed record Row(string name, string title, long timeout, long? default_entry, string entries, string updated, long is_public)
     {
         public Menu ToMenu() => new(name, title, (int)timeout, (int?)default_entry,
-            JsonSerializer.Deserialize<List<MenuEntry>>(entries, Json)!, DateTimeOffset.Parse(updated));
+            JsonSerializer.Deserialize<List<MenuEntry>>(entries, Json)!, DateTimeOffset.Parse(updated)) { Public = is_public != 0 };
     }
 }

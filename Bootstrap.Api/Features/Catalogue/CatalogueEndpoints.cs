@@ -1,3 +1,4 @@
+using Bootstrap.Builder.Machines;
 using Bootstrap.Builder.Accounts;
 using Bootstrap.Builder.Catalogue;
 using Microsoft.AspNetCore.Http.Features;
@@ -31,7 +32,7 @@ public static class CatalogueEndpoints
             ? TypedResults.Ok(menu) : Problems.NotFound($"no menu named '{LogText.Escape(name)}'")).WithSummary("One menu").Admin();
         menus.MapPut("/{name}", PutMenu).WithSummary("Create or replace a menu: title, timeout, default, entries (image, separator, local, network+farmer, chain, shell)").Admin();
         menus.MapDelete("/{name}", async (MenuStore store, AccountStore accounts, string name) => (await CatalogueOperations.DeleteMenuAsync(store, accounts, name)).ToNoContent()).WithSummary("Delete a menu no group offers").Admin();
-        app.MapGet("/menu/{name}", MenuScriptOf).WithSummary("A boot menu as an iPXE script");
+        app.MapGet("/menu/{name}", PublicMenuScript).WithSummary("A public boot menu as an iPXE script (?token= of a machine assigned it: any menu it is assigned)");
 
         app.MapMethods("/images/{name}/{file}", ["GET", "HEAD"], Serve)
             .WithSummary("A file of a catalogue image (Range, ETag = sha256)").Files();
@@ -71,7 +72,18 @@ public static class CatalogueEndpoints
         return bodyProblem != null ? bodyProblem : (await CatalogueOperations.SaveMenuAsync(store, images, config, name, input!, clock.GetUtcNow())).ToOk();
     }
 
-    /// <summary>A stored menu as its iPXE script; also what a signed-in group member is given.</summary>
+    private static async Task<Results<Text<Status.Ok>, ProblemText>> PublicMenuScript(HttpContext http, MenuStore store, ImageCatalogue images, MachineDirectory machines,
+        BootstrapConfig config, string name, string? token)
+    {
+        var (baseUrl, problem) = http.PublicBaseUrl(config);
+        if (problem != null)
+            return Problems.Invalid(problem);
+        var assigned = token is { Length: > 0 } && machines.FindByToken(token)?.Assignment?.Menu == name;
+        var script = await CatalogueOperations.MenuScriptForAsync(store, images, config, name, baseUrl!, assigned);
+        return script.Succeeded ? PlainText.Script(script.Value) : script.Problem.ToText();
+    }
+
+    /// <summary>A stored menu as its iPXE script, whoever may see it: what a signed-in group member is given.</summary>
     public static async Task<Results<Text<Status.Ok>, ProblemText>> MenuScriptOf(HttpContext http, MenuStore store, ImageCatalogue images, BootstrapConfig config, string name)
     {
         var (baseUrl, problem) = http.PublicBaseUrl(config);

@@ -19,7 +19,7 @@ public static class CataloguePageEndpoints
                 return TypedResults.Redirect("/signin?return=/catalogue");
             var draft = edit != null && await menus.GetAsync(edit) is { } menu
                 ? new CataloguePage.MenuDraft(menu.Name, menu.Title, menu.Timeout.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    menu.Default?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "", MenuText.Format(menu.Entries), null)
+                    menu.Default?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "", MenuText.Format(menu.Entries), null, menu.Public)
                 : null;
             return await Catalogue(http, null, StatusCodes.Status200OK, draft);
         }).ExcludeFromDescription();
@@ -52,7 +52,7 @@ public static class CataloguePageEndpoints
             return refused;
         var form = await http.Request.ReadFormAsync(http.RequestAborted);
         var draft = new CataloguePage.MenuDraft(form["name"].ToString(), form["title"].ToString(), form["timeout"].ToString(),
-            form["default"].ToString(), form["entries"].ToString(), null);
+            form["default"].ToString(), form["entries"].ToString(), null, form["public"] == "true");
         var (entries, linesProblem) = MenuText.Parse(draft.Entries);
         if (linesProblem != null)
             return await Catalogue(http, linesProblem, StatusCodes.Status400BadRequest, draft);
@@ -61,7 +61,7 @@ public static class CataloguePageEndpoints
         var input = new MenuInput(Field(form, "title"), draft.Timeout.Length > 0 ? int.Parse(draft.Timeout) : null,
             draft.Default.Length == 0 ? null
             : System.Text.Json.JsonSerializer.SerializeToElement<object>(int.TryParse(draft.Default, out var index) ? index : draft.Default),
-            entries);
+            entries, draft.Public);
         if (form["action"] != "preview")
             return await Answer(http, "/catalogue", (h, e, s) => Catalogue(h, e, s, draft),
                 await CatalogueOperations.SaveMenuAsync(menus, images, config, draft.Name, input, clock.GetUtcNow()));

@@ -49,7 +49,7 @@ public static class ProvisionEndpoints
                 return PlainText.BadRequest(urlProblem);
             var (what, script) = machine.BootsLocalDisk
                 ? ("local disk", scripts.LocalDisk(baseUrl!))
-                : ($"menu {job.Menu}", BootScripts.MenuChain(baseUrl!, job.Menu!));
+                : ($"menu {job.Menu}", BootScripts.MenuChain(baseUrl!, job.Menu!, machine.Token!));
             machines.ScriptServed(machine, what, address, now);
             return PlainText.Script(script);
         }

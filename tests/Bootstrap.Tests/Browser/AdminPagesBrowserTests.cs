@@ -58,6 +58,7 @@ public sealed class AdminPagesBrowserTests(BrowserSite browser) : IClassFixture<
         await page.FillAsync("#menu-timeout", "5");
         await page.FillAsync("#menu-default", "1");
         await page.FillAsync("#menu-entries", "separator Boot over the network\nnetwork prod 1234\nlocal\nshell");
+        await page.CheckAsync("#menu-public");   // machines chain it without being assigned it
         await page.ClickAsync("button[value=preview]");
         var preview = await page.TextContentAsync("#preview");
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserSite.Screenshots, "menu-preview.png"), FullPage = true });
@@ -103,6 +104,7 @@ public sealed class AdminPagesBrowserTests(BrowserSite browser) : IClassFixture<
         await page.ClickAsync("section[aria-labelledby='menu-lab'] a:text-is('Edit')");   // the form comes back filled
         Assert.Equal(("lab", "Lab machines", "5", "1"), (await page.InputValueAsync("#menu-name"), await page.InputValueAsync("#menu-title"),
             await page.InputValueAsync("#menu-timeout"), await page.InputValueAsync("#menu-default")));
+        Assert.True(await page.IsCheckedAsync("#menu-public"));
         await page.FillAsync("#menu-timeout", "9");
         await page.ClickAsync("button[value=save]");
         Assert.Contains("choose --default e1 --timeout 9000 target || goto left\n", await machine.GetStringAsync("/menu/lab"));

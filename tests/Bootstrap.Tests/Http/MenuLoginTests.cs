@@ -77,7 +77,10 @@ public sealed class MenuLoginTests : IDisposable
         var wrong = await SignedIn("/login/menu", "alice", "battery staple");
         var stranger = await SignedIn("/login/menu", "mallory", "correct horse");
 
-        Assert.Equal((HttpStatusCode.OK, await _site.Client().GetStringAsync("/menu/lab")), await Answer(right));
+        var (status, script) = await Answer(right);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.StartsWith("#!ipxe\n# Menu lab, from http://bootstrap.test/menu/lab\n", script);
+        Assert.Equal(HttpStatusCode.NotFound, (await _site.Client().GetAsync("/menu/lab")).StatusCode);   // a group's menu: through the login only
         Assert.Equal((HttpStatusCode.Unauthorized, "sign in: wrong user name or password\n"), await Answer(wrong));
         Assert.Equal((HttpStatusCode.Unauthorized, "sign in: wrong user name or password\n"), await Answer(stranger));
     }
@@ -126,7 +129,9 @@ public sealed class MenuLoginTests : IDisposable
         var groupScript = (await Answer(groups)).Item2;
         Assert.Contains("menu Groups of alice in Acme Corp\nitem ops Operations\nitem ml Machine learning\nitem --gap\n", groupScript);
         Assert.Contains("chain http://${username:uristring}:${password:uristring}@bootstrap.test/login/menu/acme/${target} || goto failed\n", groupScript);
-        Assert.Equal((HttpStatusCode.OK, await _site.Client().GetStringAsync("/menu/gpu")), await Answer(menu));
+        var (menuStatus, menuScript) = await Answer(menu);
+        Assert.Equal(HttpStatusCode.OK, menuStatus);
+        Assert.StartsWith("#!ipxe\n# Menu gpu, from http://bootstrap.test/menu/gpu\n", menuScript);
         Assert.Equal((HttpStatusCode.NotFound, "alice is in no group 'hidden' of organization 'acme'\n"), await Answer(notHers));
         Assert.Equal((HttpStatusCode.NotFound, "alice has no organization 'empty' with a menu\n"), await Answer(notHerOrganisation));
     }

@@ -32,7 +32,7 @@ public sealed class MenuRouteTests : IDisposable
         await GoldenImage("live", new { type = "livenet", title = "Live", kernel = "vmlinuz", initrds = new[] { "initrd.img" }, rootfs = "root.squashfs" },
             "vmlinuz", "initrd.img", "root.squashfs");
         var saved = await PutMenu("tools", """
-            {"title":"Lab tools","timeout":2,"default":"rescue","entries":[
+            {"title":"Lab tools","timeout":2,"default":"rescue","public":true,"entries":[
               {"separator":"Installers"},{"image":"debian"},{"image":"rescue"},{"image":"live"},
               {"separator":"Other"},{"network":"prod","farmer":"1234"},{"local":true},{"chain":"http://192.0.2.9/boot.ipxe"},{"shell":true}]}
             """);
@@ -119,13 +119,29 @@ public sealed class MenuRouteTests : IDisposable
     }
 
     [Fact]
+    public async Task A_menu_is_public_only_when_marked_so_and_a_groups_menu_never_by_default()
+    {
+        await PutMenu("open", """{"public":true,"entries":[{"local":true}]}""");
+        await PutMenu("team", """{"entries":[{"local":true}]}""");
+
+        var open = await _site.Client().GetAsync("/menu/open");
+        var team = await _site.Client().GetAsync("/menu/team");
+        var listed = await _site.AdminClient().GetStringAsync("/api/menus/team");
+
+        Assert.Equal(HttpStatusCode.OK, open.StatusCode);
+        Assert.Equal((HttpStatusCode.NotFound, "no public menu named 'team' (a group's menu is reached by signing in at /menu)\n"),
+            (team.StatusCode, await team.Content.ReadAsStringAsync()));
+        Assert.Contains("\"public\":false", listed);
+    }
+
+    [Fact]
     public async Task Menus_offer_golden_images_only_and_say_when_one_is_gone()
     {
         var admin = _site.AdminClient();
         await admin.PutAsJsonAsync("/api/images/draft", new { type = "iso", iso = "d.iso" });
         var staging = await PutMenu("m2", """{"entries":[{"image":"draft"}]}""");
         await GoldenImage("cd", new { type = "iso", iso = "cd.iso" }, "cd.iso");
-        await PutMenu("m3", """{"entries":[{"image":"cd"}]}""");
+        await PutMenu("m3", """{"public":true,"entries":[{"image":"cd"}]}""");
         await admin.DeleteAsync("/api/images/cd");
 
         var gone = await _site.Client().GetAsync("/menu/m3");
@@ -134,7 +150,7 @@ public sealed class MenuRouteTests : IDisposable
 
         Assert.Equal("entries[0].image: 'draft' is still staging; promote it first\n", await staging.Content.ReadAsStringAsync());
         Assert.Equal((HttpStatusCode.Conflict, "menu 'm3' offers image 'cd', which no longer exists: edit the menu\n"), (gone.StatusCode, await gone.Content.ReadAsStringAsync()));
-        Assert.Equal((HttpStatusCode.NotFound, "no menu named 'none'\n"), (unknown.StatusCode, await unknown.Content.ReadAsStringAsync()));
+        Assert.Equal((HttpStatusCode.NotFound, "no public menu named 'none' (a group's menu is reached by signing in at /menu)\n"), (unknown.StatusCode, await unknown.Content.ReadAsStringAsync()));
         Assert.Equal(HttpStatusCode.Unauthorized, stranger.StatusCode);
     }
 
@@ -146,11 +162,19 @@ public sealed class MenuRouteTests : IDisposable
 
         var assigned = await MachineApi.AssignAsync(admin, "52:54:00:dd:00:01", new { menu = "rack", then = "repeat" });
         var script = await _site.Client().GetStringAsync("/provision/52:54:00:dd:00:01");
+        var token = System.Text.RegularExpressions.Regex.Match(script, "token=([0-9a-f]{32})").Groups[1].Value;
+        var byTheMachine = await _site.Client().GetAsync($"/menu/rack?token={token}");
+        var byAStranger = await _site.Client().GetAsync("/menu/rack");
+        var withAnotherToken = await _site.Client().GetAsync($"/menu/rack?token={new string('0', 32)}");
         var both = await admin.PutAsJsonAsync("/api/machines/52:54:00:dd:00:02", new { menu = "rack", network = "prod" });
         var unknown = await admin.PutAsJsonAsync("/api/machines/52:54:00:dd:00:03", new { menu = "nope" });
 
         Assert.Equal("rack", assigned.GetProperty("assignment").GetProperty("menu").GetString());
-        Assert.Equal("#!ipxe\n# This machine is assigned the boot menu rack.\nchain http://bootstrap.test/menu/rack || echo The menu rack could not be loaded\n", script);
+        Assert.Equal($"#!ipxe\n# This machine is assigned the boot menu rack.\nchain http://bootstrap.test/menu/rack?token={token} || echo The menu rack could not be loaded\n", script);
+        Assert.Equal(HttpStatusCode.OK, byTheMachine.StatusCode);
+        Assert.StartsWith("#!ipxe\n# Menu rack, from http://bootstrap.test/menu/rack\n", await byTheMachine.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.NotFound, byAStranger.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, withAnotherToken.StatusCode);
         Assert.Equal((HttpStatusCode.BadRequest, "menu: a machine boots either a menu or a network (with farmer, args, kernel, profile), not both\n"),
             (both.StatusCode, await both.Content.ReadAsStringAsync()));
         Assert.Equal((HttpStatusCode.NotFound, "menu: no menu named 'nope'\n"), (unknown.StatusCode, await unknown.Content.ReadAsStringAsync()));

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Several instances of the service on one PostgreSQL database behind haproxy, on this machine and
 # from Debian's packages only, everything in .cluster/ (git-ignored):
-#   setup/cluster.sh up [N]   PostgreSQL (.cluster/postgres, setup/postgres.sh), N instances (default 3)
+#   setup/cluster.sh up [N]   PostgreSQL (setup/postgres.sh; its data in .cluster/postgres, or, as root
+#                             when Debian's postgres user cannot reach .cluster, e.g. a clone in /root,
+#                             in /var/lib/bootstrap-cluster/<id>/postgres; .cluster/postgres.dir says which),
+#                             N instances (default 3)
 #                             on 127.0.0.1:5601.., haproxy on 127.0.0.1:5555 checking each /healthz
 #   setup/cluster.sh down     stops all of it (the data stays in .cluster/)
 #   setup/cluster.sh status   lists what runs
@@ -27,6 +30,22 @@ first=${CLUSTER_FIRST_PORT:-5601}
 dll=${CLUSTER_DLL:-$repo/Bootstrap.Api/bin/Release/net10.0/Bootstrap.Api.dll}
 
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# Where PostgreSQL keeps the cluster's data: beside the rest, unless the server's own user (postgres,
+# when we run as root) cannot reach that folder; then under /var/lib, one folder per cluster folder.
+# Chosen once and written down, so down, status and migrate find the same server.
+postgres_dir() {
+    if [ -f "$cluster/postgres.dir" ]; then cat "$cluster/postgres.dir"; return; fi
+    local dir="$cluster/postgres"
+    # A cluster made before this choice existed keeps its data where it is.
+    if [ ! -d "$dir/data" ] && [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$cluster" 2>/dev/null; then
+        dir="/var/lib/bootstrap-cluster/$(printf '%s' "$(realpath "$cluster")" | sha256sum | cut -c1-12)/postgres"
+        mkdir -p "$dir"
+        chmod 755 /var/lib/bootstrap-cluster "$(dirname "$dir")"
+    fi
+    echo "$dir" >"$cluster/postgres.dir"
+    echo "$dir"
+}
 
 instances() { ls -d "$cluster"/instance-* 2>/dev/null | sort -V || true; }
 
@@ -112,7 +131,7 @@ case "${1:-}" in
         "$here/template.sh" >/dev/null
         mkdir -p "$cluster"
         [ -f "$cluster/api-token" ] || (umask 077 && head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$cluster/api-token")
-        "$here/postgres.sh" up "$cluster/postgres" >"$cluster/postgres.url"
+        "$here/postgres.sh" up "$(postgres_dir)" >"$cluster/postgres.url"
         [ -n "${CLUSTER_DLL:-}" ] || dotnet build "$repo/Bootstrap.Api" -c Release -v quiet -nologo >/dev/null
         for i in $(seq 1 "$count"); do
             mkdir -p "$cluster/instance-$i"
@@ -132,13 +151,17 @@ case "${1:-}" in
         fi
         stop_pid "$cluster/haproxy.pid"
         for folder in $(instances); do stop_pid "$folder/pid"; done
-        [ -d "$cluster/postgres" ] && "$here/postgres.sh" down "$cluster/postgres" >/dev/null
-        echo "cluster: stopped (data kept in $cluster)"
+        pg=""
+        if [ -f "$cluster/postgres.dir" ] || [ -d "$cluster/postgres" ]; then
+            pg=$(postgres_dir)
+            "$here/postgres.sh" down "$pg" >/dev/null
+        fi
+        echo "cluster: stopped (data kept in $cluster$([ -z "$pg" ] || [ "$pg" = "$cluster/postgres" ] || echo " and $pg"))"
         ;;
     status)
         running=0
-        if [ -d "$cluster/postgres" ] && "$here/postgres.sh" status "$cluster/postgres" >/dev/null 2>&1; then
-            echo "postgres   running  $("$here/postgres.sh" status "$cluster/postgres" | sed 's/^postgres: running on //')"
+        if { [ -f "$cluster/postgres.dir" ] || [ -d "$cluster/postgres" ]; } && "$here/postgres.sh" status "$(postgres_dir)" >/dev/null 2>&1; then
+            echo "postgres   running  $("$here/postgres.sh" status "$(postgres_dir)" | sed 's/^postgres: running on //')"
             running=1
         else
             echo "postgres   stopped"
@@ -172,7 +195,7 @@ case "${1:-}" in
         done
         need_packages python3
         mkdir -p "$cluster"
-        "$here/postgres.sh" up "$cluster/postgres" >"$cluster/postgres.url"
+        "$here/postgres.sh" up "$(postgres_dir)" >"$cluster/postgres.url"
         [ -n "${CLUSTER_DLL:-}" ] || dotnet build "$repo/Bootstrap.Api" -c Release -v quiet -nologo >/dev/null
         echo "cluster: moving the site of $site_config into PostgreSQL"
         dotnet "$dll" move-to-postgres --config "$site_config" --connection-file "$cluster/postgres.url"

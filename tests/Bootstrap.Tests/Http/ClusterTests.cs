@@ -349,3 +349,52 @@ public sealed class ClusterTests(ClusterSite cluster) : IClassFixture<ClusterSit
         }
     }
 }
+
+/// <summary>
+/// setup/cluster.sh as root with the repository where Debian's postgres user cannot go (a clone in
+/// /root, mode 700): PostgreSQL's data goes where that user can reach it, and status, down and a
+/// second up find it there.
+/// </summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public sealed class ClusterTestsInAClosedFolder
+{
+    [Fact]
+    public async Task PostgreSQL_keeps_its_data_under_var_lib_and_every_command_finds_it()
+    {
+        var closed = Directory.CreateTempSubdirectory("bootstrap-closed-").FullName;
+        File.SetUnixFileMode(closed, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var cluster = Path.Combine(closed, "repo", ".cluster");
+        var environment = new Dictionary<string, string?>
+        {
+            ["CLUSTER_DIR"] = cluster, ["CLUSTER_PORT"] = Tool.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["CLUSTER_FIRST_PORT"] = Tool.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["CLUSTER_DLL"] = Path.Combine(AppContext.BaseDirectory, "Bootstrap.Api.dll"), ["CLUSTER_NICE"] = "10",
+        };
+        async Task<BufferedCommandResult> Script(params string[] args) =>
+            await Cli.Wrap("bash").WithArguments([Path.Combine(RepoRoot.Path, "setup", "cluster.sh"), .. args]).WithEnvironmentVariables(environment)
+                .RunAsync(TimeSpan.FromMinutes(5), validateExitCode: false);
+        string? data = null;
+        try
+        {
+            var up = await Script("up", "1");
+            data = File.ReadAllText(Path.Combine(cluster, "postgres.dir")).Trim();
+            var down = await Script("down");
+            var again = await Script("up", "1");
+            var stopped = await Script("down");
+
+            Assert.True(up.ExitCode == 0, up.StandardOutput + up.StandardError);
+            Assert.Matches(@"^/var/lib/bootstrap-cluster/[0-9a-f]{12}/postgres$", data);
+            Assert.Matches($@"^postgres   running  127\.0\.0\.1:\d+ \({Regex.Escape(data)}\)$", up.StandardOutput.Split('\n')[0]);
+            Assert.Equal($"cluster: stopped (data kept in {cluster} and {data})\n", down.StandardOutput);
+            Assert.True(again.ExitCode == 0, again.StandardOutput + again.StandardError);
+            Assert.Equal(0, stopped.ExitCode);
+        }
+        finally
+        {
+            await Script("down");
+            if (data != null)
+                Directory.Delete(Path.GetDirectoryName(data)!, recursive: true);
+            Directory.Delete(closed, recursive: true);
+        }
+    }
+}

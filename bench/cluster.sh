@@ -6,7 +6,10 @@
 #   On a 2-core machine the instances and haproxy share the same CPUs as wrk, so the ratios show
 #   what the proxy hop costs and what three processes sharing two cores cost, not what scaling out gains;
 #   cached /iso throughput through haproxy;
-#   /provision/<mac> latency (p50, p99) with 1,000 registered machines polling it.
+#   /provision/<mac> latency (p50, p99) with 1,000 registered machines polling it;
+#   how long a change takes to reach another instance: 100 runmode-link switches made through
+#   instance-3 while wrk loads the scripts through haproxy, each timed until instance-1 serves the
+#   new kernel (p50, p99, max).
 # Usage: bench/cluster.sh [seconds per wrk run, default 10] (bench/load.sh runs it at its end)
 set -euo pipefail
 seconds=${1:-10}
@@ -75,3 +78,50 @@ LUA
 MACS="$macs" wrk -t2 -c100 -d"${seconds}s" --latency -s "$site/poll.lua" "$balanced" |
     awk '/^ +50%/ {p50 = $2} /^ +99%/ {p99 = $2} /Requests\/sec/ {rps = $2} /Non-2xx/ {bad = $NF}
          END {printf "p50 %s  p99 %s  %s req/s  non-2xx %s\n", p50, p99, rps, bad ? bad : 0}'
+
+echo "== propagation: 100 runmode-link switches through instance-3, each timed until instance-1 serves the new kernel, under wrk load through haproxy"
+# Two kernels to switch between (the site's zos.efi and a small second one), then wrk on the scripts
+# in the background (2 threads, 64 connections, at most 120 s) while a switch is made every ~100 ms.
+head -c 100000 /dev/urandom > "$site/other.efi"
+curl -fs -o /dev/null -H "Authorization: Bearer $token" -F kernel=@"$site/other.efi" "http://127.0.0.1:$((first + 2))/api/kernel"
+wrk -t2 -c64 -d120s "$balanced/ipxe/prod/1234" >/dev/null 2>&1 &
+load=$!
+python3 - "http://127.0.0.1:$((first + 2))" "http://127.0.0.1:$first" "$token" <<'PY' || true
+import sys, time, http.client, urllib.parse
+writer, reader, token = sys.argv[1:4]
+def request(base, method, path, headers=None):
+    url = urllib.parse.urlparse(base)
+    c = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    c.request(method, path, headers=headers or {})
+    r = c.getresponse(); r.read(); c.close()
+    return r
+def served_etag():
+    return request(reader, "HEAD", "/kernel/net/prod.efi").getheader("ETag")
+targets = ["other.efi", "zos.efi"]
+etags = {}
+for t in targets:   # each kernel's ETag as instance-1 serves it, learned once
+    request(writer, "POST", f"/api/symlink/prod.efi/{t}", {"Authorization": f"Bearer {token}"})
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        e = served_etag()
+        if e not in etags.values():
+            etags[t] = e; break
+        time.sleep(0.01)
+times, missed = [], 0
+for i in range(100):
+    target = targets[i % 2]
+    start = time.monotonic()
+    request(writer, "POST", f"/api/symlink/prod.efi/{target}", {"Authorization": f"Bearer {token}"})
+    while time.monotonic() - start < 10:
+        if served_etag() == etags.get(target):
+            times.append((time.monotonic() - start) * 1000); break
+        time.sleep(0.002)
+    else:
+        missed += 1
+    time.sleep(0.1)
+times.sort()
+pick = lambda q: times[min(len(times) - 1, int(q * len(times)))] if times else float("nan")
+print(f"p50 {pick(0.5):.0f} ms  p99 {pick(0.99):.0f} ms  max {times[-1] if times else float('nan'):.0f} ms  ({len(times)} changes seen, {missed} not within 10 s)")
+PY
+kill "$load" 2>/dev/null || true
+wait "$load" 2>/dev/null || true

@@ -29,7 +29,7 @@ public static class Services
         if (sharedFiles != null)
             services.AddSingleton(_ => sharedFiles);   // a factory, so the container disposes it (its LISTEN)
         services.AddSingleton(new MachineStore(database));
-        services.AddSingleton(new TokenHolders(database));
+        services.AddSingleton(sp => new TokenHolders(database, Warnings(sp, "Bootstrap.Machines")));
         services.AddSingleton(new Bootstrap.Builder.Catalogue.ImageCatalogue(database, config.ImagePath, sharedFiles));
         services.AddSingleton(new Bootstrap.Builder.Catalogue.MenuStore(database));
         services.AddSingleton(new Bootstrap.Builder.Accounts.AccountStore(database));

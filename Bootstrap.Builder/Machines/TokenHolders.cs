@@ -11,28 +11,51 @@ namespace Bootstrap.Builder.Machines;
 /// status or fetch the answer file (one who spoofs the holder's address on its own network still
 /// can). Written through, not behind: every instance must agree on the holder at once.
 /// </summary>
-public sealed class TokenHolders(BootstrapDatabase database)
+public sealed class TokenHolders(BootstrapDatabase database, Action<string> warn)
 {
     /// <summary>How often the holder is served its answer file: an installer fetches it once; the rest is for its retries.</summary>
     public const int AnswerFetches = 3;
 
     // A holder never changes once bound (first writer wins in the database), so each instance may remember it.
+    // Only this instance's first answer can be taken back: by the database's, when another instance bound it first.
     private readonly ConcurrentDictionary<string, string> _holders = new();
 
-    /// <summary>The assigned script with <paramref name="token"/> goes to <paramref name="address"/>: the first one to get it holds it. Returns the holder.</summary>
-    public async Task<string> HandedOutAsync(string machineId, string token, string address)
+    /// <summary>
+    /// The assigned script with <paramref name="token"/> goes to <paramref name="address"/>: the first
+    /// one to get it holds it. The boot path does not wait for the database: this instance takes the
+    /// address at once, and the row is written behind, a few at a time (a thousand machines booting
+    /// together would otherwise take every database connection); the database's first writer wins
+    /// and this instance then takes its answer. A write that fails is tried again at the next boot.
+    /// </summary>
+    public void HandedOut(string machineId, string token, string address)
     {
-        if (_holders.TryGetValue(token, out var holder))
-            return holder;
-        await using var db = database.Open();
-        await using var tx = await db.BeginTransactionAsync();
-        await db.ExecuteAsync("INSERT INTO machine_token_holders (token, machine_id, address, answer_fetches, bound) VALUES (@token, @machineId, @address, 0, @bound) " +
-                              "ON CONFLICT (token) DO NOTHING", new { token, machineId, address, bound = database.Clock.GetUtcNow().ToString("O") }, tx);
-        await db.ExecuteAsync("DELETE FROM machine_token_holders WHERE machine_id = @machineId AND token <> @token", new { machineId, token }, tx);
-        holder = await db.ExecuteScalarAsync<string>("SELECT address FROM machine_token_holders WHERE token = @token", new { token }, tx) ?? address;
-        await tx.CommitAsync();
-        return _holders.GetOrAdd(token, holder);
+        if (!_holders.TryAdd(token, address))
+            return;
+        _ = Task.Run(async () =>
+        {
+            await _writers.WaitAsync();
+            try
+            {
+                await using var db = database.Open();
+                await db.ExecuteAsync("INSERT INTO machine_token_holders (token, machine_id, address, answer_fetches, bound) VALUES (@token, @machineId, @address, 0, @bound) " +
+                                      "ON CONFLICT (token) DO NOTHING", new { token, machineId, address, bound = database.Clock.GetUtcNow().ToString("O") });
+                await db.ExecuteAsync("DELETE FROM machine_token_holders WHERE machine_id = @machineId AND token <> @token", new { machineId, token });
+                if (await db.ExecuteScalarAsync<string?>("SELECT address FROM machine_token_holders WHERE token = @token", new { token }) is { } holder)
+                    _holders[token] = holder;
+            }
+            catch (Exception e) when (e is System.Data.Common.DbException or TimeoutException or InvalidOperationException)
+            {
+                _holders.TryRemove(token, out _);
+                warn($"machine {machineId}: could not record who holds its token ({e.Message}); recorded at its next boot");
+            }
+            finally
+            {
+                _writers.Release();
+            }
+        });
     }
+
+    private readonly SemaphoreSlim _writers = new(2, 2);
 
     /// <summary>The address holding <paramref name="token"/>, or null while no boot script carried it yet.</summary>
     public async Task<string?> HolderAsync(string token)
@@ -44,10 +67,16 @@ public sealed class TokenHolders(BootstrapDatabase database)
         return holder == null ? null : _holders.GetOrAdd(token, holder);
     }
 
-    /// <summary>Counts one serving of the answer file; false when it was served <see cref="AnswerFetches"/> times already.</summary>
-    public async Task<bool> TakeAnswerFetchAsync(string token)
+    /// <summary>
+    /// Counts one serving of the answer file; false when it was served <see cref="AnswerFetches"/>
+    /// times already. The holder's row is made here if its write behind has not landed yet.
+    /// </summary>
+    public async Task<bool> TakeAnswerFetchAsync(string machineId, string token)
     {
         await using var db = database.Open();
+        if (await HolderAsync(token) is { } holder)
+            await db.ExecuteAsync("INSERT INTO machine_token_holders (token, machine_id, address, answer_fetches, bound) VALUES (@token, @machineId, @holder, 0, @bound) " +
+                                  "ON CONFLICT (token) DO NOTHING", new { token, machineId, holder, bound = database.Clock.GetUtcNow().ToString("O") });
         return await db.ExecuteAsync("UPDATE machine_token_holders SET answer_fetches = answer_fetches + 1 WHERE token = @token AND answer_fetches < @max",
             new { token, max = AnswerFetches }) == 1;
     }

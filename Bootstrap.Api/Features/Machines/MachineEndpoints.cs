@@ -224,7 +224,7 @@ public static class MachineEndpoints
         var (baseUrl, urlProblem) = http.PublicBaseUrl(config);
         if (urlProblem != null)
             return Problems.Invalid(urlProblem);
-        if (!await holders.TakeAnswerFetchAsync(machine.Token))
+        if (!await holders.TakeAnswerFetchAsync(machine.Id, machine.Token))
             return PlainText.Forbidden($"answer file: served {TokenHolders.AnswerFetches} times to machine {machine.Mac} already; assign it again for a new token and answer file");
         machines.Fetched(http.Connection.RemoteIpAddress?.ToString(), "answer file", clock.GetUtcNow());
         return PlainText.Script(AnswerFiles.Render(template, machine, baseUrl!));

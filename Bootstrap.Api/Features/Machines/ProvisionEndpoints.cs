@@ -62,14 +62,7 @@ public static class ProvisionEndpoints
             ? $"{bound!.BaseUrl}/answer/{machine.Mac}/{machine.Token}"
             : null;
         machines.ScriptServed(machine, $"boot {bound!.Request.KernelPath}", address, now);
-        try
-        {
-            await holders.HandedOutAsync(machine.Id, machine.Token!, http.ClientAddress());
-        }
-        catch (System.Data.Common.DbException)
-        {
-            // The database is down: the machine still boots from memory, and its token is bound at a later boot.
-        }
+        holders.HandedOut(machine.Id, machine.Token!, http.ClientAddress());
         return PlainText.Script(scripts.AssignedUtf8(bound.Request, bound.BaseUrl, machine.Token!, answerUrl));
     }
 

@@ -164,7 +164,7 @@ public sealed class ClusterTests(ClusterSite cluster) : IClassFixture<ClusterSit
     {
         await MachineApi.AssignAsync(cluster.Client(Instance(1), admin: true), "52:54:00:00:16:31", new { network = "prod", farmer = "1631" });
 
-        var fromC = await AnswerWithin(Instance(2), "/provision/52-54-00-00-16-31", "farmer_id=1631 ", TimeSpan.FromSeconds(1));   // C hears of it by NOTIFY
+        var fromC = await AnswerWithin(Instance(2), "/provision/52-54-00-00-16-31", "farmer_id=1631 ", Propagation);   // C hears of it by NOTIFY
         var throughHaproxy = await cluster.Client(cluster.FrontPort).GetStringAsync("/provision/52-54-00-00-16-31");
 
         Assert.Contains("runmode=prod panic=7200 farmer_id=1631 bootstrap_url=", fromC);
@@ -231,6 +231,14 @@ public sealed class ClusterTests(ClusterSite cluster) : IClassFixture<ClusterSit
     }
 
     /// <summary>What <paramref name="path"/> answers once it contains <paramref name="wanted"/>, asking until <paramref name="within"/> has passed.</summary>
+    /// <summary>
+    /// How long a change may take to reach another instance here. bench/cluster.sh measures the
+    /// latency itself under load (100 switches: p50 26 ms, p99 234 ms, max 234 ms on 2 cores); these
+    /// instances run at nice 10 beside QEMU guests of other tests that take both cores, so a test
+    /// can promise that the change arrives, not how fast: a CI run once saw more than 1 s.
+    /// </summary>
+    private static readonly TimeSpan Propagation = TimeSpan.FromSeconds(5);
+
     private async Task<string> AnswerWithin(int port, string path, string wanted, TimeSpan within)
     {
         var clock = Stopwatch.StartNew();
@@ -296,7 +304,7 @@ public sealed class ClusterTests(ClusterSite cluster) : IClassFixture<ClusterSit
     /// make C copy it from the database once. Every instance gives the same bytes and ETag.
     /// </summary>
     [Fact]
-    public async Task A_kernel_uploaded_through_a_is_fetched_once_by_a_cold_c_and_switched_to_through_c_is_what_a_serves_within_a_second()
+    public async Task A_kernel_uploaded_through_a_is_fetched_once_by_a_cold_c_and_switched_to_through_c_is_what_a_serves_next()
     {
         var kernel = new byte[1_000_000];
         new Random(1634).NextBytes(kernel);
@@ -316,9 +324,10 @@ public sealed class ClusterTests(ClusterSite cluster) : IClassFixture<ClusterSit
         }
         using var switched = await cluster.Client(Instance(2), admin: true).PostAsync("/api/symlink/test.efi/cluster-1634.efi", null);
         var clock = Stopwatch.StartNew();
-        byte[] fromA = [];
-        while (!fromA.SequenceEqual(kernel) && clock.Elapsed < TimeSpan.FromSeconds(1))
-            fromA = await (await cluster.Client(Instance(0)).GetAsync("/kernel/net/test.efi")).Content.ReadAsByteArrayAsync();
+        string? etagFromA = null;
+        while (etagFromA != etags[0] && clock.Elapsed < Propagation)   // HEAD: the loop takes little CPU from the instances it waits for
+            etagFromA = (await cluster.Client(Instance(0)).SendAsync(new HttpRequestMessage(HttpMethod.Head, "/kernel/net/test.efi"))).Headers.ETag?.Tag;
+        var fromA = await cluster.Client(Instance(0)).GetByteArrayAsync("/kernel/net/test.efi");
 
         Assert.Equal((HttpStatusCode.Created, true), (upload.StatusCode, switched.IsSuccessStatusCode));
         foreach (var response in atOnce)

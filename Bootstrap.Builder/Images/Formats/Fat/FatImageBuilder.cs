@@ -58,11 +58,15 @@ public sealed class FatImageBuilder
     /// <summary>The image's size in bytes, known before writing (what an MBR or El Torito entry needs).</summary>
     public long Size => Plan().TotalSectors * (long)SectorSize;
 
+    /// <summary>The image in one array of its planned size (no growing MemoryStream's copies on the large-object heap).</summary>
     public byte[] Build()
     {
-        var stream = new MemoryStream();
+        var image = new byte[Size];
+        using var stream = new MemoryStream(image);
         Build(stream);
-        return stream.ToArray();
+        if (stream.Position != image.Length)
+            throw new InvalidOperationException($"the FAT image wrote {stream.Position} bytes of the {image.Length} it planned");
+        return image;
     }
 
     public void Build(Stream output)

@@ -109,11 +109,19 @@ public sealed class IsoImageBuilder
         return new IsoLayout(lba, catalogLba, biosLba, _efiImage == null ? 0 : lba, _efiImage?.Length ?? 0);
     }
 
+    /// <summary>
+    /// The image in one array of its planned size: a growing MemoryStream would leave copies of
+    /// every doubling, and the last one again for ToArray, on the large-object heap per build.
+    /// </summary>
     public byte[] Build()
     {
-        var stream = new MemoryStream();
+        // The EFI image follows the ISO 9660 volume (Plan places it at VolumeBlocks).
+        var image = new byte[(Plan().VolumeBlocks + (_efiImage == null ? 0 : Blocks(_efiImage.Length))) * BlockSize];
+        using var stream = new MemoryStream(image);
         Build(stream);
-        return stream.ToArray();
+        if (stream.Position != image.Length)
+            throw new InvalidOperationException($"the ISO wrote {stream.Position} bytes of the {image.Length} it planned");
+        return image;
     }
 
     public void Build(Stream output)

@@ -34,7 +34,6 @@ public sealed class AdminToken(BootstrapConfig config, ClientBudgets budgets) : 
         return await next(context);
     }
 
-    /// <summary>True when <paramref name="given"/> is the configured token (never when none is configured), compared in constant time.</summary>
     /// <summary>
     /// What a sign-in ticket records of the token it was made with (a hash, never the token): a
     /// new <c>api-token</c> no longer matches it, so every session made with the old one ends.
@@ -42,6 +41,7 @@ public sealed class AdminToken(BootstrapConfig config, ClientBudgets budgets) : 
     public static string Fingerprint(BootstrapConfig config) =>
         Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes("bootstrap admin session\n" + config.ApiToken)))[..32];
 
+    /// <summary>True when <paramref name="given"/> is the configured token (never when none is configured), compared in constant time.</summary>
     public static bool Matches(string given, BootstrapConfig config) => config.ApiToken.Length > 0 && SameSecret(given, config.ApiToken);
 
     /// <summary>True when the request carries the configured token (never when none is configured).</summary>

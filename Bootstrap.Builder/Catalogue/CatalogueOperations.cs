@@ -58,7 +58,7 @@ public static class CatalogueOperations
     /// <summary>A stored menu's iPXE script (the API, the signed-in login and the CLI's preview show the same).</summary>
     public static async Task<Result<string>> MenuScriptAsync(MenuStore store, ImageCatalogue images, BootstrapConfig config, string name, string baseUrl) =>
         await store.GetAsync(name) is { } menu
-            ? ScriptOf(menu, (await images.ListAsync()).ToDictionary(i => i.Name), config, baseUrl)
+            ? await ScriptOfAsync(menu, images, config, baseUrl)
             : Problem.NotFound($"no menu named '{LogText.Escape(name)}'");
 
     /// <summary>
@@ -69,8 +69,11 @@ public static class CatalogueOperations
     public static async Task<Result<string>> MenuScriptForAsync(MenuStore store, ImageCatalogue images, BootstrapConfig config, string name, string baseUrl,
         bool askerIsAssigned) =>
         await store.GetAsync(name) is { } menu && (menu.Public || askerIsAssigned)
-            ? ScriptOf(menu, (await images.ListAsync()).ToDictionary(i => i.Name), config, baseUrl)
+            ? await ScriptOfAsync(menu, images, config, baseUrl)
             : Problem.NotFound($"no public menu named '{LogText.Escape(name)}' (a group's menu is reached by signing in at /menu)");
+
+    private static async Task<Result<string>> ScriptOfAsync(Menu menu, ImageCatalogue images, BootstrapConfig config, string baseUrl) =>
+        ScriptOf(menu, (await images.ListAsync()).ToDictionary(i => i.Name), config, baseUrl);
 
     /// <summary>A menu's script with the catalogue already read (the catalogue page shows every menu's from one read).</summary>
     public static Result<string> ScriptOf(Menu menu, IReadOnlyDictionary<string, CatalogueImage> known, BootstrapConfig config, string baseUrl)

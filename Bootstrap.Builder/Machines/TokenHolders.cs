@@ -9,7 +9,8 @@ namespace Bootstrap.Builder.Machines;
 /// script carrying it was first served to. Anyone may ask <c>/provision/&lt;mac&gt;</c>, so the token
 /// alone proves nothing; bound to the address, a stranger elsewhere who read it cannot report a
 /// status or fetch the answer file (one who spoofs the holder's address on its own network still
-/// can). Written through, not behind: every instance must agree on the holder at once.
+/// can). The database's first writer is the holder every instance ends up with; the boot path
+/// itself never waits for it (see <see cref="HandedOut"/>).
 /// </summary>
 public sealed class TokenHolders(BootstrapDatabase database, Action<string> warn)
 {
@@ -19,6 +20,9 @@ public sealed class TokenHolders(BootstrapDatabase database, Action<string> warn
     // A holder never changes once bound (first writer wins in the database), so each instance may remember it.
     // Only this instance's first answer can be taken back: by the database's, when another instance bound it first.
     private readonly ConcurrentDictionary<string, string> _holders = new();
+
+    // Two writes at once at most: the boot path's rows must not take the database's connections.
+    private readonly SemaphoreSlim _writers = new(2, 2);
 
     /// <summary>
     /// The assigned script with <paramref name="token"/> goes to <paramref name="address"/>: the first
@@ -37,8 +41,7 @@ public sealed class TokenHolders(BootstrapDatabase database, Action<string> warn
             try
             {
                 await using var db = database.Open();
-                await db.ExecuteAsync("INSERT INTO machine_token_holders (token, machine_id, address, answer_fetches, bound) VALUES (@token, @machineId, @address, 0, @bound) " +
-                                      "ON CONFLICT (token) DO NOTHING", new { token, machineId, address, bound = database.Clock.GetUtcNow().ToString("O") });
+                await InsertAsync(db, machineId, token, address);
                 await db.ExecuteAsync("DELETE FROM machine_token_holders WHERE machine_id = @machineId AND token <> @token", new { machineId, token });
                 if (await db.ExecuteScalarAsync<string?>("SELECT address FROM machine_token_holders WHERE token = @token", new { token }) is { } holder)
                     _holders[token] = holder;
@@ -54,8 +57,6 @@ public sealed class TokenHolders(BootstrapDatabase database, Action<string> warn
             }
         });
     }
-
-    private readonly SemaphoreSlim _writers = new(2, 2);
 
     /// <summary>The address holding <paramref name="token"/>, or null while no boot script carried it yet.</summary>
     public async Task<string?> HolderAsync(string token)
@@ -75,9 +76,13 @@ public sealed class TokenHolders(BootstrapDatabase database, Action<string> warn
     {
         await using var db = database.Open();
         if (await HolderAsync(token) is { } holder)
-            await db.ExecuteAsync("INSERT INTO machine_token_holders (token, machine_id, address, answer_fetches, bound) VALUES (@token, @machineId, @holder, 0, @bound) " +
-                                  "ON CONFLICT (token) DO NOTHING", new { token, machineId, holder, bound = database.Clock.GetUtcNow().ToString("O") });
+            await InsertAsync(db, machineId, token, holder);
         return await db.ExecuteAsync("UPDATE machine_token_holders SET answer_fetches = answer_fetches + 1 WHERE token = @token AND answer_fetches < @max",
             new { token, max = AnswerFetches }) == 1;
     }
+
+    /// <summary>The holder's row, unless one is there already (the first writer wins).</summary>
+    private Task InsertAsync(System.Data.Common.DbConnection db, string machineId, string token, string address) =>
+        db.ExecuteAsync("INSERT INTO machine_token_holders (token, machine_id, address, answer_fetches, bound) VALUES (@token, @machineId, @address, 0, @bound) " +
+                        "ON CONFLICT (token) DO NOTHING", new { token, machineId, address, bound = database.Clock.GetUtcNow().ToString("O") });
 }

@@ -72,25 +72,25 @@ public static class CatalogueEndpoints
         return bodyProblem != null ? bodyProblem : (await CatalogueOperations.SaveMenuAsync(store, images, config, name, input!, clock.GetUtcNow())).ToOk();
     }
 
-    private static async Task<Results<Text<Status.Ok>, ProblemText>> PublicMenuScript(HttpContext http, MenuStore store, ImageCatalogue images, MachineDirectory machines,
+    private static Task<Results<Text<Status.Ok>, ProblemText>> PublicMenuScript(HttpContext http, MenuStore store, ImageCatalogue images, MachineDirectory machines,
         BootstrapConfig config, string name, string? token)
     {
-        var (baseUrl, problem) = http.PublicBaseUrl(config);
-        if (problem != null)
-            return Problems.Invalid(problem);
         var assigned = token is { Length: > 0 } && machines.FindByToken(token)?.Assignment?.Menu == name;
-        var script = await CatalogueOperations.MenuScriptForAsync(store, images, config, name, baseUrl!, assigned);
-        return script.Succeeded ? PlainText.Script(script.Value) : script.Problem.ToText();
+        return ScriptAnswer(http, config, baseUrl => CatalogueOperations.MenuScriptForAsync(store, images, config, name, baseUrl, assigned));
     }
 
     /// <summary>A stored menu as its iPXE script, whoever may see it: what a signed-in group member is given.</summary>
-    public static async Task<Results<Text<Status.Ok>, ProblemText>> MenuScriptOf(HttpContext http, MenuStore store, ImageCatalogue images, BootstrapConfig config, string name)
+    public static Task<Results<Text<Status.Ok>, ProblemText>> MenuScriptOf(HttpContext http, MenuStore store, ImageCatalogue images, BootstrapConfig config, string name) =>
+        ScriptAnswer(http, config, baseUrl => CatalogueOperations.MenuScriptAsync(store, images, config, name, baseUrl));
+
+    /// <summary>A menu script for the request's public base URL, or the problem with the URL or the menu.</summary>
+    private static async Task<Results<Text<Status.Ok>, ProblemText>> ScriptAnswer(HttpContext http, BootstrapConfig config, Func<string, Task<Result<string>>> script)
     {
         var (baseUrl, problem) = http.PublicBaseUrl(config);
         if (problem != null)
             return Problems.Invalid(problem);
-        var script = await CatalogueOperations.MenuScriptAsync(store, images, config, name, baseUrl!);
-        return script.Succeeded ? PlainText.Script(script.Value) : script.Problem.ToText();
+        var made = await script(baseUrl!);
+        return made.Succeeded ? PlainText.Script(made.Value) : made.Problem.ToText();
     }
 
     /// <summary>

@@ -136,6 +136,9 @@ public sealed record BootstrapConfig
     /// <summary>Slowest a client may read an answer (after 5 s of grace); a client that stops reading is dropped.</summary>
     [JsonPropertyName("min-response-bytes-per-second")] public int MinResponseBytesPerSecond { get; init; } = 16 * 1024;
 
+    /// <summary>The built-in proxyDHCP and TFTP server for PXE and UEFI HTTP boot; off by default.</summary>
+    [JsonPropertyName("pxe")] public PxeConfig Pxe { get; init; } = new();
+
     /// <summary>How long a stopping service lets running downloads finish.</summary>
     [JsonPropertyName("shutdown-timeout-seconds")] public int ShutdownTimeoutSeconds { get; init; } = 30;
 

@@ -67,6 +67,9 @@ public static partial class ConfigLoader
                     .FirstOrDefault(k => !KnownKeys.Contains(k) && !LegacyKeys.Contains(k));
                 if (unknown != null)
                     throw new ConfigException($"{path}: unknown key '{unknown}'");
+                if (doc.RootElement.TryGetProperty("pxe", out var pxe) && pxe.ValueKind == JsonValueKind.Object
+                    && pxe.EnumerateObject().Select(p => p.Name).FirstOrDefault(k => !PxeConfig.Keys.Contains(k)) is { } unknownPxe)
+                    throw new ConfigException($"{path}: unknown key 'pxe.{unknownPxe}'");
             }
             raw = JsonSerializer.Deserialize<BootstrapConfig>(text, JsonOptions)!;
         }
@@ -206,5 +209,7 @@ public static partial class ConfigLoader
                 Fail(key, "must be at least 1");
         if (c.ShutdownTimeoutSeconds is < 0 or > 3600)
             Fail("shutdown-timeout-seconds", "must be 0 to 3600");
+        if (c.Pxe.Problem() is var (pxeKey, pxeWhy))
+            Fail(pxeKey, pxeWhy);
     }
 }

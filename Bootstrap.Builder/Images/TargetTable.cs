@@ -31,7 +31,9 @@ public sealed record Offer(string Label, string WhenToUse);
 /// how the generator page offers it. Whether the current template can make it is the packer's to
 /// say (<see cref="IImagePacker.Unsupported"/>; answered 501).
 /// </summary>
-public sealed record Target(string Route, RouteShape Shape, ScriptKind Script, IImagePacker Packer, string FileName, Offer? Offer = null)
+/// <param name="MediaType">Its Content-Type: UEFI HTTP boot takes an EFI program only as <c>application/efi</c> or from a URL ending in .efi (UEFI 2.x §24.7.3).</param>
+public sealed record Target(string Route, RouteShape Shape, ScriptKind Script, IImagePacker Packer, string FileName, Offer? Offer = null,
+    string MediaType = "application/octet-stream")
 {
     public string FileNameFor(string? network) => FileName.Replace("{network}", network ?? "generic");
 }
@@ -45,6 +47,9 @@ public static class TargetTable
     public static readonly EfiWrapperPacker UefiFull = new("ipxe-amd64.efi", WrapperDevice.Self);
     public static readonly EfiWrapperPacker UefiSnpOnly = new("snponly.efi", WrapperDevice.Network);
     public static readonly LinuxKernelPacker LinuxKernel = new();
+
+    /// <summary>The generic EFI file under a URL ending in .efi, for UEFI HTTP boot (the PXE proxy hands it out).</summary>
+    public const string HttpBootRoute = "uefi-generic.efi";
 
     public static IReadOnlyList<Target> All { get; } =
     [
@@ -64,6 +69,8 @@ public static class TargetTable
         new("snponly", RouteShape.Request, ScriptKind.Boot, UefiSnpOnly, "ipxe-snp-{network}.efi",
             new("EFI file (firmware network driver)", "Like the EFI file, but uses the firmware's own network driver: for NICs iPXE has no driver for.")),
         new("uefi-generic", RouteShape.Static, ScriptKind.Provision, UefiFull, "ipxe-generic.efi"),
+        // What the PXE proxy hands UEFI HTTP boot clients: the generic EFI file under a URL ending in .efi.
+        new(HttpBootRoute, RouteShape.Static, ScriptKind.Provision, UefiFull, "ipxe-generic.efi", MediaType: "application/efi"),
         new("iso-generic", RouteShape.Static, ScriptKind.Provision, HybridIso, "ipxe-generic.iso"),
         new("usb-generic", RouteShape.Static, ScriptKind.Provision, HybridIso, "ipxe-generic.img"),
         new("uefi-provision", RouteShape.Static, ScriptKind.Boot, UefiFull, "ipxe-provision.efi"),

@@ -77,7 +77,7 @@ public static class ImageEndpoints
                         "/{Route}: the script is longer than the source template's placeholder, so make relinked iPXE", target.Route);
                 facts.Cache = artifact.Built ? "miss" : "hit";
                 facts.BuildMs = artifact.BuildMilliseconds;
-                return TypedResults.File(artifact.Bytes, "application/octet-stream", image.FileName,
+                return TypedResults.File(artifact.Bytes, target.MediaType, image.FileName,
                     entityTag: EntityTagHeaderValue.Parse(image.ETag), enableRangeProcessing: true);
             case ImageBuild.Busy busy:
                 http.Response.Headers.RetryAfter = "5";

@@ -30,6 +30,7 @@ public static class HealthEndpoints
                 ["template"] = templateCheck,
                 ["secure-boot-images"] = SecureBootStatus.Images(template),
                 ["secure-boot-signing"] = SecureBootStatus.Signing(config.SiteKey),
+                ["pxe"] = http.RequestServices.GetRequiredService<Bootstrap.Builder.Pxe.PxeListeners>().Status,
             };
             if ((template as SourceTemplate)?.LkrnPacking is { } packing)
                 checks["lkrn-packing"] = packing;

@@ -1,0 +1,84 @@
+using System.Net;
+using Bootstrap.Builder.Machines;
+using Bootstrap.Builder.Pxe.Dhcp;
+
+namespace Bootstrap.Builder.Pxe;
+
+/// <summary>What the service knows of a MAC, as far as a PXE answer depends on it.</summary>
+public enum PxeVerdict
+{
+    /// <summary>Never seen, or seen and waiting for a job: the generic script, which records and polls.</summary>
+    Unknown,
+    /// <summary>Has a job to boot: its own script at once.</summary>
+    Assigned,
+    /// <summary>Installed with <c>then: local</c>: no answer, so its firmware goes on to its disk.</summary>
+    LocalDisk,
+}
+
+/// <summary>The one question the PXE listeners ask of the machines: what do you know of this MAC? Read from memory, never from the database.</summary>
+public interface IPxeMachines
+{
+    PxeVerdict Ask(string mac);
+}
+
+/// <summary><see cref="IPxeMachines"/> over the machine directory's in-memory index.</summary>
+public sealed class DirectoryPxeMachines(MachineDirectory machines) : IPxeMachines
+{
+    public PxeVerdict Ask(string mac) => machines.FindByMac(mac) switch
+    {
+        { BootsLocalDisk: true } => PxeVerdict.LocalDisk,
+        { Assignment: not null } => PxeVerdict.Assigned,
+        _ => PxeVerdict.Unknown,
+    };
+}
+
+/// <summary>What the proxy tells a client: nothing, a boot program over TFTP, or a URL over HTTP.</summary>
+public abstract record PxeAnswer
+{
+    /// <summary>No answer. <paramref name="Why"/> is for the log; <paramref name="Worth"/> false for what every ordinary DHCP client would cause.</summary>
+    public sealed record Silent(string Why, bool Worth = true) : PxeAnswer;
+
+    /// <summary>A boot program by name from this server's TFTP (siaddr and option 54 carry the address).</summary>
+    public sealed record TftpFile(string Name) : PxeAnswer;
+
+    /// <summary>An http:// URL the client fetches itself; <paramref name="Class"/> is echoed in option 60.</summary>
+    public sealed record HttpUrl(string Url, ClientClass Class) : PxeAnswer;
+}
+
+/// <summary>
+/// Where this service's PXE answers point: its address, the base of its HTTP URLs, the EFI boot
+/// program for UEFI PXE, and the MACs it answers (an empty allow list answers all but the denied).
+/// </summary>
+public sealed record PxeSite(IPAddress Address, string BaseUrl, string EfiBootFile, IReadOnlySet<string> AllowMacs, IReadOnlySet<string> DenyMacs);
+
+/// <summary>
+/// The decision table of the proxy (docs/pxe.md): by client class, iPXE or not, architecture
+/// (RFC 4578 §2.1) and what the machines know of the MAC. Pure: the listeners only carry it out.
+/// </summary>
+public sealed class PxeAnswers(PxeSite site, IPxeMachines machines)
+{
+    /// <summary>The boot programs the TFTP server holds; nothing else is ever served.</summary>
+    public static readonly IReadOnlyList<string> TftpFiles = ["undionly.kpxe", "snponly.efi", "ipxe-amd64.efi"];
+
+    public PxeSite Site => site;
+
+    public PxeAnswer Decide(PxeRequest request)
+    {
+        if (request.Class == ClientClass.Other)
+            return new PxeAnswer.Silent("not a PXE or HTTP boot client", Worth: false);
+        if (site.DenyMacs.Contains(request.Mac) || site.AllowMacs.Count > 0 && !site.AllowMacs.Contains(request.Mac))
+            return new PxeAnswer.Silent("its MAC is not answered (pxe allow-macs/deny-macs)");
+        var verdict = machines.Ask(request.Mac);
+        if (verdict == PxeVerdict.LocalDisk)
+            return new PxeAnswer.Silent("installed with then: local, it boots its own disk");
+        if (request.IsIpxe)
+            return new PxeAnswer.HttpUrl(verdict == PxeVerdict.Assigned ? $"{site.BaseUrl}provision/{request.Mac}" : $"{site.BaseUrl}ipxe-generic", ClientClass.Pxe);
+        return (request.Class, request.Arch) switch
+        {
+            (ClientClass.Http, ClientArch.EfiX64Http) => new PxeAnswer.HttpUrl(site.BaseUrl + Images.TargetTable.HttpBootRoute, ClientClass.Http),
+            (ClientClass.Pxe, ClientArch.X86Bios or null) => new PxeAnswer.TftpFile("undionly.kpxe"),
+            (ClientClass.Pxe, ClientArch.EfiX64 or ClientArch.EfiX64Alternate) => new PxeAnswer.TftpFile(site.EfiBootFile),
+            _ => new PxeAnswer.Silent($"architecture {ClientArch.Name(request.Arch)} is not served"),
+        };
+    }
+}

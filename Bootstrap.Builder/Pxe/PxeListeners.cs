@@ -1,0 +1,82 @@
+using System.Net.Sockets;
+using Bootstrap.Builder.Configuration;
+using Bootstrap.Builder.Machines;
+using Bootstrap.Builder.Pxe.Tftp;
+
+namespace Bootstrap.Builder.Pxe;
+
+/// <summary>
+/// The proxyDHCP (ports 67 and 4011) and TFTP (69) listeners of the <c>pxe</c> section, on one
+/// interface. <see cref="Status"/> says, for /healthz and the start-up log, whether they run,
+/// where, and why not.
+/// </summary>
+public sealed class PxeListeners(BootstrapConfig config, MachineDirectory machines, ITftpFiles files, Action<string> log, Action<TftpTransferDone>? transferred = null)
+{
+    private readonly List<Socket> _sockets = [];
+
+    public string Status { get; private set; } = "off (pxe.enabled is false)";
+    public ProxyDhcpServer? Proxy { get; private set; }
+    public TftpServer? Tftp { get; private set; }
+
+    /// <summary>
+    /// Binds the three ports and serves until <paramref name="stop"/>; returns at once when PXE is
+    /// off or cannot start. <see cref="Status"/> is final when the first await yields.
+    /// </summary>
+    public async Task RunAsync(CancellationToken stop)
+    {
+        var pxe = config.Pxe;
+        if (!pxe.Enabled)
+            return;
+        var (found, problem) = PxeInterface.Find(pxe.Interface, pxe.Address);
+        if (found is not { } on)
+        {
+            Status = $"not running: {problem} (pxe.interface, pxe.address)";
+            return;
+        }
+        var baseUrl = config.BaseHost.Length > 0 ? config.BaseHost.TrimEnd('/') + "/" : $"http://{on.Address}:{config.HttpPort}/";
+        var site = new PxeSite(on.Address, baseUrl, pxe.EfiBootFile,
+            pxe.AllowMacs.Select(m => MacAddress.Normalize(m)!).ToHashSet(), pxe.DenyMacs.Select(m => MacAddress.Normalize(m)!).ToHashSet());
+        var proxy = new ProxyDhcpServer(new PxeAnswers(site, new DirectoryPxeMachines(machines)), log);
+        var tftp = new TftpServer(files, done: transferred);
+        Socket dhcp, bootServer, tftpListener;
+        var port = pxe.DhcpPort;
+        try
+        {
+            dhcp = Keep(PxeSockets.Listen(on, port));
+            port = pxe.BootServerPort;
+            bootServer = Keep(PxeSockets.Listen(on, port));
+            port = pxe.TftpPort;
+            tftpListener = Keep(PxeSockets.Listen(on, port));
+        }
+        catch (SocketException e)
+        {
+            Close();
+            Status = $"not running: {PxeSockets.Explain(e, port)}";
+            return;
+        }
+        (Proxy, Tftp) = (proxy, tftp);
+        Status = $"on {on.Address} ({on.Name}): proxyDHCP on UDP {pxe.DhcpPort} and {pxe.BootServerPort}, TFTP on UDP {pxe.TftpPort}; scripts from {baseUrl}";
+        try
+        {
+            await Task.WhenAll(proxy.ServeAsync(dhcp, bootServerPort: false, stop), proxy.ServeAsync(bootServer, bootServerPort: true, stop),
+                tftp.ServeAsync(tftpListener, on.Address, stop));
+        }
+        finally
+        {
+            Close();
+        }
+    }
+
+    private Socket Keep(Socket socket)
+    {
+        _sockets.Add(socket);
+        return socket;
+    }
+
+    private void Close()
+    {
+        foreach (var socket in _sockets)
+            socket.Dispose();
+        _sockets.Clear();
+    }
+}

@@ -1,0 +1,262 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Bootstrap.Builder.Pxe.Tftp;
+
+/// <summary>The files a TFTP server may serve: looked up by name in a fixed set, never by path.</summary>
+public interface ITftpFiles
+{
+    /// <summary>The bytes of <paramref name="name"/> when it is one of the served names, else null.</summary>
+    byte[]? Find(string name);
+}
+
+/// <summary>What the TFTP server did, for /metrics and the tests.</summary>
+public sealed class TftpCounters
+{
+    public long Requests;
+    public long Refused;
+    public long Completed;
+    public long Abandoned;
+}
+
+/// <summary>One finished transfer: to whom, which file, how long it took.</summary>
+public sealed record TftpTransferDone(IPAddress Client, string File, TimeSpan Duration, bool Completed);
+
+/// <summary>
+/// A read-only TFTP server: RFC 1350 (each transfer from its own port, the TID of §4), option
+/// negotiation (RFC 2347) for blksize (RFC 2348), tsize and timeout (RFC 2349) and windowsize
+/// (RFC 7440). Write requests and anything outside <see cref="ITftpFiles"/> get an error packet.
+/// </summary>
+public sealed class TftpServer(ITftpFiles files, int maxTransfers = 512, Action<TftpTransferDone>? done = null, TimeProvider? clock = null)
+{
+    public const int DefaultBlockSize = 512, MaxBlockSize = 65464, MaxWindow = 64, Retries = 5;
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+    private int _running;
+
+    public TftpCounters Counters { get; } = new();
+
+    /// <summary>Accepts requests on <paramref name="listener"/>; each transfer runs on a socket of its own bound to <paramref name="address"/>.</summary>
+    public async Task ServeAsync(Socket listener, IPAddress address, CancellationToken stop)
+    {
+        var buffer = new byte[MaxBlockSize + 4];
+        EndPoint any = new IPEndPoint(IPAddress.Any, 0);
+        while (!stop.IsCancellationRequested)
+        {
+            SocketReceiveFromResult received;
+            try
+            {
+                received = await listener.ReceiveFromAsync(buffer, SocketFlags.None, any, stop);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (SocketException)
+            {
+                continue;
+            }
+            var client = (IPEndPoint)received.RemoteEndPoint;
+            Interlocked.Increment(ref Counters.Requests);
+            var (start, refusal) = Accept(buffer.AsSpan(0, received.ReceivedBytes));
+            if (refusal != null)
+            {
+                Interlocked.Increment(ref Counters.Refused);
+                await SendQuietly(listener, refusal, client, stop);
+                continue;
+            }
+            if (Interlocked.Increment(ref _running) > maxTransfers)
+            {
+                Interlocked.Decrement(ref _running);
+                Interlocked.Increment(ref Counters.Refused);
+                await SendQuietly(listener, TftpPacket.Error(TftpError.NotDefined, $"busy: {maxTransfers} transfers running, try again"), client, stop);
+                continue;
+            }
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await TransferAsync(start!, address, client, stop);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _running);
+                }
+            }, CancellationToken.None);
+        }
+    }
+
+    /// <summary>A transfer to start, or the error packet that answers the request.</summary>
+    internal sealed record Start(string File, ReadOnlyMemory<byte> Bytes, int BlockSize, int Window, TimeSpan Timeout, IReadOnlyList<KeyValuePair<string, string>> Acknowledged);
+
+    /// <summary>Checks a request against RFC 1350 and 2347–2349, 7440; the second value is the error packet when refused.</summary>
+    internal (Start? Start, byte[]? Refusal) Accept(ReadOnlySpan<byte> packet)
+    {
+        switch (TftpPacket.OpcodeOf(packet))
+        {
+            case TftpOpcode.WriteRequest:
+                return (null, TftpPacket.Error(TftpError.AccessViolation, "this server only serves boot programs: no writes"));
+            case TftpOpcode.ReadRequest:
+                break;
+            case null:
+                return (null, TftpPacket.Error(TftpError.IllegalOperation, "not a TFTP packet"));
+            default:
+                return (null, TftpPacket.Error(TftpError.UnknownTransferId, "no transfer from this port: start with a read request"));
+        }
+        if (TftpPacket.ParseRequest(packet) is not { } request)
+            return (null, TftpPacket.Error(TftpError.IllegalOperation, "malformed read request: file name, mode and options must each end in NUL"));
+        if (request.Mode != "octet")
+            return (null, TftpPacket.Error(TftpError.IllegalOperation, $"mode '{Shown(request.Mode)}' is not served: only octet"));
+        // PXE ROMs send the name as DHCP gave it; some put a '/' in front.
+        var name = request.FileName.StartsWith('/') ? request.FileName[1..] : request.FileName;
+        if (files.Find(name) is not { } bytes)
+            return (null, TftpPacket.Error(TftpError.FileNotFound, $"'{Shown(request.FileName)}' is not served here"));
+
+        var blockSize = DefaultBlockSize;
+        var window = 1;
+        var timeout = TimeSpan.FromSeconds(1);
+        var acknowledged = new List<KeyValuePair<string, string>>();
+        foreach (var (option, value) in request.Options)
+        {
+            switch (option)
+            {
+                case "blksize":
+                    if (!Number(value, 8, int.MaxValue, out var asked))
+                        return (null, Refuse(option, value, "8-65464"));
+                    blockSize = Math.Min(asked, MaxBlockSize);   // RFC 2348: the server may answer less
+                    acknowledged.Add(new(option, blockSize.ToString(CultureInfo.InvariantCulture)));
+                    break;
+                case "tsize":
+                    if (value != "0")
+                        return (null, Refuse(option, value, "0 in a read request"));
+                    acknowledged.Add(new(option, bytes.Length.ToString(CultureInfo.InvariantCulture)));
+                    break;
+                case "timeout":
+                    if (!Number(value, 1, 255, out var seconds))
+                        return (null, Refuse(option, value, "1-255"));
+                    timeout = TimeSpan.FromSeconds(seconds);
+                    acknowledged.Add(new(option, value));
+                    break;
+                case "windowsize":
+                    if (!Number(value, 1, 65535, out var blocks))
+                        return (null, Refuse(option, value, "1-65535"));
+                    window = Math.Min(blocks, MaxWindow);   // RFC 7440 §4: the server may answer less
+                    acknowledged.Add(new(option, window.ToString(CultureInfo.InvariantCulture)));
+                    break;
+                // RFC 2347: options the server does not know are left out of the OACK.
+            }
+        }
+        return (new Start(name, bytes, blockSize, window, timeout, acknowledged), null);
+    }
+
+    private static byte[] Refuse(string option, string value, string range) =>
+        TftpPacket.Error(TftpError.OptionRefused, $"option {option} '{Shown(value)}' is outside {range}");
+
+    private static bool Number(string text, int min, int max, out int value) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value) && value >= min && value <= max;
+
+    private static string Shown(string text) => text.Length <= 64 ? text : text[..64] + "...";
+
+    private async Task TransferAsync(Start start, IPAddress address, IPEndPoint client, CancellationToken stop)
+    {
+        var began = _clock.GetTimestamp();
+        var completed = false;
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            socket.Bind(new IPEndPoint(address, 0));
+            // Connected: the kernel drops datagrams from any other port or host (RFC 1350 §4's TIDs).
+            socket.Connect(client);
+            completed = await SendFileAsync(socket, start, stop);
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        {
+            // The client went away (ICMP port unreachable) or the service stops.
+        }
+        Interlocked.Increment(ref completed ? ref Counters.Completed : ref Counters.Abandoned);
+        done?.Invoke(new TftpTransferDone(client.Address, start.File, _clock.GetElapsedTime(began), completed));
+    }
+
+    private async Task<bool> SendFileAsync(Socket socket, Start start, CancellationToken stop)
+    {
+        var ack = new byte[MaxBlockSize + 4];
+        if (start.Acknowledged.Count > 0)
+        {
+            var oack = TftpPacket.OptionAck(start.Acknowledged);
+            if (await ExchangeAsync(socket, () => [oack], ack, b => b == 0, start.Timeout, stop) is null)
+                return false;
+        }
+        var size = start.Bytes.Length;
+        var lastBlock = size / start.BlockSize + 1;   // the last block is shorter than blksize, perhaps empty
+        long acked = 0;
+        var packet = new byte[start.BlockSize + 4];
+        while (acked < lastBlock)
+        {
+            var from = acked + 1;
+            var to = Math.Min(acked + start.Window, lastBlock);
+            IEnumerable<byte[]> Window()
+            {
+                for (var block = from; block <= to; block++)
+                {
+                    var offset = (block - 1) * start.BlockSize;
+                    var length = (int)Math.Min(start.BlockSize, size - offset);
+                    var written = TftpPacket.WriteData(packet, (ushort)block, start.Bytes.Span.Slice((int)offset, length));
+                    yield return packet[..written];
+                }
+            }
+            // An ACK names a 16-bit block number (it wraps after 65535); count it from the last one acked.
+            var got = await ExchangeAsync(socket, Window, ack, b => Advance(acked, b) is var n && n > acked && n <= to, start.Timeout, stop);
+            if (got is not { } block16)
+                return false;
+            acked = Advance(acked, block16);
+        }
+        return true;
+    }
+
+    private static long Advance(long acked, ushort block) => acked + (ushort)(block - (ushort)acked);
+
+    /// <summary>
+    /// Sends the packets, then waits for an ACK that <paramref name="wanted"/> accepts; an ACK it
+    /// does not (a duplicate, a block never sent) is ignored, not answered: answering duplicates is
+    /// the Sorcerer's Apprentice bug (RFC 1123 §4.2.3.1). Resends after the timeout, a few times.
+    /// </summary>
+    private static async Task<ushort?> ExchangeAsync(Socket socket, Func<IEnumerable<byte[]>> packets, byte[] buffer, Func<ushort, bool> wanted,
+        TimeSpan timeout, CancellationToken stop)
+    {
+        for (var attempt = 0; attempt <= Retries; attempt++)
+        {
+            foreach (var p in packets())
+                await socket.SendAsync(p, SocketFlags.None, stop);
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(stop);
+            wait.CancelAfter(timeout);
+            try
+            {
+                while (true)
+                {
+                    var length = await socket.ReceiveAsync(buffer, SocketFlags.None, wait.Token);
+                    var reply = buffer.AsSpan(0, length);
+                    if (TftpPacket.OpcodeOf(reply) == TftpOpcode.Error)
+                        return null;
+                    if (TftpPacket.AckedBlock(reply) is { } block && wanted(block))
+                        return block;
+                }
+            }
+            catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+            {
+                // timed out: send again
+            }
+        }
+        return null;
+    }
+
+    private static async Task SendQuietly(Socket socket, byte[] packet, IPEndPoint to, CancellationToken stop)
+    {
+        try
+        {
+            await socket.SendToAsync(packet, SocketFlags.None, to, stop);
+        }
+        catch (SocketException)
+        {
+        }
+    }
+}

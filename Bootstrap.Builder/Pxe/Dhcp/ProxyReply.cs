@@ -33,7 +33,9 @@ public static class ProxyReply
             TransactionId = request.TransactionId,
             Flags = request.Flags,
             ClientAddress = request.ClientAddress,
-            ServerAddress = answer is PxeAnswer.TftpFile ? server : IPAddress.Any,
+            // Always set: iPXE takes a proxy answer as carrying PXE options only when siaddr and a
+            // boot file are both there (its dhcp_has_pxeopts); else it asks again on 4011, forever.
+            ServerAddress = server,
             RelayAddress = request.RelayAddress,
             ClientHardware = request.ClientHardware,
             ServerName = answer is PxeAnswer.TftpFile ? server.ToString() : "",

@@ -75,7 +75,7 @@ public sealed class ProxyDhcpTests
         Assert.Equal("http://10.77.0.1:5555/uefi-generic.efi", reply.BootFile);
         Assert.Equal("HTTPClient"u8.ToArray(), reply.Option(60));
         Assert.Null(reply.Option(43));
-        Assert.Equal(IPAddress.Any, reply.ServerAddress);
+        Assert.Equal(Server, reply.ServerAddress);
     }
 
     [Fact]

@@ -25,8 +25,15 @@ public static partial class Qemu
     /// <summary>What to boot: a CD, a disk (or <c>fat:rw:DIR</c>), or a Linux-format kernel file (<c>-kernel</c>, BIOS only).</summary>
     public sealed record Media(string Path, bool AsCdrom, bool AsKernel = false);
 
-    /// <summary>A network card of the guest: its QEMU model and, if given, its MAC (QEMU's default is 52:54:00:12:34:56).</summary>
-    public sealed record Nic(string Model = "e1000", string? Mac = null);
+    /// <summary>Nothing to boot from but the network (the firmware's PXE, or the NIC's own ROM).</summary>
+    public static readonly Media NetworkOnly = new("", AsCdrom: false);
+
+    /// <summary>
+    /// A network card of the guest: its QEMU model and, if given, its MAC (QEMU's default is
+    /// 52:54:00:12:34:56). <paramref name="Rom"/>: keep the card's option ROM (QEMU's iPXE); without
+    /// it the firmware's own network stack drives the card.
+    /// </summary>
+    public sealed record Nic(string Model = "e1000", string? Mac = null, bool Rom = false);
 
     /// <summary>What else the guest has: NICs (default one e1000), extra QEMU arguments (-uuid, -smbios), extra disks, a boot order.</summary>
     /// <param name="Keyboard">The serial console also takes input (<see cref="Guest.TypeAsync"/>): a socket QEMU listens on, logged to the same file.</param>
@@ -87,7 +94,7 @@ public static partial class Qemu
                     "-netdev", options.Lan != null && i == 0 ? $"tap,id=n0,ifname={LanNetwork.Tap},script=no,downscript=no" : $"user,id=n{i},restrict=on,guestfwd=tcp:{ServiceAddress}:80-cmd:socat - TCP:127.0.0.1:{servicePort}"
                                + (options.HttpsPort is { } https ? $",guestfwd=tcp:{ServiceAddress}:443-cmd:socat - TCP:127.0.0.1:{https}" : "")
                                + (options.Tftp is { } tftp ? $",tftp={tftp.Folder},bootfile={tftp.BootFile}" : ""),
-                    "-device", $"{nics[i].Model},netdev=n{i},romfile=" + (nics[i].Mac is { } mac ? $",mac={mac}" : ""),
+                    "-device", $"{nics[i].Model},netdev=n{i}" + (nics[i].Rom ? "" : ",romfile=") + (nics[i].Mac is { } mac ? $",mac={mac}" : ""),
                 ]);
             if (firmware is Firmware.SecureBootMicrosoft or Firmware.SecureBootSnakeoil)
             {
@@ -106,7 +113,8 @@ public static partial class Qemu
                 args.AddRange(["-drive", "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
                                "-drive", $"if=pflash,format=raw,file={vars}"]);
             }
-            args.AddRange(media.AsKernel ? ["-kernel", media.Path]
+            args.AddRange(media.Path.Length == 0 ? []
+                : media.AsKernel ? ["-kernel", media.Path]
                 : media.AsCdrom ? ["-cdrom", media.Path]
                 : ["-drive", media.Path.StartsWith("fat:") ? $"file={media.Path},format=raw" : $"file={media.Path},format=raw,snapshot=on"]);
             foreach (var disk in options.Disks ?? [])

@@ -68,7 +68,7 @@ public static class Services
         });
         services.AddSingleton<Features.Images.ImageEndpoints.ImageDependencies>();
         services.AddSingleton(sp => new Bootstrap.Builder.Pxe.PxeListeners(config, sp.GetRequiredService<MachineDirectory>(),
-            new Bootstrap.Builder.Pxe.Tftp.TemplateTftpFiles(sp.GetRequiredService<TemplateStore>(), config.SiteKey), Warnings(sp, "Bootstrap.Pxe")));
+            new Bootstrap.Builder.Pxe.TemplateTftpFiles(sp.GetRequiredService<TemplateStore>(), config.SiteKey), Warnings(sp, "Bootstrap.Pxe")));
         services.AddHostedService<Features.Pxe.PxeHost>();
         return services;
     }

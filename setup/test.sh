@@ -12,7 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 . "$here/lib.sh"
 
-need_packages qemu-system-x86 ovmf socat iproute2 dnsmasq-base xorriso genisoimage mtools dosfstools fdisk binutils python3 ca-certificates sbsigntool openssl postgresql haproxy wrk \
+need_packages qemu-system-x86 ipxe-qemu ovmf socat iproute2 dnsmasq-base xorriso genisoimage mtools dosfstools fdisk binutils python3 ca-certificates sbsigntool openssl postgresql haproxy wrk \
     chromium fonts-dejavu-core
 "$here/template.sh"
 # The helper a source template repacks its .lkrn with (its tests compare it with liblzma's whole-input bytes).

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Serialization;
-using Bootstrap.Builder.Machines;
 
 namespace Bootstrap.Builder.Configuration;
 

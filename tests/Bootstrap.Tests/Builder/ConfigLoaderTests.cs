@@ -44,6 +44,13 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     [Theory]
+    [InlineData("""{"pxe": {"enabled": true}}""", "config key 'pxe.interface': set the interface (or the address) of the network machines boot on")]
+    [InlineData("""{"pxe": {"enabled": true, "address": "10.0.0.256"}}""", "config key 'pxe.address': '10.0.0.256' is not an IPv4 address")]
+    [InlineData("""{"pxe": {"interface": "eth0;reboot"}}""", "config key 'pxe.interface': 'eth0;reboot' is not an interface name (1-15 of a-z, 0-9, '.', '-', '_')")]
+    [InlineData("""{"pxe": {"efi-boot-file": "../../etc/shadow"}}""", "config key 'pxe.efi-boot-file': '../../etc/shadow' is neither snponly.efi nor ipxe-amd64.efi")]
+    [InlineData("""{"pxe": {"deny-macs": ["ff:ff:ff:ff:ff:ff"]}}""", "config key 'pxe.deny-macs': mac: ff:ff:ff:ff:ff:ff is a broadcast address, not a network card's")]
+    [InlineData("""{"pxe": {"allow-macs": ["nope"]}}""", "config key 'pxe.allow-macs': 'nope' is not a MAC address")]
+    [InlineData("""{"pxe": {"tftp-port": 0}}""", "config key 'pxe.tftp-port': 0 is not a UDP port (1-65535)")]
     [InlineData("""{"http-port": 70000}""", "config key 'http-port': 70000 is not a TCP port (1-65535)")]
     [InlineData("""{"http-port": 0}""", "config key 'http-port': 0 is not a TCP port (1-65535)")]
     [InlineData("""{"kernel-path": "nowhere"}""", "config key 'kernel-path': folder '{root}/nowhere' does not exist")]
@@ -55,6 +62,7 @@ public sealed class ConfigLoaderTests : IDisposable
     [InlineData("""{"base-host": "bootstrap.test"}""", "config key 'base-host': 'bootstrap.test' is not an http(s) URL of the form http[s]://host[:port][/path]")]
     [InlineData("""{"trusted-proxies": ["proxy"]}""", "config key 'trusted-proxies': 'proxy' is not an IP address")]
     [InlineData("""{"http-prot": 5555}""", "{file}: unknown key 'http-prot'")]
+    [InlineData("""{"pxe": {"enable": true}}""", "{file}: unknown key 'pxe.enable'")]
     public void Bad_values_are_refused_naming_the_key(string json, string message)
     {
         var path = Write(json);

@@ -15,7 +15,7 @@ public sealed class ServiceTests
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal($$$"""
-            {"status":"ok","checks":{"config":"{{{site.ConfigFile}}}","kernels":"ok","kernel-store":"{{{site.KernelStoreCheck}}}","database":"ok","storage":"{{{site.StorageCheck}}}","template":"no iPXE template in {{{site.Root}}}/ipxe-template: run setup/template.sh","secure-boot-images":"unavailable until the iPXE template is fixed","secure-boot-signing":"no site key: EFI files and kernels are served as they are"}}
+            {"status":"ok","checks":{"config":"{{{site.ConfigFile}}}","kernels":"ok","kernel-store":"{{{site.KernelStoreCheck}}}","database":"ok","storage":"{{{site.StorageCheck}}}","template":"no iPXE template in {{{site.Root}}}/ipxe-template: run setup/template.sh","secure-boot-images":"unavailable until the iPXE template is fixed","secure-boot-signing":"no site key: EFI files and kernels are served as they are","pxe":"off (pxe.enabled is false)"}}
             """,
             await response.Content.ReadAsStringAsync());
     }

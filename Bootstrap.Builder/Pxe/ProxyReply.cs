@@ -1,7 +1,9 @@
 using System.Net;
 using System.Text;
 
-namespace Bootstrap.Builder.Pxe.Dhcp;
+using Bootstrap.Builder.Pxe.Dhcp;
+
+namespace Bootstrap.Builder.Pxe;
 
 /// <summary>
 /// The proxyDHCP answer of PXE 2.1 §2.2.3 (and UEFI 2.x §24.7.2 for HTTP boot): a reply that

@@ -1,4 +1,4 @@
-namespace Bootstrap.Builder.Machines;
+namespace Bootstrap.Builder;
 
 /// <summary>MAC addresses in the one form the database keys on: <c>aa:bb:cc:dd:ee:ff</c>.</summary>
 public static class MacAddress

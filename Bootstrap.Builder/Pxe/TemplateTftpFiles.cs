@@ -1,7 +1,9 @@
 using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Images.Templates;
 
-namespace Bootstrap.Builder.Pxe.Tftp;
+using Bootstrap.Builder.Pxe.Tftp;
+
+namespace Bootstrap.Builder.Pxe;
 
 /// <summary>
 /// The boot programs of <see cref="PxeAnswers.TftpFiles"/> as the current iPXE template holds

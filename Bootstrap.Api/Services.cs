@@ -68,7 +68,8 @@ public static class Services
         });
         services.AddSingleton<Features.Images.ImageEndpoints.ImageDependencies>();
         services.AddSingleton(sp => new Bootstrap.Builder.Pxe.PxeListeners(config, sp.GetRequiredService<MachineDirectory>(),
-            new Bootstrap.Builder.Pxe.TemplateTftpFiles(sp.GetRequiredService<TemplateStore>(), config.SiteKey), Warnings(sp, "Bootstrap.Pxe")));
+            new Bootstrap.Builder.Pxe.TemplateTftpFiles(sp.GetRequiredService<TemplateStore>(), config.SiteKey), Warnings(sp, "Bootstrap.Pxe"),
+            Features.Pxe.PxeMetrics.TftpPhase(sp.GetRequiredService<BootstrapMetrics>())));
         services.AddHostedService<Features.Pxe.PxeHost>();
         return services;
     }
@@ -94,6 +95,7 @@ public static class Services
         log.LogInformation("kernels: {Kernels}", services.GetRequiredService<KernelStore>().Describe);
         services.GetRequiredService<PrometheusExporter>();
         services.GetRequiredService<BootstrapMetrics>().Observe(services.GetRequiredService<ArtifactCache>());
+        Features.Pxe.PxeMetrics.Observe(services.GetRequiredService<BootstrapMetrics>(), services.GetRequiredService<Bootstrap.Builder.Pxe.PxeListeners>());
         if (services.GetService<SharedFiles>() is { } sharedFiles)
         {
             services.GetRequiredService<BootstrapMetrics>().Observe(sharedFiles);

@@ -21,6 +21,9 @@ public sealed record PxeConfig
     /// <summary>What UEFI PXE firmware is given over TFTP: snponly.efi (the firmware's network driver) or ipxe-amd64.efi (iPXE's own drivers).</summary>
     [JsonPropertyName("efi-boot-file")] public string EfiBootFile { get; init; } = "snponly.efi";
 
+    /// <summary>Serve PXE firmware its boot program over TFTP; false answers only UEFI HTTP boot and iPXE (no TFTP port is opened).</summary>
+    [JsonPropertyName("tftp")] public bool Tftp { get; init; } = true;
+
     /// <summary>When not empty, only these MACs are answered.</summary>
     [JsonPropertyName("allow-macs")] public List<string> AllowMacs { get; init; } = [];
 

@@ -39,6 +39,19 @@ public static class ThenBoot
     public static readonly IReadOnlyList<string> All = [Repeat, Local];
 }
 
+/// <summary>What the built-in PXE server does for a machine (docs/pxe.md).</summary>
+public static class PxeSetting
+{
+    /// <summary>Answer as the decision table says.</summary>
+    public const string Answer = "answer";
+    /// <summary>Never answer it: another PXE server owns it.</summary>
+    public const string Ignore = "ignore";
+    /// <summary>Hand even an iPXE ROM our own iPXE over TFTP first (it replaces an old ROM's), then the script.</summary>
+    public const string Chain = "chain";
+
+    public static readonly IReadOnlyList<string> All = [Answer, Ignore, Chain];
+}
+
 /// <summary>What a machine told us about itself: iPXE's SMBIOS values, or a discovery OS's inventory. Already neutralised (<see cref="MachineFacts"/>).</summary>
 public sealed record Facts(
     string? Uuid = null, string? Serial = null, string? Manufacturer = null, string? Product = null,
@@ -69,6 +82,9 @@ public sealed record Machine(string Id, IReadOnlyList<string> Macs, Facts Facts)
     public DateTimeOffset LastSeen { get; init; }
     public string? FirstAddress { get; init; }
     public string? LastAddress { get; init; }
+
+    /// <summary>What the PXE server does for it (<see cref="PxeSetting"/>).</summary>
+    public string Pxe { get; init; } = PxeSetting.Answer;
 
     /// <summary>How many times it asked for its script or reported itself.</summary>
     public long Asks { get; init; }

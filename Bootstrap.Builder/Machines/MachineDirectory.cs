@@ -194,6 +194,21 @@ public sealed class MachineDirectory : IAsyncDisposable
         });
     }
 
+    /// <summary>Sets what the PXE server does for a machine (known or not: a machine another server owns may never have asked us).</summary>
+    public async Task<Result<Machine>> SetPxeAsync(string mac, string setting, string? address, DateTimeOffset now)
+    {
+        if (MacAddress.NotANic(mac) is { } problem)
+            return problem;
+        if (!PxeSetting.All.Contains(setting))
+            return Problem.Invalid($"pxe: '{LogText.Escape(setting)}' is not {string.Join(", ", PxeSetting.All.SkipLast(1))} or {PxeSetting.All[^1]}");
+        return await InWritersTurn(async () =>
+        {
+            var existing = FindByMac(mac);
+            var (machine, detail) = MachineLifecycle.WithPxe(existing, mac, setting, now);
+            return Result.Ok(await Written(machine, existing, ("pxe", detail, address), now), detail);
+        });
+    }
+
     /// <summary>Sends a machine round again: back to discovered, its assignment and token gone, its facts and log kept.</summary>
     public Task<Machine?> ResetAsync(string mac, string? address, DateTimeOffset now) =>
         InWritersTurn(async () => FindByMac(mac) is { } existing
@@ -325,7 +340,8 @@ public sealed class MachineDirectory : IAsyncDisposable
     /// <summary>Drops the discovered machines seen longest ago beyond the bound (the caller holds the writers' turn).</summary>
     private async Task TrimDiscovered()
     {
-        var discovered = _index.All.Where(m => m.State == MachineState.Discovered).ToList();
+        // A PXE setting is an operator's word about the machine: it is kept, however long ago the machine was seen.
+        var discovered = _index.All.Where(m => m.State == MachineState.Discovered && m.Pxe == PxeSetting.Answer).ToList();
         if (discovered.Count <= _maxDiscovered)
             return;
         var oldest = discovered.OrderBy(m => m.LastSeen).ThenBy(m => m.Id, StringComparer.Ordinal).Take(discovered.Count - _maxDiscovered).ToList();

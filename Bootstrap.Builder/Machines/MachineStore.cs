@@ -33,7 +33,7 @@ public sealed class MachineStore
 
     private const string MachineColumns =
         "id, uuid, serial, manufacturer, product, asset, platform, arch, ip, inventory, state, network, farmer, args, kernel, profile, " +
-        "hostname, then_boot, token, progress, message, first_seen, last_seen, first_address, last_address, asks, menu";
+        "hostname, then_boot, token, progress, message, first_seen, last_seen, first_address, last_address, asks, menu, pxe";
 
     /// <summary>Every machine with its MACs (the service loads them once at start).</summary>
     public async Task<IReadOnlyList<Machine>> AllAsync()
@@ -79,7 +79,7 @@ public sealed class MachineStore
                 $"""
                 INSERT INTO machines ({MachineColumns})
                 VALUES (@Id, @Uuid, @Serial, @Manufacturer, @Product, @Asset, @Platform, @Arch, @Ip, @Inventory, @State, NULL, NULL, '', NULL,
-                        NULL, NULL, 'repeat', NULL, 0, NULL, @FirstSeen, @LastSeen, @FirstAddress, @LastAddress, @Asks, NULL)
+                        NULL, NULL, 'repeat', NULL, 0, NULL, @FirstSeen, @LastSeen, @FirstAddress, @LastAddress, @Asks, NULL, 'answer')
                 ON CONFLICT (id) DO UPDATE SET uuid = excluded.uuid, serial = excluded.serial, manufacturer = excluded.manufacturer,
                     product = excluded.product, asset = excluded.asset, platform = excluded.platform, arch = excluded.arch, ip = excluded.ip,
                     inventory = excluded.inventory, last_seen = excluded.last_seen, last_address = excluded.last_address, asks = excluded.asks
@@ -198,21 +198,21 @@ public sealed class MachineStore
             $"""
             INSERT INTO machines ({MachineColumns})
             VALUES (@Id, @Uuid, @Serial, @Manufacturer, @Product, @Asset, @Platform, @Arch, @Ip, @Inventory, @State, @Network, @Farmer, @Args, @Kernel,
-                    @Profile, @Hostname, @Then, @Token, @Progress, @Message, @FirstSeen, @LastSeen, @FirstAddress, @LastAddress, @Asks, @Menu)
+                    @Profile, @Hostname, @Then, @Token, @Progress, @Message, @FirstSeen, @LastSeen, @FirstAddress, @LastAddress, @Asks, @Menu, @Pxe)
             ON CONFLICT (id) DO UPDATE SET uuid = excluded.uuid, serial = excluded.serial, manufacturer = excluded.manufacturer,
                 product = excluded.product, asset = excluded.asset, platform = excluded.platform, arch = excluded.arch, ip = excluded.ip,
                 inventory = excluded.inventory, state = excluded.state, network = excluded.network, farmer = excluded.farmer,
                 args = excluded.args, kernel = excluded.kernel, profile = excluded.profile, hostname = excluded.hostname,
                 then_boot = excluded.then_boot, token = excluded.token, progress = excluded.progress, message = excluded.message,
                 first_seen = excluded.first_seen, last_seen = excluded.last_seen, first_address = excluded.first_address,
-                last_address = excluded.last_address, asks = excluded.asks, menu = excluded.menu
+                last_address = excluded.last_address, asks = excluded.asks, menu = excluded.menu, pxe = excluded.pxe
             """,
             new
             {
                 m.Id, m.Facts.Uuid, m.Facts.Serial, m.Facts.Manufacturer, m.Facts.Product, m.Facts.Asset, m.Facts.Platform, m.Facts.Arch, m.Facts.Ip,
                 Inventory = m.Facts.InventoryJson, State = m.State.Name(), a?.Network, a?.Farmer, Args = a?.Args ?? "", a?.Kernel, a?.Profile, a?.Hostname,
                 Then = a?.Then ?? ThenBoot.Repeat, m.Token, m.Progress, m.Message, FirstSeen = Time(m.FirstSeen), LastSeen = Time(m.LastSeen),
-                m.FirstAddress, m.LastAddress, m.Asks, a?.Menu,
+                m.FirstAddress, m.LastAddress, m.Asks, a?.Menu, m.Pxe,
             }, tx);
     }
 
@@ -244,14 +244,14 @@ public sealed class MachineStore
         string id, string? uuid, string? serial, string? manufacturer, string? product, string? asset, string? platform, string? arch,
         string? ip, string? inventory, string state, string? network, string? farmer, string args, string? kernel, string? profile, string? hostname,
         string then_boot, string? token, long progress, string? message, string first_seen, string last_seen, string? first_address,
-        string? last_address, long asks, string? menu)
+        string? last_address, long asks, string? menu, string pxe)
     {
         public Machine ToMachine(IReadOnlyList<string> macs) => new(id, macs, new Facts(uuid, serial, manufacturer, product, asset, platform, arch, inventory, ip))
         {
             State = MachineStates.Parse(state) ?? throw new InvalidDataException($"machine {id} has an unknown state '{state}'"),
             Assignment = network == null ? null : new Assignment(network, farmer, args, kernel, profile, hostname, then_boot, menu),
             Token = token, Progress = (int)progress, Message = message, FirstSeen = DateTimeOffset.Parse(first_seen), LastSeen = DateTimeOffset.Parse(last_seen),
-            FirstAddress = first_address, LastAddress = last_address, Asks = asks,
+            FirstAddress = first_address, LastAddress = last_address, Asks = asks, Pxe = pxe,
         };
     }
 

@@ -13,22 +13,29 @@ public enum PxeVerdict
     Assigned,
     /// <summary>Installed with <c>then: local</c>: no answer, so its firmware goes on to its disk.</summary>
     LocalDisk,
+    /// <summary>Its PXE setting is <c>ignore</c>: another PXE server owns it.</summary>
+    Ignore,
 }
+
+/// <summary>What the PXE server knows of a MAC: the verdict, and whether even its iPXE ROM gets our iPXE first (PXE setting <c>chain</c>).</summary>
+public readonly record struct PxeMachine(PxeVerdict Verdict, bool ChainIpxe = false);
 
 /// <summary>The one question the PXE listeners ask of the machines: what do you know of this MAC? Read from memory, never from the database.</summary>
 public interface IPxeMachines
 {
-    PxeVerdict Ask(string mac);
+    PxeMachine Ask(string mac);
 }
 
 /// <summary><see cref="IPxeMachines"/> over the machine directory's in-memory index.</summary>
 public sealed class DirectoryPxeMachines(MachineDirectory machines) : IPxeMachines
 {
-    public PxeVerdict Ask(string mac) => machines.FindByMac(mac) switch
+    public PxeMachine Ask(string mac) => machines.FindByMac(mac) switch
     {
-        { BootsLocalDisk: true } => PxeVerdict.LocalDisk,
-        { Assignment: not null } => PxeVerdict.Assigned,
-        _ => PxeVerdict.Unknown,
+        { Pxe: PxeSetting.Ignore } => new(PxeVerdict.Ignore),
+        { BootsLocalDisk: true } => new(PxeVerdict.LocalDisk),
+        { Assignment: not null } m => new(PxeVerdict.Assigned, m.Pxe == PxeSetting.Chain),
+        { } m => new(PxeVerdict.Unknown, m.Pxe == PxeSetting.Chain),
+        null => new(PxeVerdict.Unknown),
     };
 }
 
@@ -47,16 +54,29 @@ public abstract record PxeAnswer
 
 /// <summary>
 /// Where this service's PXE answers point: its address, the base of its HTTP URLs, the EFI boot
-/// program for UEFI PXE, and the MACs it answers (an empty allow list answers all but the denied).
+/// program for UEFI PXE (null: no TFTP, so PXE firmware gets no answer), and the MACs it answers
+/// (an empty allow list answers all but the denied).
 /// </summary>
-public sealed record PxeSite(IPAddress Address, string BaseUrl, string EfiBootFile, IReadOnlySet<string> AllowMacs, IReadOnlySet<string> DenyMacs);
+public sealed record PxeSite(IPAddress Address, string BaseUrl, string? EfiBootFile, IReadOnlySet<string> AllowMacs, IReadOnlySet<string> DenyMacs)
+{
+    public bool Tftp => EfiBootFile != null;
+}
 
 /// <summary>
 /// The decision table of the proxy (docs/pxe.md): by client class, iPXE or not, architecture
-/// (RFC 4578 §2.1) and what the machines know of the MAC. Pure: the listeners only carry it out.
+/// (RFC 4578 §2.1) and what the machines know of the MAC. The listeners only carry it out. Its
+/// one memory: which machines set to <c>chain</c> were just handed our iPXE, so that the iPXE it
+/// starts (a new DHCP transaction) gets the script instead of the same file again.
 /// </summary>
-public sealed class PxeAnswers(PxeSite site, IPxeMachines machines)
+public sealed class PxeAnswers(PxeSite site, IPxeMachines machines, TimeProvider? clock = null)
 {
+    /// <summary>How long after our iPXE went to a machine its next iPXE transaction counts as that iPXE's.</summary>
+    public static readonly TimeSpan ChainWindow = TimeSpan.FromMinutes(2);
+
+    private const int MaxChained = 10_000;
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (uint Xid, long At)> _chained = new();
+
     /// <summary>The boot programs the TFTP server holds; nothing else is ever served.</summary>
     public static readonly IReadOnlyList<string> TftpFiles = ["undionly.kpxe", "snponly.efi", "ipxe-amd64.efi"];
 
@@ -68,16 +88,42 @@ public sealed class PxeAnswers(PxeSite site, IPxeMachines machines)
             return new PxeAnswer.Silent("not a PXE or HTTP boot client", Worth: false);
         if (site.DenyMacs.Contains(request.Mac) || site.AllowMacs.Count > 0 && !site.AllowMacs.Contains(request.Mac))
             return new PxeAnswer.Silent("its MAC is not answered (pxe allow-macs/deny-macs)");
-        var verdict = machines.Ask(request.Mac);
+        var (verdict, chain) = machines.Ask(request.Mac);
+        if (verdict == PxeVerdict.Ignore)
+            return new PxeAnswer.Silent("its PXE setting is ignore");
         if (verdict == PxeVerdict.LocalDisk)
             return new PxeAnswer.Silent("installed with then: local, it boots its own disk");
-        if (request.IsIpxe)
+        if (request.IsIpxe && !(chain && site.Tftp && !StartedByUs(request)))
             return new PxeAnswer.HttpUrl(verdict == PxeVerdict.Assigned ? $"{site.BaseUrl}provision/{request.Mac}" : $"{site.BaseUrl}ipxe-generic", ClientClass.Pxe);
+        var answer = BootProgram(request);
+        if (chain && answer is PxeAnswer.TftpFile)
+            Chained(request);
+        return answer;
+    }
+
+    /// <summary>True when this iPXE is the one we handed the machine: a new transaction within <see cref="ChainWindow"/> of it.</summary>
+    private bool StartedByUs(PxeRequest request) =>
+        _chained.TryGetValue(request.Mac, out var sent) && sent.Xid != request.Xid && _clock.GetElapsedTime(sent.At) < ChainWindow;
+
+    private void Chained(PxeRequest request)
+    {
+        // The same transaction asking again (a retry) must get the same answer: only a new one is our iPXE's.
+        if (_chained.TryGetValue(request.Mac, out var sent) && sent.Xid == request.Xid)
+            return;
+        if (_chained.Count >= MaxChained)
+            _chained.Clear();   // a bound, not a cache: a machine caught by it is handed our iPXE once more
+        _chained[request.Mac] = (request.Xid, _clock.GetTimestamp());
+    }
+
+    private PxeAnswer BootProgram(PxeRequest request)
+    {
+        if (request.Class == ClientClass.Pxe && !site.Tftp)
+            return new PxeAnswer.Silent("TFTP is off (pxe.tftp), so PXE firmware is not answered");
         return (request.Class, request.Arch) switch
         {
             (ClientClass.Http, ClientArch.EfiX64Http) => new PxeAnswer.HttpUrl(site.BaseUrl + Images.TargetTable.HttpBootRoute, ClientClass.Http),
             (ClientClass.Pxe, ClientArch.X86Bios or null) => new PxeAnswer.TftpFile("undionly.kpxe"),
-            (ClientClass.Pxe, ClientArch.EfiX64 or ClientArch.EfiX64Alternate) => new PxeAnswer.TftpFile(site.EfiBootFile),
+            (ClientClass.Pxe, ClientArch.EfiX64 or ClientArch.EfiX64Alternate) => new PxeAnswer.TftpFile(site.EfiBootFile!),
             _ => new PxeAnswer.Silent($"architecture {ClientArch.Name(request.Arch)} is not served"),
         };
     }

@@ -16,6 +16,9 @@ public sealed class PxeListeners(BootstrapConfig config, MachineDirectory machin
 
     public string Status { get; private set; } = "off (pxe.enabled is false)";
     public ProxyDhcpServer? Proxy { get; private set; }
+
+    /// <summary>The base of the URLs the proxy hands out, while it runs.</summary>
+    public string? BaseUrl { get; private set; }
     public TftpServer? Tftp { get; private set; }
 
     /// <summary>
@@ -34,11 +37,12 @@ public sealed class PxeListeners(BootstrapConfig config, MachineDirectory machin
             return;
         }
         var baseUrl = config.BaseHost.Length > 0 ? config.BaseHost.TrimEnd('/') + "/" : $"http://{on.Address}:{config.HttpPort}/";
-        var site = new PxeSite(on.Address, baseUrl, pxe.EfiBootFile,
+        var site = new PxeSite(on.Address, baseUrl, pxe.Tftp ? pxe.EfiBootFile : null,
             pxe.AllowMacs.Select(m => MacAddress.Normalize(m)!).ToHashSet(), pxe.DenyMacs.Select(m => MacAddress.Normalize(m)!).ToHashSet());
         var proxy = new ProxyDhcpServer(new PxeAnswers(site, new DirectoryPxeMachines(machines)), log);
         var tftp = new TftpServer(files, done: transferred);
-        Socket dhcp, bootServer, tftpListener;
+        Socket dhcp, bootServer;
+        Socket? tftpListener = null;
         var port = pxe.DhcpPort;
         try
         {
@@ -46,7 +50,8 @@ public sealed class PxeListeners(BootstrapConfig config, MachineDirectory machin
             port = pxe.BootServerPort;
             bootServer = Keep(PxeSockets.Listen(on, port));
             port = pxe.TftpPort;
-            tftpListener = Keep(PxeSockets.Listen(on, port));
+            if (pxe.Tftp)
+                tftpListener = Keep(PxeSockets.Listen(on, port));
         }
         catch (SocketException e)
         {
@@ -54,12 +59,13 @@ public sealed class PxeListeners(BootstrapConfig config, MachineDirectory machin
             Status = $"not running: {PxeSockets.Explain(e, port)}";
             return;
         }
-        (Proxy, Tftp) = (proxy, tftp);
-        Status = $"on {on.Address} ({on.Name}): proxyDHCP on UDP {pxe.DhcpPort} and {pxe.BootServerPort}, TFTP on UDP {pxe.TftpPort}; scripts from {baseUrl}";
+        (Proxy, Tftp, BaseUrl) = (proxy, tftp, baseUrl);
+        Status = $"on {on.Address} ({on.Name}): proxyDHCP on UDP {pxe.DhcpPort} and {pxe.BootServerPort}, "
+                 + (pxe.Tftp ? $"TFTP on UDP {pxe.TftpPort}" : "no TFTP (pxe.tftp is false)") + $"; scripts from {baseUrl}";
         try
         {
             await Task.WhenAll(proxy.ServeAsync(dhcp, bootServerPort: false, stop), proxy.ServeAsync(bootServer, bootServerPort: true, stop),
-                tftp.ServeAsync(tftpListener, on.Address, stop));
+                tftpListener == null ? Task.CompletedTask : tftp.ServeAsync(tftpListener, on.Address, stop));
         }
         finally
         {

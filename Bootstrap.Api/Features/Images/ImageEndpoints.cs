@@ -33,7 +33,8 @@ public static class ImageEndpoints
     }
 
     /// <summary>The services an image request uses, bound as one parameter.</summary>
-    public sealed record ImageDependencies(BootstrapConfig Config, KernelStore Kernels, ImagePipeline Images, ClientBudgets Budgets, ILoggerFactory Logs);
+    public sealed record ImageDependencies(BootstrapConfig Config, KernelStore Kernels, ImagePipeline Images, ClientBudgets Budgets, ILoggerFactory Logs,
+        Bootstrap.Builder.Pxe.PxeListeners Pxe);
 
     private static async Task<Results<FileContentHttpResult, StatusCodeHttpResult, RequestProblemText, Text<Status.TooMany>, ImageProblemText>> Serve(
         HttpContext http, ImageDependencies d, Target target, string? network, string? farmer, string? args, string? kernel)
@@ -99,6 +100,10 @@ public static class ImageEndpoints
     {
         if (target.Script == ScriptKind.Provision)
         {
+            // UEFI HTTP boot firmware (EDK2's HttpBootDxe) sends Host without the port of the URL
+            // the proxy gave it; the script must point where the proxy pointed, not at port 80.
+            if (target.Route == TargetTable.HttpBootRoute && d.Pxe.BaseUrl is { } pxeBase)
+                return (new ImageRequest(target, null, pxeBase), null);
             var (url, problem) = http.PublicBaseUrl(d.Config);
             return problem != null
                 ? (null, new RequestProblemText(StatusCodes.Status400BadRequest, problem))

@@ -8,7 +8,7 @@ using Bootstrap.Builder.Kernels;
 namespace Bootstrap.Api.Features.Machines;
 
 /// <summary>
-/// <c>Bootstrap.Api machines list|show|assign|reset|delete</c>: the machines API on the command
+/// <c>Bootstrap.Api machines list|show|assign|reset|pxe|delete</c>: the machines API on the command
 /// line, writing the database directly. A running service on the same database sees each change
 /// at once (<see cref="MachineDirectory"/>'s change marker).
 /// </summary>
@@ -68,6 +68,20 @@ public static class MachineCli
             return 0;
         }));
 
+        var pxeAddress = Address();
+        var pxeSetting = new Argument<string>("setting") { Description = $"{string.Join(", ", PxeSetting.All)}: answer it, never answer it (another PXE server owns it), or hand even its iPXE ROM our iPXE first" };
+        var pxe = new Command("pxe", "What the built-in PXE server does for a machine (a machine not known yet is created)") { pxeAddress, pxeSetting };
+        pxe.SetAction(async (parse, _) => await WithDirectory(parse, async (_, machines) =>
+        {
+            if (MacAddress.Normalize(parse.GetValue(pxeAddress)) is not { } mac)
+                return Verb.Refuse(parse, BadMac(parse.GetValue(pxeAddress)));
+            var set = await machines.SetPxeAsync(mac, parse.GetValue(pxeSetting)!, "cli", TimeProvider.System.GetUtcNow());
+            if (set.Problem is { } refused)
+                return Verb.Refuse(parse, refused.Message);
+            await Out(parse).WriteLineAsync($"{set.Message}: {Line(set.Value!)}");
+            return 0;
+        }));
+
         var deleteAddress = Address();
         var delete = new Command("delete", "Forget a machine, its MACs and its boot log") { deleteAddress };
         delete.SetAction(async (parse, _) => await WithMachine(parse, deleteAddress, async (_, machines, machine) =>
@@ -78,7 +92,7 @@ public static class MachineCli
         }));
 
         return new Command("machines", "The machines the service knows: discovered, assigned, provisioning, installed, failed")
-            { list, show, assign, reset, delete };
+            { list, show, assign, reset, pxe, delete };
     }
 
     /// <summary>A machine on one line: MAC, state, progress, job, identity, last seen.</summary>

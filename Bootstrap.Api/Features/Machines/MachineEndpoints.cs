@@ -27,6 +27,8 @@ public static class MachineEndpoints
             .WithSummary("Assign a machine (created if unknown): network, farmer, args, kernel or profile, then, hostname").Admin();
         admin.MapDelete("/machines/{mac}", Delete).WithSummary("Forget a machine, its MACs and its boot log").Admin();
         admin.MapPost("/machines/{mac}/reset", Reset).WithSummary("Send a machine back to discovered").Admin();
+        admin.MapPut("/machines/{mac}/pxe", SetPxe)
+            .WithSummary("What the built-in PXE server does for a machine, known or not: {\"pxe\": \"answer\" | \"ignore\" | \"chain\"}").Admin();
         admin.MapGet("/machines/{mac}/events", Events).WithSummary("A machine's boot log, newest first").Admin();
         admin.MapGet("/profiles", (MachineDirectory machines) => TypedResults.Ok(machines.Profiles)).WithSummary("Profiles").Admin();
         admin.MapGet("/profiles/{name}", Results<Ok<Profile>, ProblemText> (MachineDirectory machines, string name) => machines.FindProfile(name) is { } p
@@ -47,13 +49,13 @@ public static class MachineEndpoints
         string Id, string Mac, IReadOnlyList<string> Macs, MachineState State, int Progress, string? Message,
         string? Uuid, string? Serial, string? Manufacturer, string? Product, string? Asset, string? Platform, string? Arch, string? Ip,
         Inventory? Inventory, AssignmentView? Assignment, DateTimeOffset FirstSeen, DateTimeOffset LastSeen,
-        string? FirstAddress, string? LastAddress, long Asks)
+        string? FirstAddress, string? LastAddress, long Asks, string Pxe)
     {
         public static MachineView Of(Machine m) => new(
             m.Id, m.Mac, m.Macs, m.State, m.Progress, m.Message, m.Facts.Uuid, m.Facts.Serial, m.Facts.Manufacturer, m.Facts.Product,
             m.Facts.Asset, m.Facts.Platform, m.Facts.Arch, m.Facts.Ip, Inventory.FromJson(m.Facts.InventoryJson),
             m.Assignment is { } a ? new AssignmentView(a.Network, a.Farmer, a.Args, a.Kernel, a.Profile, a.Hostname, a.Then, a.Menu) : null,
-            m.FirstSeen, m.LastSeen, m.FirstAddress, m.LastAddress, m.Asks);
+            m.FirstSeen, m.LastSeen, m.FirstAddress, m.LastAddress, m.Asks, m.Pxe);
     }
 
     public sealed record AssignmentView(string Network, string? Farmer, string Args, string? Kernel, string? Profile, string? Hostname, string Then, string? Menu);
@@ -105,6 +107,20 @@ public static class MachineEndpoints
             return (problem.NotFound ? Problem.NotFound(problem.Message) : Problem.Invalid(problem.Message)).ToText();
         var assigned = await machines.AssignAsync(normalized, assignment!, http.Connection.RemoteIpAddress?.ToString(), clock.GetUtcNow());
         return assigned.Problem is { } refused ? refused.ToText() : TypedResults.Ok(MachineView.Of(assigned.Value!));
+    }
+
+    /// <summary>The body of PUT /api/machines/&lt;mac&gt;/pxe.</summary>
+    public sealed record PxeBody([property: JsonPropertyName("pxe")] string? Pxe);
+
+    private static async Task<Results<Ok<MachineView>, ProblemText>> SetPxe(HttpContext http, TimeProvider clock, MachineDirectory machines, string mac)
+    {
+        if (MacAddress.Normalize(mac) is not { } normalized)
+            return BadMac(mac);
+        var (input, bodyProblem) = await JsonBody.ReadAsync<PxeBody>(http, MaxStatusBytes);
+        if (bodyProblem != null)
+            return bodyProblem;
+        var set = await machines.SetPxeAsync(normalized, input!.Pxe ?? "", http.Connection.RemoteIpAddress?.ToString(), clock.GetUtcNow());
+        return set.Problem is { } refused ? refused.ToText() : TypedResults.Ok(MachineView.Of(set.Value!));
     }
 
     private static async Task<Results<NoContent, ProblemText>> Delete(MachineDirectory machines, string mac)

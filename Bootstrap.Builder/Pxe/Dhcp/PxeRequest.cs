@@ -12,7 +12,7 @@ public enum ClientClass { Other, Pxe, Http }
 /// architecture (option 93, RFC 4578 §2.1), and whether it is iPXE already (user class "iPXE",
 /// option 77 in RFC 3004's form or as bare text, or iPXE's own option 175).
 /// </summary>
-public sealed record PxeRequest(string Mac, ClientClass Class, ushort? Arch, bool IsIpxe)
+public sealed record PxeRequest(string Mac, ClientClass Class, ushort? Arch, bool IsIpxe, uint Xid = 0)
 {
     public static PxeRequest? From(DhcpPacket packet)
     {
@@ -25,7 +25,7 @@ public sealed record PxeRequest(string Mac, ClientClass Class, ushort? Arch, boo
             : ClientClass.Other;
         // Option 93 is a list of 16-bit types; the first is the one the client boots as.
         ushort? arch = packet.Option(DhcpOption.ClientArch) is { Length: >= 2 } a ? BinaryPrimitives.ReadUInt16BigEndian(a) : null;
-        return new PxeRequest(mac, clientClass, arch, IsIpxeClient(packet));
+        return new PxeRequest(mac, clientClass, arch, IsIpxeClient(packet), packet.TransactionId);
     }
 
     private static bool IsIpxeClient(DhcpPacket packet)

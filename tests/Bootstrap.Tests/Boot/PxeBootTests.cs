@@ -13,13 +13,13 @@ public sealed class PxeBootTests
 {
     private const string Mac = "52:54:00:12:34:56";
 
-    private static TestSite PxeSite()
+    private static TestSite PxeSite(bool tftp = true)
     {
         var kernel = Environment.GetEnvironmentVariable("BOOTSTRAP_TEST_KERNEL") is { Length: > 0 } k ? k : Path.Combine(RepoRoot.Path, ".cache", "vmlinuz");
         var site = new TestSite(c =>
         {
             c["ipxe-template"] = RepoTemplate.Folder;
-            c["pxe"] = new Dictionary<string, object> { ["enabled"] = true, ["interface"] = "br0" };
+            c["pxe"] = new Dictionary<string, object> { ["enabled"] = true, ["interface"] = "br0", ["tftp"] = tftp };
         });
         File.Copy(kernel, Path.Combine(site.Kernels, "vmlinuz-debian.efi"));
         site.AddLink("prod.efi", "vmlinuz-debian.efi");
@@ -61,6 +61,9 @@ public sealed class PxeBootTests
         Assert.StartsWith("Kernel command line: nomodeset version=v3 runmode=prod panic=7200 farmer_id=4242 console=ttyS0", line);
         Assert.Contains($"GET /provision/{Mac}", service.Log);
         Assert.DoesNotContain("GET /ipxe-generic", service.Log);
+        // The address came from the site's DHCP server; the service offered none.
+        Assert.Matches($@"^\d+ {Mac} 10\.77\.0\.\d+ ", lan.Leases);
+        Assert.Contains("bootstrap_pxe_addresses_offered_total 0\n", Curl(lan, service, "GET", "metrics"));
     }
 
     [Fact]
@@ -105,5 +108,43 @@ public sealed class PxeBootTests
         await using var next = Qemu.Guest.Start(Firmware.Bios, Qemu.NetworkOnly, service.Port, options);
         Assert.Equal(MbrDisk.Message, await WithServiceLog(service, next.WaitForAsync(MbrDisk.Booted(), TimeSpan.FromMinutes(3))));
         Assert.Contains($"pxe: no answer to {Mac} (x86 BIOS): installed with then: local, it boots its own disk", service.Log);
+    }
+
+    [Fact]
+    public async Task Uefi_http_boot_fetches_the_generic_efi_file_when_pxe_is_not_answered()
+    {
+        using var site = PxeSite(tftp: false);
+        using var lan = new LanNetwork();
+        using var service = new LiveService(site.ConfigFile, lan);
+        Curl(lan, service, "PUT", $"api/machines/{Mac}", """{"network": "prod", "farmer": "4545", "args": "console=ttyS0"}""");
+
+        // OVMF tries PXE over IPv4 and IPv6 first (unanswered here), then HTTP boot over IPv4.
+        await using var machine = Qemu.Guest.Start(Firmware.Uefi, Qemu.NetworkOnly, service.Port,
+            new Qemu.Options([new Qemu.Nic("virtio-net-pci", Mac)], Lan: lan));
+        var line = await WithServiceLog(service, machine.WaitForAsync(Qemu.KernelCommandLine(), TimeSpan.FromMinutes(6)));
+
+        Assert.StartsWith("Kernel command line: kernel nomodeset version=v3 runmode=prod panic=7200 farmer_id=4545 console=ttyS0 ", line);
+        Assert.Matches(new Regex(@"GET /uefi-generic\.efi 200 .*target=uefi-generic\.efi"), service.Log);
+        Assert.Contains($"pxe: no answer to {Mac} (x86-64 UEFI): TFTP is off (pxe.tftp), so PXE firmware is not answered", service.Log);
+    }
+
+    [Fact]
+    public async Task A_bios_machine_set_to_chain_fetches_undionly_over_tftp_and_boots_through_it()
+    {
+        using var site = PxeSite();
+        using var lan = new LanNetwork();
+        using var service = new LiveService(site.ConfigFile, lan);
+        Curl(lan, service, "PUT", $"api/machines/{Mac}", """{"network": "prod", "farmer": "4646", "args": "console=ttyS0"}""");
+        Curl(lan, service, "PUT", $"api/machines/{Mac}/pxe", """{"pxe": "chain"}""");
+
+        await using var machine = Qemu.Guest.Start(Firmware.Bios, Qemu.NetworkOnly, service.Port,
+            new Qemu.Options([new Qemu.Nic("e1000", Mac, Rom: true)], BootOrder: "n", Lan: lan));
+        var line = await WithServiceLog(service, machine.WaitForAsync(Qemu.KernelCommandLine(), TimeSpan.FromMinutes(4)));
+
+        Assert.StartsWith("Kernel command line: nomodeset version=v3 runmode=prod panic=7200 farmer_id=4646 console=ttyS0 ", line);
+        var metrics = Curl(lan, service, "GET", "metrics");
+        Assert.Contains("bootstrap_tftp_transfers_total{outcome=\"completed\"} 1\n", metrics);
+        Assert.Contains("bootstrap_pxe_addresses_offered_total 0\n", metrics);
+        Assert.Matches(@"bootstrap_boot_phase_seconds_count\{phase=""tftp""\} 1\n", metrics);
     }
 }

@@ -10,13 +10,21 @@ public sealed class ProxyDhcpTests
     private static readonly IPAddress Server = IPAddress.Parse("10.77.0.1");
     private const string Mac = "52:54:00:12:34:56";
 
-    private sealed class Machines(PxeVerdict verdict) : IPxeMachines
+    private sealed class Machines(PxeVerdict verdict, bool chain) : IPxeMachines
     {
-        public PxeVerdict Ask(string mac) => verdict;
+        public PxeMachine Ask(string mac) => new(verdict, chain);
     }
 
-    private static ProxyDhcpServer Proxy(PxeVerdict verdict = PxeVerdict.Unknown, string[]? deny = null) =>
-        new(new PxeAnswers(new PxeSite(Server, "http://10.77.0.1:5555/", "snponly.efi", new HashSet<string>(), (deny ?? []).ToHashSet()), new Machines(verdict)), _ => { });
+    private static ProxyDhcpServer Proxy(PxeVerdict verdict = PxeVerdict.Unknown, string[]? deny = null, bool chain = false, TimeProvider? clock = null) =>
+        new(new PxeAnswers(new PxeSite(Server, "http://10.77.0.1:5555/", "snponly.efi", new HashSet<string>(), (deny ?? []).ToHashSet()), new Machines(verdict, chain), clock), _ => { });
+
+    /// <summary>The same message with another transaction id (a new DHCP exchange of the same machine).</summary>
+    private static byte[] WithXid(byte[] message, uint xid)
+    {
+        var copy = message.ToArray();
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(copy.AsSpan(4), xid);
+        return copy;
+    }
 
     /// <summary>A client's message written by hand (RFC 2131 figure 1), independent of DhcpPacket.ToBytes.</summary>
     internal static byte[] ClientMessage(byte type, params (byte Code, byte[] Value)[] options)
@@ -87,6 +95,20 @@ public sealed class ProxyDhcpTests
     }
 
     [Fact]
+    public void A_machine_set_to_chain_gets_our_ipxe_over_tftp_even_from_its_ipxe_rom_then_the_script()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var proxy = Proxy(PxeVerdict.Assigned, chain: true, clock: clock);
+        var rom = ClientMessage(1, Vendor("PXEClient:Arch:00000:UNDI:002001"), Arch(0), IpxeUserClass);
+
+        Assert.Equal("undionly.kpxe", Answer(proxy, rom).Reply.BootFile);
+        Assert.Equal("undionly.kpxe", Answer(proxy, rom).Reply.BootFile);                    // the ROM's retry, same transaction
+        Assert.Equal($"http://10.77.0.1:5555/provision/{Mac}", Answer(proxy, WithXid(rom, 1)).Reply.BootFile);   // our iPXE's own DHCP
+        clock.Advance(PxeAnswers.ChainWindow);
+        Assert.Equal("undionly.kpxe", Answer(proxy, WithXid(rom, 2)).Reply.BootFile);        // the next boot, from the ROM again
+    }
+
+    [Fact]
     public void Ipxes_proxy_request_to_port_4011_is_acked_to_its_sender()
     {
         var request = ClientMessage(3, Vendor("PXEClient:Arch:00007:UNDI:003001"), Arch(7), (175, [0xb1, 1, 1]));
@@ -97,10 +119,11 @@ public sealed class ProxyDhcpTests
     }
 
     [Fact]
-    public void Silence_for_local_boot_denied_macs_unserved_architectures_ordinary_clients_and_requests_on_67()
+    public void Silence_for_local_boot_ignored_and_denied_macs_unserved_architectures_ordinary_clients_and_requests_on_67()
     {
         var uefi = ClientMessage(1, Vendor("PXEClient:Arch:00007:UNDI:003000"), Arch(7));
         Assert.Null(Proxy(PxeVerdict.LocalDisk).Handle(uefi, new IPEndPoint(IPAddress.Any, 68), false));
+        Assert.Null(Proxy(PxeVerdict.Ignore).Handle(uefi, new IPEndPoint(IPAddress.Any, 68), false));
         Assert.Null(Proxy(deny: [Mac]).Handle(uefi, new IPEndPoint(IPAddress.Any, 68), false));
         Assert.Null(Proxy().Handle(ClientMessage(1, Vendor("PXEClient:Arch:00011:UNDI:003000"), Arch(11)), new IPEndPoint(IPAddress.Any, 68), false));
         Assert.Null(Proxy().Handle(ClientMessage(1, Vendor("android-dhcp-14")), new IPEndPoint(IPAddress.Any, 68), false));

@@ -20,6 +20,9 @@ public sealed class LanNetwork : IDisposable
     private readonly string _work = Directory.CreateTempSubdirectory("bootstrap-lan-").FullName;
     private readonly Process? _dhcp;
 
+    /// <summary>The site DHCP server's lease file: the addresses it handed out, one line per client.</summary>
+    public string Leases => File.Exists(Path.Combine(_work, "leases")) ? File.ReadAllText(Path.Combine(_work, "leases")) : "";
+
     /// <summary>The namespace of the bridge, the tap, the service and the guest.</summary>
     public string Namespace { get; }
 

@@ -40,7 +40,8 @@ public static class Services
             // The logger is taken now: the last flush runs while the container is being disposed.
             var warn = Warnings(sp, "Bootstrap.Machines");
             _ = sp.GetRequiredService<BootstrapDatabase>();   // made first, so disposed after the directory's last flush
-            return new MachineDirectory(sp.GetRequiredService<MachineStore>(), config.MaxPendingMachines, warn, sp.GetRequiredService<TimeProvider>());
+            return new MachineDirectory(sp.GetRequiredService<MachineStore>(), config.MaxPendingMachines, warn, sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<BootstrapMetrics>().BootPhase);
         });
         services.AddSingleton(_ => new TemplateStore(config.IpxeTemplate));   // a factory, so the container disposes it (and its helpers)
         services.AddSingleton(sp => new ArtifactCache(
@@ -69,7 +70,7 @@ public static class Services
         services.AddSingleton<Features.Images.ImageEndpoints.ImageDependencies>();
         services.AddSingleton(sp => new Bootstrap.Builder.Pxe.PxeListeners(config, sp.GetRequiredService<MachineDirectory>(),
             new Bootstrap.Builder.Pxe.TemplateTftpFiles(sp.GetRequiredService<TemplateStore>(), config.SiteKey), Warnings(sp, "Bootstrap.Pxe"),
-            Features.Pxe.PxeMetrics.TftpPhase(sp.GetRequiredService<BootstrapMetrics>())));
+            sp.GetRequiredService<BootstrapMetrics>().BootPhase, sp.GetRequiredService<TimeProvider>()));
         services.AddHostedService<Features.Pxe.PxeHost>();
         return services;
     }

@@ -20,13 +20,17 @@ public sealed class MachineDirectory : IAsyncDisposable
     private readonly MachineIndex _index = new();
     private readonly Dictionary<string, Profile> _profiles = new();
     private readonly Lock _profilesLock = new();
+    private readonly BootTimeline _timeline;
     private readonly SemaphoreSlim _writes = new(1, 1);     // changes written through, one at a time
     private readonly WriteBehindLog _behind;
     private readonly ChangeSignal? _signal;
     private readonly string _writerId = Guid.NewGuid().ToString("N");
 
-    public MachineDirectory(MachineStore store, int maxDiscovered, Action<string>? warn = null, TimeProvider? clock = null)
+    /// <param name="phaseTook">Each phase of a boot and its seconds (<see cref="BootTimeline"/>), for the metrics.</param>
+    public MachineDirectory(MachineStore store, int maxDiscovered, Action<string>? warn = null, TimeProvider? clock = null,
+        Action<string, double>? phaseTook = null)
     {
+        _timeline = new BootTimeline(phaseTook);
         _store = store;
         _maxDiscovered = maxDiscovered;
         _warn = warn ?? (_ => { });
@@ -232,6 +236,7 @@ public sealed class MachineDirectory : IAsyncDisposable
         {
             var current = FindById(machine.Id) ?? machine;
             var (updated, detail) = MachineLifecycle.AfterReport(current, report, address, now);
+            _timeline.Mark(current.Id, BootTimeline.Status, now);
             return await Written(updated, current, ("status", detail, address), now);
         });
 
@@ -246,13 +251,36 @@ public sealed class MachineDirectory : IAsyncDisposable
         if (MachineLifecycle.AfterScript(current, address, now) is { } served && _index.PutIfUnchanged(served, current))
             _behind.Touched(current.Id);
         _behind.Note(current.Id, "script", what, address, now);
+        _timeline.Mark(current.Id, BootTimeline.Script, now);
+    }
+
+    /// <summary>The PXE server answered the machine with <paramref name="what"/>: a line of its boot log, the first phase of its boot.</summary>
+    public void PxeAnswered(string mac, string what, DateTimeOffset now)
+    {
+        if (FindByMac(mac) is not { } machine)
+            return;
+        _behind.Note(machine.Id, "pxe", what, null, now);
+        _timeline.Mark(machine.Id, BootTimeline.Offer, now);
+    }
+
+    /// <summary>A boot program went to <paramref name="address"/> over TFTP: the machine last seen there notes it.</summary>
+    public void TftpSent(string address, string what, DateTimeOffset now)
+    {
+        if (_index.FindByAddress(address) is not { } machine)
+            return;
+        _behind.Note(machine.Id, "tftp", what, address, now);
+        _timeline.Mark(machine.Id, BootTimeline.Tftp, now, measured: true);
     }
 
     /// <summary>A kernel or image was fetched from <paramref name="address"/>: the boot log of the machine last seen there notes it.</summary>
     public void Fetched(string? address, string what, DateTimeOffset now)
     {
         if (address != null && _index.FindByAddress(address) is { } machine)
+        {
             _behind.Note(machine.Id, "fetch", what, address, now);
+            if (what.StartsWith("kernel ", StringComparison.Ordinal))
+                _timeline.Mark(machine.Id, BootTimeline.Kernel, now);
+        }
     }
 
     public Task<IReadOnlyList<MachineEvent>> EventsAsync(Machine machine) => _store.EventsAsync(machine.Id);

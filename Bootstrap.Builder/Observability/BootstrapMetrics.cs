@@ -13,7 +13,13 @@ public sealed class BootstrapMetrics : IDisposable
     /// <summary>Upper bounds (seconds) of the build duration histogram.</summary>
     public static readonly double[] BuildSecondsBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
+    /// <summary>Upper bounds (seconds) of the boot phase histogram.</summary>
+    public static readonly double[] BootPhaseSecondsBuckets = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 1800];
+
     public Meter Meter { get; } = new(MeterName);
+
+    /// <summary>bootstrap_boot_phase_seconds{phase}: the phases of network boots (Machines/BootTimeline).</summary>
+    public Histogram<double> BootPhaseSeconds { get; }
 
     public Counter<long> Requests { get; }
     public Counter<long> Builds { get; }
@@ -30,6 +36,9 @@ public sealed class BootstrapMetrics : IDisposable
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = BuildSecondsBuckets });
         KernelBytes = Meter.CreateCounter<long>("bootstrap_kernel_bytes_served_total", "By", "Kernel bytes sent (as declared by Content-Length)");
         UnknownMacs = Meter.CreateCounter<long>("bootstrap_provision_unknown_total", description: "Provisioning requests from unregistered MACs");
+        BootPhaseSeconds = Meter.CreateHistogram<double>("bootstrap_boot_phase_seconds", "s",
+            "Time of one phase of a network boot: tftp (the boot program's transfer), script, kernel, status (each since the phase before it in the same boot)",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = BootPhaseSecondsBuckets });
         ConnectionsDropped = Meter.CreateCounter<long>("bootstrap_connections_dropped_total", description: "Connections closed by the service: reason per-client (over max-connections-per-client) or stalled (stopped reading)");
     }
 
@@ -53,6 +62,9 @@ public sealed class BootstrapMetrics : IDisposable
     public void Observe(Storage.Files.SharedFiles files) =>
         Meter.CreateObservableCounter("bootstrap_shared_file_fetches_total", () => files.Fetches,
             description: "Kernels and catalogue files copied from the database to this instance (once per file, however many asked at once)");
+
+    /// <summary>Records one phase of a boot (what <see cref="Machines.BootTimeline"/> measured).</summary>
+    public void BootPhase(string phase, double seconds) => BootPhaseSeconds.Record(seconds, new KeyValuePair<string, object?>("phase", phase));
 
     public void Dispose() => Meter.Dispose();
 }

@@ -22,7 +22,7 @@ public sealed class ProxyDhcpCounters
 /// ACK. Everything else (a REQUEST on 67 is the client taking the site's lease) is left to the
 /// site's DHCP server. Malformed packets get no answer.
 /// </summary>
-public sealed class ProxyDhcpServer(PxeAnswers answers, Action<string> log)
+public sealed class ProxyDhcpServer(PxeAnswers answers, Action<string> log, Action<string, PxeAnswer>? answered = null)
 {
     private const int MaxPacket = 1500;
     private readonly ConcurrentDictionary<string, bool> _saidOnce = new();
@@ -92,6 +92,7 @@ public sealed class ProxyDhcpServer(PxeAnswers answers, Action<string> log)
         if (!bytes.AsSpan(16, 4).SequenceEqual(IPAddress.Any.GetAddressBytes()))
             Interlocked.Increment(ref Counters.AddressesOffered);
         Interlocked.Increment(ref Counters.Answered);
+        answered?.Invoke(request.Mac, answer);
         return (bytes, Destination(packet, from, bootServerPort));
     }
 

@@ -10,7 +10,8 @@ namespace Bootstrap.Builder.Pxe;
 /// interface. <see cref="Status"/> says, for /healthz and the start-up log, whether they run,
 /// where, and why not.
 /// </summary>
-public sealed class PxeListeners(BootstrapConfig config, MachineDirectory machines, ITftpFiles files, Action<string> log, Action<TftpTransferDone>? transferred = null)
+public sealed class PxeListeners(BootstrapConfig config, MachineDirectory machines, ITftpFiles files, Action<string> log,
+    Action<string, double>? phaseTook = null, TimeProvider? clock = null)
 {
     private readonly List<Socket> _sockets = [];
 
@@ -39,8 +40,16 @@ public sealed class PxeListeners(BootstrapConfig config, MachineDirectory machin
         var baseUrl = config.BaseHost.Length > 0 ? config.BaseHost.TrimEnd('/') + "/" : $"http://{on.Address}:{config.HttpPort}/";
         var site = new PxeSite(on.Address, baseUrl, pxe.Tftp ? pxe.EfiBootFile : null,
             pxe.AllowMacs.Select(m => MacAddress.Normalize(m)!).ToHashSet(), pxe.DenyMacs.Select(m => MacAddress.Normalize(m)!).ToHashSet());
-        var proxy = new ProxyDhcpServer(new PxeAnswers(site, new DirectoryPxeMachines(machines)), log);
-        var tftp = new TftpServer(files, done: transferred);
+        var time = clock ?? TimeProvider.System;
+        var proxy = new ProxyDhcpServer(new PxeAnswers(site, new DirectoryPxeMachines(machines), time), log,
+            (mac, answer) => machines.PxeAnswered(mac, Describe(answer), time.GetUtcNow()));
+        var tftp = new TftpServer(files, done: done =>
+        {
+            if (!done.Completed)
+                return;
+            phaseTook?.Invoke(Machines.BootTimeline.Tftp, done.Duration.TotalSeconds);
+            machines.TftpSent(done.Client.ToString(), $"{done.File} in {done.Duration.TotalSeconds:F2} s", time.GetUtcNow());
+        }, clock: time);
         Socket dhcp, bootServer;
         Socket? tftpListener = null;
         var port = pxe.DhcpPort;
@@ -72,6 +81,13 @@ public sealed class PxeListeners(BootstrapConfig config, MachineDirectory machin
             Close();
         }
     }
+
+    private static string Describe(PxeAnswer answer) => answer switch
+    {
+        PxeAnswer.TftpFile tftp => $"offered {tftp.Name} over TFTP",
+        PxeAnswer.HttpUrl http => $"offered {http.Url}",
+        _ => answer.ToString(),
+    };
 
     private Socket Keep(Socket socket)
     {

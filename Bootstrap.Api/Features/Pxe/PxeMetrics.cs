@@ -1,29 +1,13 @@
 using System.Diagnostics.Metrics;
 using Bootstrap.Builder.Observability;
 using Bootstrap.Builder.Pxe;
-using Bootstrap.Builder.Pxe.Tftp;
 
 namespace Bootstrap.Api.Features.Pxe;
 
-/// <summary>The PXE listeners' counters in /metrics (read at each scrape), and the TFTP phase of a boot as a histogram.</summary>
+/// <summary>The PXE listeners' counters in /metrics, read at each scrape.</summary>
 public static class PxeMetrics
 {
-    /// <summary>Upper bounds (seconds) of the boot phase histogram.</summary>
-    public static readonly double[] PhaseSecondsBuckets = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60];
-
     private static KeyValuePair<string, object?> Tag(string name, string value) => new(name, value);
-
-    /// <summary>Records a finished TFTP transfer as phase "tftp" of <c>bootstrap_boot_phase_seconds</c>.</summary>
-    public static Action<TftpTransferDone> TftpPhase(BootstrapMetrics metrics)
-    {
-        var phases = metrics.Meter.CreateHistogram<double>("bootstrap_boot_phase_seconds", "s", "Time of one phase of a network boot (tftp: a boot program's transfer)",
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = PhaseSecondsBuckets });
-        return done =>
-        {
-            if (done.Completed)
-                phases.Record(done.Duration.TotalSeconds, Tag("phase", "tftp"));
-        };
-    }
 
     public static void Observe(BootstrapMetrics metrics, PxeListeners pxe)
     {

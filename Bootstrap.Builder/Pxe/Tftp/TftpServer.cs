@@ -183,7 +183,7 @@ public sealed class TftpServer(ITftpFiles files, int maxTransfers = 512, Action<
         if (start.Acknowledged.Count > 0)
         {
             var oack = TftpPacket.OptionAck(start.Acknowledged);
-            if (await ExchangeAsync(socket, () => [oack], ack, b => b == 0, start.Timeout, stop) is null)
+            if (await ExchangeAsync(socket, () => socket.SendAsync(oack, SocketFlags.None, stop).AsTask(), ack, b => b == 0, start.Timeout, stop) is null)
                 return false;
         }
         var size = start.Bytes.Length;
@@ -194,14 +194,15 @@ public sealed class TftpServer(ITftpFiles files, int maxTransfers = 512, Action<
         {
             var from = acked + 1;
             var to = Math.Min(acked + start.Window, lastBlock);
-            IEnumerable<byte[]> Window()
+            // One buffer serves the whole window: each block is sent before the next is written into it.
+            async Task Window()
             {
                 for (var block = from; block <= to; block++)
                 {
                     var offset = (block - 1) * start.BlockSize;
                     var length = (int)Math.Min(start.BlockSize, size - offset);
                     var written = TftpPacket.WriteData(packet, (ushort)block, start.Bytes.Span.Slice((int)offset, length));
-                    yield return packet[..written];
+                    await socket.SendAsync(packet.AsMemory(0, written), SocketFlags.None, stop);
                 }
             }
             // An ACK names a 16-bit block number (it wraps after 65535); count it from the last one acked.
@@ -216,17 +217,16 @@ public sealed class TftpServer(ITftpFiles files, int maxTransfers = 512, Action<
     private static long Advance(long acked, ushort block) => acked + (ushort)(block - (ushort)acked);
 
     /// <summary>
-    /// Sends the packets, then waits for an ACK that <paramref name="wanted"/> accepts; an ACK it
+    /// Sends (<paramref name="send"/>), then waits for an ACK that <paramref name="wanted"/> accepts; an ACK it
     /// does not (a duplicate, a block never sent) is ignored, not answered: answering duplicates is
     /// the Sorcerer's Apprentice bug (RFC 1123 §4.2.3.1). Resends after the timeout, a few times.
     /// </summary>
-    private static async Task<ushort?> ExchangeAsync(Socket socket, Func<IEnumerable<byte[]>> packets, byte[] buffer, Func<ushort, bool> wanted,
+    private static async Task<ushort?> ExchangeAsync(Socket socket, Func<Task> send, byte[] buffer, Func<ushort, bool> wanted,
         TimeSpan timeout, CancellationToken stop)
     {
         for (var attempt = 0; attempt <= Retries; attempt++)
         {
-            foreach (var p in packets())
-                await socket.SendAsync(p, SocketFlags.None, stop);
+            await send();
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(stop);
             wait.CancelAfter(timeout);
             try

@@ -84,7 +84,7 @@ public sealed class PackerTests
         Assert.All(TargetTable.All.Where(t => !t.Route.StartsWith("krn")), t => Assert.Null(t.Packer.Unsupported(RepoTemplate.Template)));
         Assert.Equal(
             ["iso:ipxe-prod.iso", "usb:ipxe-prod.img", "iso-sb:boot-sb-prod.iso", "usb-sb:boot-sb-prod.img", "uefimg:uefiusb-prod.img", "debug:uefiusb-debug-prod.img", "uefi:ipxe-prod.efi",
-             "snponly:ipxe-snp-prod.efi", "uefi-generic:ipxe-generic.efi", "iso-generic:ipxe-generic.iso", "usb-generic:ipxe-generic.img",
+             "snponly:ipxe-snp-prod.efi", "uefi-generic:ipxe-generic.efi", "uefi-generic.efi:ipxe-generic.efi", "iso-generic:ipxe-generic.iso", "usb-generic:ipxe-generic.img",
              "uefi-provision:ipxe-provision.efi",
              "krn:ipxe-prod.lkrn", "krn-generic:ipxe-generic.lkrn", "krn-provision:ipxe-provision.lkrn"],
             TargetTable.All.Select(t => $"{t.Route}:{t.FileNameFor("prod")}"));

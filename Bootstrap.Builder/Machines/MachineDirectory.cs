@@ -209,7 +209,7 @@ public sealed class MachineDirectory : IAsyncDisposable
         {
             var existing = FindByMac(mac);
             var (machine, detail) = MachineLifecycle.WithPxe(existing, mac, setting, now);
-            return Result.Ok(await Written(machine, existing, ("pxe", detail, address), now), detail);
+            return Result.Ok(await Written(machine, existing, ("pxe-setting", detail, address), now), $"pxe {detail}");
         });
     }
 
@@ -263,10 +263,10 @@ public sealed class MachineDirectory : IAsyncDisposable
         _timeline.Mark(machine.Id, BootTimeline.Offer, now);
     }
 
-    /// <summary>A boot program went to <paramref name="address"/> over TFTP: the machine last seen there notes it.</summary>
-    public void TftpSent(string address, string what, DateTimeOffset now)
+    /// <summary>A boot program went to <paramref name="address"/> over TFTP: the machine with that MAC, else the one last seen there, notes it.</summary>
+    public void TftpSent(string? mac, string address, string what, DateTimeOffset now)
     {
-        if (_index.FindByAddress(address) is not { } machine)
+        if (((mac == null ? null : FindByMac(mac)) ?? _index.FindByAddress(address)) is not { } machine)
             return;
         _behind.Note(machine.Id, "tftp", what, address, now);
         _timeline.Mark(machine.Id, BootTimeline.Tftp, now, measured: true);

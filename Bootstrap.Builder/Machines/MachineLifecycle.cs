@@ -60,7 +60,7 @@ public static class MachineLifecycle
 
     /// <summary>A machine (known, or met now by its MAC) with a new PXE setting (the caller checked it is one of <see cref="PxeSetting.All"/>).</summary>
     public static (Machine Machine, string Detail) WithPxe(Machine? existing, string mac, string setting, DateTimeOffset now) =>
-        ((existing ?? new Machine($"mac:{mac}", [mac], new Facts()) { FirstSeen = now, LastSeen = now }) with { Pxe = setting }, $"pxe {setting}");
+        ((existing ?? new Machine($"mac:{mac}", [mac], new Facts()) { FirstSeen = now, LastSeen = now }) with { Pxe = setting }, setting);
 
     /// <summary>Round again: back to discovered, its assignment and token gone, its facts and log kept.</summary>
     public static Machine Reset(Machine machine) =>

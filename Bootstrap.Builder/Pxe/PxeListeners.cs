@@ -48,7 +48,7 @@ public sealed class PxeListeners(BootstrapConfig config, MachineDirectory machin
             if (!done.Completed)
                 return;
             phaseTook?.Invoke(Machines.BootTimeline.Tftp, done.Duration.TotalSeconds);
-            machines.TftpSent(done.Client.ToString(), $"{done.File} in {done.Duration.TotalSeconds:F2} s", time.GetUtcNow());
+            machines.TftpSent(NeighbourTable.MacOf(done.Client), done.Client.ToString(), $"{done.File} in {done.Duration.TotalSeconds:F2} s", time.GetUtcNow());
         }, clock: time);
         Socket dhcp, bootServer;
         Socket? tftpListener = null;

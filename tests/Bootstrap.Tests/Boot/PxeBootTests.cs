@@ -146,5 +146,10 @@ public sealed class PxeBootTests
         Assert.Contains("bootstrap_tftp_transfers_total{outcome=\"completed\"} 1\n", metrics);
         Assert.Contains("bootstrap_pxe_addresses_offered_total 0\n", metrics);
         Assert.Matches(@"bootstrap_boot_phase_seconds_count\{phase=""tftp""\} 1\n", metrics);
+        var log = JsonDocument.Parse(Curl(lan, service, "GET", $"api/machines/{Mac}/events")).RootElement.EnumerateArray()
+            .Select(e => e.GetProperty("kind").GetString() + ": " + e.GetProperty("detail").GetString()).Reverse().ToList();
+        // The boot's timeline, oldest first: our iPXE offered to the ROM, sent, offered the script, the script, the kernel.
+        Assert.Equal(["pxe: offered undionly.kpxe over TFTP", "tftp: undionly.kpxe in", $"pxe: offered http://10.77.0.1:5555/provision/{Mac}", "script: boot", "fetch: kernel net/prod.efi"],
+            log.SkipWhile(l => !l.StartsWith("pxe:")).Select(l => l.StartsWith("tftp:") ? l[..l.LastIndexOf(" in ")] + " in" : l.StartsWith("script:") ? "script: boot" : l).Distinct().ToList());
     }
 }

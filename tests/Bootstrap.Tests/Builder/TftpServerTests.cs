@@ -90,6 +90,30 @@ public sealed class TftpServerTests : IAsyncDisposable
         await WaitFor(() => _server.Counters.Completed == 1);
     }
 
+    [Fact]
+    public void Duplicate_acks_and_acks_for_blocks_never_sent_are_ignored_not_answered()
+    {
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        client.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        client.ReceiveTimeout = 5000;
+        // timeout 10: the server resends only after 10 s, so any packet sooner answers one of ours.
+        client.SendTo(Request(1, "three-blocks", "octet", "timeout", "10"), new IPEndPoint(IPAddress.Loopback, Port));
+        var buffer = new byte[600];
+        EndPoint from = new IPEndPoint(IPAddress.Any, 0);
+        Assert.Equal("\0\u0006timeout\u000010\0"u8.ToArray(), buffer[..client.ReceiveFrom(buffer, ref from)]);
+        client.SendTo(Ack(0), from);
+        Assert.Equal(1, BinaryPrimitives.ReadUInt16BigEndian(buffer.AsSpan(2, client.ReceiveFrom(buffer, ref from) - 2)));
+
+        client.SendTo(Ack(0), from);       // a duplicate of the ACK already taken
+        client.SendTo(Ack(9999), from);    // a block never sent
+        client.ReceiveTimeout = 2000;
+        Assert.Throws<SocketException>(() => client.ReceiveFrom(buffer, ref from));
+
+        client.SendTo(Ack(1), from);
+        var length = client.ReceiveFrom(buffer, ref from);
+        Assert.Equal((2, 512), (BinaryPrimitives.ReadUInt16BigEndian(buffer.AsSpan(2)), length - 4));
+    }
+
     [Theory]
     [InlineData(2, "snponly.efi", "octet", 2, "this server only serves boot programs: no writes")]
     [InlineData(1, "../../etc/passwd", "octet", 1, "'../../etc/passwd' is not served here")]

@@ -23,7 +23,7 @@ public sealed class MachinePxeSettingTests : IDisposable
         var shown = await MachineApi.GetAsync(_site.AdminClient(), $"/api/machines/{Mac}");
         Assert.Equal(("discovered", "ignore"), (shown.GetProperty("state").GetString(), shown.GetProperty("pxe").GetString()));
         var events = await MachineApi.GetAsync(_site.AdminClient(), $"/api/machines/{Mac}/events");
-        Assert.Equal("pxe: pxe ignore", events[0].GetProperty("kind").GetString() + ": " + events[0].GetProperty("detail").GetString());
+        Assert.Equal("pxe-setting: ignore", events[0].GetProperty("kind").GetString() + ": " + events[0].GetProperty("detail").GetString());
     }
 
     [Theory]

@@ -53,6 +53,10 @@ read -r their_rate their_p50 their_p99 their_lost < <(in_ns "$theirs" dhcp "$req
 printf 'service  %6s answers/s  p50 %s ms  p99 %s ms  unanswered %s\n' "$our_rate" "$our_p50" "$our_p99" "$our_lost"
 printf 'dnsmasq  %6s answers/s  p50 %s ms  p99 %s ms  unanswered %s\n' "$their_rate" "$their_p50" "$their_p99" "$their_lost"
 echo "ratio (service / dnsmasq) answers/s $(ratio "$our_rate" "$their_rate")"
+echo "== proxyDHCP latency: 2000 requests, one at a time"
+read -r _ our_p50 our_p99 _ < <(in_ns "$ours" dhcp 2000 1)
+read -r _ their_p50 their_p99 _ < <(in_ns "$theirs" dhcp 2000 1)
+printf 'service  p50 %s ms  p99 %s ms (goal: p99 at most 1 ms)\ndnsmasq  p50 %s ms  p99 %s ms\n' "$our_p50" "$our_p99" "$their_p50" "$their_p99"
 
 echo "== TFTP: snponly.efi ($(stat -c %s "$site/tftp/snponly.efi") bytes), median of 5 reads"
 for window in 1 8; do

@@ -146,4 +146,23 @@ public sealed partial class PxeListenerFuzzTests : IDisposable
         _service.Dispose();
         _site.Dispose();
     }
+
+    [Fact]
+    public async Task A_port_another_program_holds_is_named_in_healthz_and_the_log_and_http_still_serves()
+    {
+        using var holder = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        holder.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var held = ((IPEndPoint)holder.LocalEndPoint!).Port;
+        using var site = new TestSite(c =>
+        {
+            c["ipxe-template"] = RepoTemplate.Folder;
+            c["pxe"] = new Dictionary<string, object> { ["enabled"] = true, ["interface"] = "lo", ["tftp-port"] = held, ["dhcp-port"] = Tool.FreePort(), ["boot-server-port"] = Tool.FreePort() };
+        });
+        using var service = new LiveService(site.ConfigFile);
+
+        var health = await service.AdminClient().GetStringAsync("/healthz");
+        Assert.Contains($"\"pxe\":\"not running: UDP port {held} is in use by another program (another DHCP or TFTP server?)\"", health);
+        Assert.Contains($"pxe: not running: UDP port {held} is in use by another program", service.Log);
+        Assert.StartsWith("{\"status\":\"ok\"", health);
+    }
 }

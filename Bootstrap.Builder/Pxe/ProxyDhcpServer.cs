@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using Bootstrap.Builder.Pxe.Dhcp;
+using Bootstrap.Builder.Pxe.Udp;
 
 namespace Bootstrap.Builder.Pxe;
 
@@ -30,39 +31,21 @@ public sealed class ProxyDhcpServer(PxeAnswers answers, Action<string> log, Acti
     public ProxyDhcpCounters Counters { get; } = new();
 
     /// <summary>Serves <paramref name="socket"/> until <paramref name="stop"/>; <paramref name="bootServerPort"/> marks the 4011 listener.</summary>
-    public async Task ServeAsync(Socket socket, bool bootServerPort, CancellationToken stop)
-    {
-        var buffer = new byte[MaxPacket];
-        EndPoint any = new IPEndPoint(IPAddress.Any, 0);
-        while (!stop.IsCancellationRequested)
+    public Task ServeAsync(Socket socket, bool bootServerPort, CancellationToken stop) =>
+        Datagrams.ServeAsync(socket, MaxPacket, async (data, from) =>
         {
-            SocketReceiveFromResult received;
+            Interlocked.Increment(ref Counters.Received);
+            if (Handle(data.Span, from, bootServerPort) is not { } reply)
+                return;
             try
             {
-                received = await socket.ReceiveFromAsync(buffer, SocketFlags.None, any, stop);
+                await socket.SendToAsync(reply.Bytes, SocketFlags.None, reply.To, stop);
             }
-            catch (OperationCanceledException)
+            catch (SocketException e)
             {
-                return;
+                Once($"send:{e.SocketErrorCode}", $"pxe: cannot send a reply to {reply.To}: {e.Message}");
             }
-            catch (SocketException)
-            {
-                continue;   // e.g. an ICMP error for an earlier reply; the socket is still good
-            }
-            Interlocked.Increment(ref Counters.Received);
-            if (Handle(buffer.AsSpan(0, received.ReceivedBytes), (IPEndPoint)received.RemoteEndPoint, bootServerPort) is { } reply)
-            {
-                try
-                {
-                    await socket.SendToAsync(reply.Bytes, SocketFlags.None, reply.To, stop);
-                }
-                catch (SocketException e)
-                {
-                    Once($"send:{e.SocketErrorCode}", $"pxe: cannot send a reply to {reply.To}: {e.Message}");
-                }
-            }
-        }
-    }
+        }, stop);
 
     /// <summary>The reply to one packet and where it goes, or null for no reply.</summary>
     public (byte[] Bytes, IPEndPoint To)? Handle(ReadOnlySpan<byte> data, IPEndPoint from, bool bootServerPort)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Bootstrap.Builder.Pxe.Udp;
 
 namespace Bootstrap.Builder.Pxe.Tftp;
 
@@ -37,40 +38,23 @@ public sealed class TftpServer(ITftpFiles files, int maxTransfers = 512, Action<
     public TftpCounters Counters { get; } = new();
 
     /// <summary>Accepts requests on <paramref name="listener"/>; each transfer runs on a socket of its own bound to <paramref name="address"/>.</summary>
-    public async Task ServeAsync(Socket listener, IPAddress address, CancellationToken stop)
-    {
-        var buffer = new byte[MaxBlockSize + 4];
-        EndPoint any = new IPEndPoint(IPAddress.Any, 0);
-        while (!stop.IsCancellationRequested)
+    public Task ServeAsync(Socket listener, IPAddress address, CancellationToken stop) =>
+        Datagrams.ServeAsync(listener, MaxBlockSize + 4, async (data, client) =>
         {
-            SocketReceiveFromResult received;
-            try
-            {
-                received = await listener.ReceiveFromAsync(buffer, SocketFlags.None, any, stop);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            catch (SocketException)
-            {
-                continue;
-            }
-            var client = (IPEndPoint)received.RemoteEndPoint;
             Interlocked.Increment(ref Counters.Requests);
-            var (start, refusal) = Accept(buffer.AsSpan(0, received.ReceivedBytes));
+            var (start, refusal) = Accept(data.Span);
             if (refusal != null)
             {
                 Interlocked.Increment(ref Counters.Refused);
                 await SendQuietly(listener, refusal, client, stop);
-                continue;
+                return;
             }
             if (Interlocked.Increment(ref _running) > maxTransfers)
             {
                 Interlocked.Decrement(ref _running);
                 Interlocked.Increment(ref Counters.Refused);
                 await SendQuietly(listener, TftpPacket.Error(TftpError.NotDefined, $"busy: {maxTransfers} transfers running, try again"), client, stop);
-                continue;
+                return;
             }
             _ = Task.Run(async () =>
             {
@@ -83,8 +67,7 @@ public sealed class TftpServer(ITftpFiles files, int maxTransfers = 512, Action<
                     Interlocked.Decrement(ref _running);
                 }
             }, CancellationToken.None);
-        }
-    }
+        }, stop);
 
     /// <summary>A transfer to start, or the error packet that answers the request.</summary>
     internal sealed record Start(string File, ReadOnlyMemory<byte> Bytes, int BlockSize, int Window, TimeSpan Timeout, IReadOnlyList<KeyValuePair<string, string>> Acknowledged);

@@ -3,7 +3,7 @@ using Bootstrap.Builder.Kernels;
 
 namespace Bootstrap.Api.Features.Machines;
 
-/// <summary><c>/machines</c> for people: the list for anyone, the forms (assign, reset, delete) for the signed-in admin.</summary>
+/// <summary><c>/machines</c> for people: the list for anyone, the forms (assign, PXE setting, reset, delete) for the signed-in admin.</summary>
 public static class MachinePageEndpoints
 {
     /// <summary>Machines whose last events the signed-in page shows (one query each).</summary>
@@ -17,6 +17,7 @@ public static class MachinePageEndpoints
         app.MapPost("/machines/{mac}/reset", async (HttpContext http, TimeProvider clock, MachineDirectory machines, BootstrapConfig config, string mac) =>
             await Act(http, machines, config, mac, m => machines.ResetAsync(m.Mac, http.Connection.RemoteIpAddress?.ToString(), clock.GetUtcNow())))
             .ExcludeFromDescription();
+        app.MapPost("/machines/{mac}/pxe", SetPxe).ExcludeFromDescription();
         app.MapPost("/machines/{mac}/delete", async (HttpContext http, MachineDirectory machines, BootstrapConfig config, string mac) =>
             await Act(http, machines, config, mac, m => machines.DeleteAsync(m.Mac))).ExcludeFromDescription();
     }
@@ -53,6 +54,19 @@ public static class MachinePageEndpoints
         if (assigned.Problem is { } notANic)
             return await Render(http, machines, config, notANic.Message, StatusCodes.Status400BadRequest);
         return TypedResults.Redirect("/machines");
+    }
+
+    private static async Task<PageAnswer> SetPxe(HttpContext http, TimeProvider clock, MachineDirectory machines, BootstrapConfig config, string mac)
+    {
+        if (await AdminSession.CheckPostAsync(http) is { } refused)
+            return refused;
+        if (MacAddress.Normalize(mac) is not { } normalized)
+            return await Render(http, machines, config, $"'{LogText.Escape(mac)}' is not a MAC address", StatusCodes.Status400BadRequest);
+        var form = await http.Request.ReadFormAsync(http.RequestAborted);
+        var set = await machines.SetPxeAsync(normalized, form["pxe"].ToString(), http.Connection.RemoteIpAddress?.ToString(), clock.GetUtcNow());
+        return set.Problem is { } problem
+            ? await Render(http, machines, config, $"{normalized}: {problem.Message}", StatusCodes.Status400BadRequest)
+            : TypedResults.Redirect("/machines");
     }
 
     private static async Task<PageAnswer> Act(HttpContext http, MachineDirectory machines, BootstrapConfig config, string mac, Func<Machine, Task> action)

@@ -45,4 +45,24 @@ public sealed class MachinePxeSettingTests : IDisposable
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await _site.AdminClient().GetAsync($"/api/machines/{Mac}")).StatusCode);
     }
+
+    [Fact]
+    public async Task The_signed_in_machines_page_shows_the_setting_and_its_form_changes_it()
+    {
+        await _site.AdminClient().PutAsJsonAsync($"/api/machines/{Mac}/pxe", new { pxe = "ignore" });
+        var browser = _site.Client();
+        await PageSignIn.PostAsync(browser, "/machines");
+
+        var page = await browser.GetStringAsync("/machines");
+        Assert.Contains("""<select id="pxe-525400aa0028" name="pxe"><option>answer</option><option selected>ignore</option><option>chain</option></select>""", page);
+        var posted = await browser.PostAsync($"/machines/{Mac}/pxe", new FormUrlEncodedContent(new Dictionary<string, string>
+            { ["__af"] = PageSignIn.FormToken(page), ["pxe"] = "chain" }));
+        var refused = await browser.PostAsync($"/machines/{Mac}/pxe", new FormUrlEncodedContent(new Dictionary<string, string>
+            { ["__af"] = PageSignIn.FormToken(page), ["pxe"] = "<script>" }));
+
+        Assert.Equal((HttpStatusCode.Redirect, "/machines"), (posted.StatusCode, posted.Headers.Location?.ToString()));
+        Assert.Equal("chain", (await MachineApi.GetAsync(_site.AdminClient(), $"/api/machines/{Mac}")).GetProperty("pxe").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains($"{Mac}: pxe: &#x27;&lt;script&gt;&#x27; is not answer, ignore or chain", await refused.Content.ReadAsStringAsync());
+    }
 }

@@ -56,17 +56,17 @@ public sealed class TftpServer(ITftpFiles files, int maxTransfers = 512, Action<
                 await SendQuietly(listener, TftpPacket.Error(TftpError.NotDefined, $"busy: {maxTransfers} transfers running, try again"), client, stop);
                 return;
             }
-            _ = Task.Run(async () =>
+            _ = Task.Factory.StartNew(() =>
             {
                 try
                 {
-                    await TransferAsync(start!, address, client, stop);
+                    Transfer(start!, address, client, stop);
                 }
                 finally
                 {
                     Interlocked.Decrement(ref _running);
                 }
-            }, CancellationToken.None);
+            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }, stop);
 
     /// <summary>A transfer to start, or the error packet that answers the request.</summary>
@@ -140,19 +140,28 @@ public sealed class TftpServer(ITftpFiles files, int maxTransfers = 512, Action<
 
     private static string Shown(string text) => text.Length <= 64 ? text : text[..64] + "...";
 
-    private async Task TransferAsync(Start start, IPAddress address, IPEndPoint client, CancellationToken stop)
+    /// <summary>
+    /// One transfer, on a thread of its own with blocking sockets: a lock-step transfer (what iPXE
+    /// and BIOS PXE ROMs use) waits for every block's ACK, and the asynchronous path's hand-offs and
+    /// per-wait timers made it half as fast as dnsmasq (bench/pxe.sh). At most
+    /// <c>maxTransfers</c> threads, each mostly asleep in recv(2).
+    /// </summary>
+    private void Transfer(Start start, IPAddress address, IPEndPoint client, CancellationToken stop)
     {
         var began = _clock.GetTimestamp();
         var completed = false;
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        // Stopping the service closes the socket, which ends a blocked receive.
+        using var stopping = stop.Register(socket.Dispose);
         try
         {
             socket.Bind(new IPEndPoint(address, 0));
             // Connected: the kernel drops datagrams from any other port or host (RFC 1350 §4's TIDs).
             socket.Connect(client);
-            completed = await SendFileAsync(socket, start, stop);
+            socket.ReceiveTimeout = (int)start.Timeout.TotalMilliseconds;
+            completed = SendFile(socket, start);
         }
-        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
             // The client went away (ICMP port unreachable) or the service stops.
         }
@@ -160,14 +169,13 @@ public sealed class TftpServer(ITftpFiles files, int maxTransfers = 512, Action<
         done?.Invoke(new TftpTransferDone(client.Address, start.File, _clock.GetElapsedTime(began), completed));
     }
 
-    private async Task<bool> SendFileAsync(Socket socket, Start start, CancellationToken stop)
+    private static bool SendFile(Socket socket, Start start)
     {
         var ack = new byte[MaxBlockSize + 4];
-        using var deadline = new Deadline(stop);
         if (start.Acknowledged.Count > 0)
         {
             var oack = TftpPacket.OptionAck(start.Acknowledged);
-            if (await ExchangeAsync(socket, () => socket.SendAsync(oack, SocketFlags.None, stop).AsTask(), ack, b => b == 0, start.Timeout, deadline, stop) is null)
+            if (Exchange(socket, () => socket.Send(oack), ack, b => b == 0) is null)
                 return false;
         }
         var size = start.Bytes.Length;
@@ -179,18 +187,18 @@ public sealed class TftpServer(ITftpFiles files, int maxTransfers = 512, Action<
             var from = acked + 1;
             var to = Math.Min(acked + start.Window, lastBlock);
             // One buffer serves the whole window: each block is sent before the next is written into it.
-            async Task Window()
+            void Window()
             {
                 for (var block = from; block <= to; block++)
                 {
                     var offset = (block - 1) * start.BlockSize;
                     var length = (int)Math.Min(start.BlockSize, size - offset);
                     var written = TftpPacket.WriteData(packet, (ushort)block, start.Bytes.Span.Slice((int)offset, length));
-                    await socket.SendAsync(packet.AsMemory(0, written), SocketFlags.None, stop);
+                    socket.Send(packet, 0, written, SocketFlags.None);
                 }
             }
             // An ACK names a 16-bit block number (it wraps after 65535); count it from the last one acked.
-            var got = await ExchangeAsync(socket, Window, ack, b => Advance(acked, b) is var n && n > acked && n <= to, start.Timeout, deadline, stop);
+            var got = Exchange(socket, Window, ack, b => Advance(acked, b) is var n && n > acked && n <= to);
             if (got is not { } block16)
                 return false;
             acked = Advance(acked, block16);
@@ -201,54 +209,33 @@ public sealed class TftpServer(ITftpFiles files, int maxTransfers = 512, Action<
     private static long Advance(long acked, ushort block) => acked + (ushort)(block - (ushort)acked);
 
     /// <summary>
-    /// Sends (<paramref name="send"/>), then waits for an ACK that <paramref name="wanted"/> accepts; an ACK it
-    /// does not (a duplicate, a block never sent) is ignored, not answered: answering duplicates is
-    /// the Sorcerer's Apprentice bug (RFC 1123 §4.2.3.1). Resends after the timeout, a few times.
+    /// Sends (<paramref name="send"/>), then waits (the socket's receive timeout) for an ACK that
+    /// <paramref name="wanted"/> accepts; an ACK it does not (a duplicate, a block never sent) is
+    /// ignored, not answered: answering duplicates is the Sorcerer's Apprentice bug (RFC 1123
+    /// §4.2.3.1). Resends after the timeout, a few times.
     /// </summary>
-    private static async Task<ushort?> ExchangeAsync(Socket socket, Func<Task> send, byte[] buffer, Func<ushort, bool> wanted,
-        TimeSpan timeout, Deadline deadline, CancellationToken stop)
+    private static ushort? Exchange(Socket socket, Action send, byte[] buffer, Func<ushort, bool> wanted)
     {
         for (var attempt = 0; attempt <= Retries; attempt++)
         {
-            await send();
-            var wait = deadline.After(timeout);
+            send();
             try
             {
                 while (true)
                 {
-                    var length = await socket.ReceiveAsync(buffer, SocketFlags.None, wait);
-                    var reply = buffer.AsSpan(0, length);
+                    var reply = buffer.AsSpan(0, socket.Receive(buffer));
                     if (TftpPacket.OpcodeOf(reply) == TftpOpcode.Error)
                         return null;
                     if (TftpPacket.AckedBlock(reply) is { } block && wanted(block))
                         return block;
                 }
             }
-            catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.TimedOut)
             {
                 // timed out: send again
             }
         }
         return null;
-    }
-
-    /// <summary>The timeout of one wait for an ACK: one source per transfer, reset after each ACK (a linked source and timer made per block slowed a lock-step transfer by a quarter, bench/pxe.sh).</summary>
-    private sealed class Deadline(CancellationToken stop) : IDisposable
-    {
-        private CancellationTokenSource _source = CancellationTokenSource.CreateLinkedTokenSource(stop);
-
-        public CancellationToken After(TimeSpan timeout)
-        {
-            if (!_source.TryReset())
-            {
-                _source.Dispose();
-                _source = CancellationTokenSource.CreateLinkedTokenSource(stop);
-            }
-            _source.CancelAfter(timeout);
-            return _source.Token;
-        }
-
-        public void Dispose() => _source.Dispose();
     }
 
     private static async Task SendQuietly(Socket socket, byte[] packet, IPEndPoint to, CancellationToken stop)

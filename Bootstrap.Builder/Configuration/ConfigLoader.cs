@@ -15,7 +15,10 @@ public static partial class ConfigLoader
     /// <summary>Keys of 0-bootstrap's config.py that mean nothing here; accepted so an old file loads.</summary>
     private static readonly HashSet<string> LegacyKeys = ["ipxe-template-uefi", "debug"];
 
-    private static readonly HashSet<string> KnownKeys = typeof(BootstrapConfig).GetProperties()
+    private static readonly HashSet<string> KnownKeys = KeysOf(typeof(BootstrapConfig));
+
+    /// <summary>The keys a config record reads: its properties' JSON names.</summary>
+    internal static HashSet<string> KeysOf(Type record) => record.GetProperties()
         .Select(p => p.GetCustomAttributes(typeof(JsonPropertyNameAttribute), false).Cast<JsonPropertyNameAttribute>().FirstOrDefault()?.Name)
         .OfType<string>().ToHashSet();
 

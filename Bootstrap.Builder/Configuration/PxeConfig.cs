@@ -38,9 +38,7 @@ public sealed record PxeConfig
 
     public static readonly IReadOnlyList<string> EfiBootFiles = ["snponly.efi", "ipxe-amd64.efi"];
 
-    internal static readonly HashSet<string> Keys = typeof(PxeConfig).GetProperties()
-        .Select(p => p.GetCustomAttributes(typeof(JsonPropertyNameAttribute), false).Cast<JsonPropertyNameAttribute>().FirstOrDefault()?.Name)
-        .OfType<string>().ToHashSet();
+    internal static readonly HashSet<string> Keys = ConfigLoader.KeysOf(typeof(PxeConfig));
 
     /// <summary>The first problem with this section as (key, why), or null.</summary>
     internal (string Key, string Why)? Problem()

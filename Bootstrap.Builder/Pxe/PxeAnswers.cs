@@ -94,7 +94,7 @@ public sealed class PxeAnswers(PxeSite site, IPxeMachines machines, TimeProvider
         if (verdict == PxeVerdict.LocalDisk)
             return new PxeAnswer.Silent("installed with then: local, it boots its own disk");
         if (request.IsIpxe && !(chain && site.Tftp && !StartedByUs(request)))
-            return new PxeAnswer.HttpUrl(verdict == PxeVerdict.Assigned ? $"{site.BaseUrl}provision/{request.Mac}" : $"{site.BaseUrl}ipxe-generic", ClientClass.Pxe);
+            return new PxeAnswer.HttpUrl(verdict == PxeVerdict.Assigned ? $"{site.BaseUrl}/provision/{request.Mac}" : $"{site.BaseUrl}/ipxe-generic", ClientClass.Pxe);
         var answer = BootProgram(request);
         if (chain && answer is PxeAnswer.TftpFile)
             Chained(request);
@@ -121,7 +121,7 @@ public sealed class PxeAnswers(PxeSite site, IPxeMachines machines, TimeProvider
             return new PxeAnswer.Silent("TFTP is off (pxe.tftp), so PXE firmware is not answered");
         return (request.Class, request.Arch) switch
         {
-            (ClientClass.Http, ClientArch.EfiX64Http) => new PxeAnswer.HttpUrl(site.BaseUrl + Images.TargetTable.HttpBootRoute, ClientClass.Http),
+            (ClientClass.Http, ClientArch.EfiX64Http) => new PxeAnswer.HttpUrl($"{site.BaseUrl}/{Images.TargetTable.HttpBootRoute}", ClientClass.Http),
             (ClientClass.Pxe, ClientArch.X86Bios or null) => new PxeAnswer.TftpFile("undionly.kpxe"),
             (ClientClass.Pxe, ClientArch.EfiX64 or ClientArch.EfiX64Alternate) => new PxeAnswer.TftpFile(site.EfiBootFile!),
             _ => new PxeAnswer.Silent($"architecture {ClientArch.Name(request.Arch)} is not served"),

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Bootstrap.Builder.Boot;
 using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Machines;
 using Bootstrap.Builder.Pxe.Tftp;
@@ -18,7 +19,7 @@ public sealed class PxeListeners(BootstrapConfig config, MachineDirectory machin
     public string Status { get; private set; } = "off (pxe.enabled is false)";
     public ProxyDhcpServer? Proxy { get; private set; }
 
-    /// <summary>The base of the URLs the proxy hands out, while it runs.</summary>
+    /// <summary>The base of the URLs the proxy hands out (no trailing slash, as <see cref="PublicUrl"/> makes them), while it runs.</summary>
     public string? BaseUrl { get; private set; }
     public TftpServer? Tftp { get; private set; }
 
@@ -37,7 +38,8 @@ public sealed class PxeListeners(BootstrapConfig config, MachineDirectory machin
             Status = $"not running: {problem} (pxe.interface, pxe.address)";
             return;
         }
-        var baseUrl = config.BaseHost.Length > 0 ? config.BaseHost.TrimEnd('/') + "/" : $"http://{on.Address}:{config.HttpPort}/";
+        // The site's rule for base URLs (base-host wins); else the address machines reach over plain HTTP.
+        var baseUrl = PublicUrl.Resolve(config.BaseHost, $"{on.Address}:{config.HttpPort}", "http", forwardedProto: null).Url!;
         var site = new PxeSite(on.Address, baseUrl, pxe.Tftp ? pxe.EfiBootFile : null,
             pxe.AllowMacs.Select(m => MacAddress.Normalize(m)!).ToHashSet(), pxe.DenyMacs.Select(m => MacAddress.Normalize(m)!).ToHashSet());
         var time = clock ?? TimeProvider.System;
@@ -47,7 +49,7 @@ public sealed class PxeListeners(BootstrapConfig config, MachineDirectory machin
         {
             if (!done.Completed)
                 return;
-            phaseTook?.Invoke(Machines.BootTimeline.Tftp, done.Duration.TotalSeconds);
+            phaseTook?.Invoke(BootTimeline.Tftp, done.Duration.TotalSeconds);
             machines.TftpSent(NeighbourTable.MacOf(done.Client), done.Client.ToString(), $"{done.File} in {done.Duration.TotalSeconds:F2} s", time.GetUtcNow());
         }, clock: time);
         Socket dhcp, bootServer;
@@ -70,7 +72,7 @@ public sealed class PxeListeners(BootstrapConfig config, MachineDirectory machin
         }
         (Proxy, Tftp, BaseUrl) = (proxy, tftp, baseUrl);
         Status = $"on {on.Address} ({on.Name}): proxyDHCP on UDP {pxe.DhcpPort} and {pxe.BootServerPort}, "
-                 + (pxe.Tftp ? $"TFTP on UDP {pxe.TftpPort}" : "no TFTP (pxe.tftp is false)") + $"; scripts from {baseUrl}";
+                 + (pxe.Tftp ? $"TFTP on UDP {pxe.TftpPort}" : "no TFTP (pxe.tftp is false)") + $"; scripts from {baseUrl}/";
         try
         {
             await Task.WhenAll(proxy.ServeAsync(dhcp, bootServerPort: false, stop), proxy.ServeAsync(bootServer, bootServerPort: true, stop),

@@ -103,7 +103,7 @@ public static class ImageEndpoints
             // UEFI HTTP boot firmware (EDK2's HttpBootDxe) sends Host without the port of the URL
             // the proxy gave it; the script must point where the proxy pointed, not at port 80.
             if (target.Route == TargetTable.HttpBootRoute && d.Pxe.BaseUrl is { } pxeBase)
-                return (new ImageRequest(target, null, pxeBase.TrimEnd('/')), null);
+                return (new ImageRequest(target, null, pxeBase), null);
             var (url, problem) = http.PublicBaseUrl(d.Config);
             return problem != null
                 ? (null, new RequestProblemText(StatusCodes.Status400BadRequest, problem))

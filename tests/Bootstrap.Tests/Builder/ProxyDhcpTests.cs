@@ -16,7 +16,7 @@ public sealed class ProxyDhcpTests
     }
 
     private static ProxyDhcpServer Proxy(PxeVerdict verdict = PxeVerdict.Unknown, string[]? deny = null, bool chain = false, TimeProvider? clock = null) =>
-        new(new PxeAnswers(new PxeSite(Server, "http://10.77.0.1:5555/", "snponly.efi", new HashSet<string>(), (deny ?? []).ToHashSet()), new Machines(verdict, chain), clock), _ => { });
+        new(new PxeAnswers(new PxeSite(Server, "http://10.77.0.1:5555", "snponly.efi", new HashSet<string>(), (deny ?? []).ToHashSet()), new Machines(verdict, chain), clock), _ => { });
 
     /// <summary>The same message with another transaction id (a new DHCP exchange of the same machine).</summary>
     private static byte[] WithXid(byte[] message, uint xid)

@@ -49,7 +49,7 @@ public static class MachineLifecycle
     /// <summary>A machine (known, or met now by its MAC) given its job: a new random token replaces the old one, progress starts again.</summary>
     public static (Machine Machine, string Detail) Assigned(Machine? existing, string mac, Assignment assignment, DateTimeOffset now)
     {
-        var machine = (existing ?? new Machine($"mac:{mac}", [mac], new Facts()) { FirstSeen = now, LastSeen = now })
+        var machine = (existing ?? MetByMac(mac, now))
             with { State = MachineState.Assigned, Assignment = assignment, Token = NewToken(), Progress = 0, Message = null };
         var detail = assignment.Menu != null
             ? $"assigned menu={assignment.Menu} then={assignment.Then}"
@@ -60,7 +60,10 @@ public static class MachineLifecycle
 
     /// <summary>A machine (known, or met now by its MAC) with a new PXE setting (the caller checked it is one of <see cref="PxeSetting.All"/>).</summary>
     public static (Machine Machine, string Detail) WithPxe(Machine? existing, string mac, string setting, DateTimeOffset now) =>
-        ((existing ?? new Machine($"mac:{mac}", [mac], new Facts()) { FirstSeen = now, LastSeen = now }) with { Pxe = setting }, setting);
+        ((existing ?? MetByMac(mac, now)) with { Pxe = setting }, setting);
+
+    /// <summary>A machine an operator names by its MAC before it ever asked: keyed by that MAC, nothing known of it yet.</summary>
+    private static Machine MetByMac(string mac, DateTimeOffset now) => new($"mac:{mac}", [mac], new Facts()) { FirstSeen = now, LastSeen = now };
 
     /// <summary>Round again: back to discovered, its assignment and token gone, its facts and log kept.</summary>
     public static Machine Reset(Machine machine) =>

@@ -32,14 +32,14 @@ public sealed class ProxyDhcpServer(PxeAnswers answers, Action<string> log, Acti
 
     /// <summary>Serves <paramref name="socket"/> until <paramref name="stop"/>; <paramref name="bootServerPort"/> marks the 4011 listener.</summary>
     public Task ServeAsync(Socket socket, bool bootServerPort, CancellationToken stop) =>
-        Datagrams.ServeAsync(socket, MaxPacket, async (data, from) =>
+        Datagrams.ServeAsync(socket, MaxPacket, (data, from) =>
         {
             Interlocked.Increment(ref Counters.Received);
-            if (Handle(data.Span, from, bootServerPort) is not { } reply)
+            if (Handle(data, from, bootServerPort) is not { } reply)
                 return;
             try
             {
-                await socket.SendToAsync(reply.Bytes, SocketFlags.None, reply.To, stop);
+                socket.SendTo(reply.Bytes, reply.To);
             }
             catch (SocketException e)
             {

@@ -2,6 +2,7 @@ using Bootstrap.Builder.Configuration;
 using Bootstrap.Builder.Images.Templates;
 using Bootstrap.Builder.Pxe;
 using Bootstrap.Tests.Support;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Bootstrap.Tests.Builder;
 
@@ -38,6 +39,37 @@ public sealed class TemplateTftpFilesTests
         finally
         {
             Directory.Delete(keys, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_broken_template_reaches_tftp_after_the_check_a_request_starts_a_second_later_and_no_request_waits_for_it()
+    {
+        var folder = Directory.CreateTempSubdirectory("bootstrap-template-").FullName;
+        try
+        {
+            foreach (var file in Directory.GetFiles(RepoTemplate.Folder))
+                File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
+            var clock = new FakeTimeProvider();
+            using var templates = new TemplateStore(folder);
+            var files = new TemplateTftpFiles(templates, siteKey: null, clock);
+            var snponly = File.ReadAllBytes(Path.Combine(folder, "snponly.efi"));
+            Assert.Equal(snponly, files.Find("snponly.efi"));
+
+            File.Delete(Path.Combine(folder, "manifest.json"));
+            clock.Advance(TemplateTftpFiles.Recheck - TimeSpan.FromTicks(1));
+            Assert.Equal(snponly, files.Find("snponly.efi"));   // not checked yet
+            clock.Advance(TimeSpan.FromTicks(1));
+            Assert.Equal(snponly, files.Find("snponly.efi"));   // answered from the files in hand; the check starts
+
+            using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            while (files.Find("snponly.efi") != null)
+                await Task.Delay(10, bound.Token);
+            Assert.Null(files.Find("undionly.kpxe"));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
         }
     }
 }

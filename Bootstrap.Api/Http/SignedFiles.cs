@@ -16,22 +16,23 @@ namespace Bootstrap.Api.Http;
 public static class SignedFiles
 {
     /// <param name="content">Names the file's content (its ETag or sha256): part of the cache key.</param>
-    public static async Task<FileContentHttpResult> ServeAsync(HttpContext http, SiteKey siteKey, string content, Func<CancellationToken, Task<byte[]>> read,
+    public static async Task<FileStreamHttpResult> ServeAsync(HttpContext http, SiteKey siteKey, string content, Func<CancellationToken, Task<byte[]>> read,
         DateTimeOffset? lastModified)
     {
         var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"signed-efi\n{content}\n{siteKey.Fingerprint}")));
         try
         {
             var signed = await http.RequestServices.GetRequiredService<ArtifactCache>()
-                .GetOrBuildAsync(key, async cancel => siteKey.Signer.Sign(await read(cancel)), http.RequestAborted);
+                .GetOrBuildAsync(key, async cancel => PackedImage.Of(siteKey.Signer.Sign(await read(cancel))), http.RequestAborted);
             http.Response.Headers["X-Secure-Boot"] = $"signed by {siteKey.Subject}";
-            return TypedResults.Bytes(signed.Bytes, "application/octet-stream", lastModified: lastModified,
+            // The stream holds the cached bytes until the answer is sent.
+            return TypedResults.Stream(signed.OpenRead(), "application/octet-stream", lastModified: lastModified,
                 entityTag: new EntityTagHeaderValue($"\"{key}\""), enableRangeProcessing: true);
         }
         catch (FormatException e)
         {
             http.Response.Headers["X-Secure-Boot"] = $"unsigned: {e.Message}";
-            return TypedResults.Bytes(await read(http.RequestAborted), "application/octet-stream", lastModified: lastModified,
+            return TypedResults.Stream(new MemoryStream(await read(http.RequestAborted)), "application/octet-stream", lastModified: lastModified,
                 entityTag: new EntityTagHeaderValue($"\"{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(content)))}\""), enableRangeProcessing: true);
         }
     }

@@ -1,3 +1,4 @@
+using Bootstrap.Builder.Images.Caching;
 using Bootstrap.Builder.Images.Formats.Pe;
 
 namespace Bootstrap.Builder.Images;
@@ -27,12 +28,12 @@ public sealed class EfiWrapperPacker(string ipxeBinary, WrapperDevice device) : 
     /// A source template compiles the script into iPXE itself: its EFI file needs no wrapper. With a
     /// site key the inner iPXE is signed too: the wrapper starts it with LoadImage, which firmware verifies.
     /// </summary>
-    public async Task<byte[]> PackAsync(PackInput input, CancellationToken cancel) =>
-        input.Signed(input.Template.EmbedsScripts
+    public async Task<PackedImage> PackAsync(PackInput input, CancellationToken cancel) =>
+        PackedImage.Of(input.Signed(input.Template.EmbedsScripts
             ? await input.FileAsync(ipxeBinary, cancel)
             : PeSectionAppender.Append(
             await input.FileAsync(Wrapper, cancel),
             new PeSection(".ipxe", input.Signed(await input.FileAsync(ipxeBinary, cancel))),
             new PeSection(".script", input.ScriptBytes),
-            new PeSection(".device", device == WrapperDevice.Network ? "network"u8.ToArray() : "self"u8.ToArray())));
+            new PeSection(".device", device == WrapperDevice.Network ? "network"u8.ToArray() : "self"u8.ToArray()))));
 }

@@ -1,3 +1,4 @@
+using Bootstrap.Builder.Images.Caching;
 using Bootstrap.Builder.Images.Formats;
 using System.Text;
 using Bootstrap.Builder.Images.Formats.Iso;
@@ -38,11 +39,11 @@ public sealed class HybridIsoPacker(bool secureBoot = false) : IImagePacker
 
         """;
 
-    public async Task<byte[]> PackAsync(PackInput input, CancellationToken cancel)
+    public async Task<PackedImage> PackAsync(PackInput input, CancellationToken cancel)
     {
         // With a source template the BIOS and the EFI iPXE each cost a compression or a relink: both at once.
         var lkrn = input.FileAsync("ipxe.lkrn", cancel);
-        var fat = (await EfiFat.CreateAsync(input, hiddenSectors: 0, cancel, secureBoot)).Build();
+        var fat = await EfiFat.CreateAsync(input, hiddenSectors: 0, cancel, secureBoot);
 
         var iso = new IsoImageBuilder { VolumeIdentifier = "IPXE", UpdateIsolinuxBootTable = true };
         iso.AddFile("isolinux/isolinux.bin", await input.FileAsync("isolinux.bin", cancel));
@@ -54,7 +55,7 @@ public sealed class HybridIsoPacker(bool secureBoot = false) : IImagePacker
         if (secureBoot)
             iso.AddFile(EfiFat.GrubConfigPath, input.GrubConfigBytes);
         iso.SetBootImage("isolinux/isolinux.bin", loadSectors: 4);
-        iso.SetEfiBootImage(fat);
+        iso.SetEfiBootImage(fat.Size, fat.Build);
 
         var layout = iso.Plan();
         const int blocksToSectors = IsoImageBuilder.BlockSize / 512;
@@ -65,8 +66,8 @@ public sealed class HybridIsoPacker(bool secureBoot = false) : IImagePacker
         iso.SystemArea = MbrBuilder.Build(bootCode, input.Serial,
         [
             new MbrPartition(true, MbrPartition.IsoHybrid, 0, layout.VolumeBlocks * blocksToSectors),
-            new MbrPartition(false, MbrPartition.EfiSystem, layout.EfiImageLba * blocksToSectors, fat.Length / 512),
+            new MbrPartition(false, MbrPartition.EfiSystem, layout.EfiImageLba * blocksToSectors, fat.Size / 512),
         ]);
-        return iso.Build();
+        return new PackedImage(iso.Size, iso.Build);
     }
 }

@@ -124,14 +124,18 @@ public sealed class ImagePipeline(BootScripts scripts, TemplateStore templates, 
         _ => scripts.Provision(baseUrl),
     };
 
-    private async Task<byte[]> Build(Target target, IIpxeTemplate template, string script, string? grub, string key, BuildTrace trace,
+    private async Task<PackedImage> Build(Target target, IIpxeTemplate template, string script, string? grub, string key, BuildTrace trace,
         CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
-        var bytes = await target.Packer.PackAsync(new PackInput(template, script, Convert.FromHexString(key), grub, siteKey?.Signer, trace), cancel);
-        metrics.Builds.Add(1, new("target", target.Route), new("template", template.Kind), new("method", trace.Method));
-        metrics.BuildSeconds.Record(clock.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("target", target.Route));
-        return bytes;
+        var packed = await target.Packer.PackAsync(new PackInput(template, script, Convert.FromHexString(key), grub, siteKey?.Signer, trace), cancel);
+        // A build ends when the cache has written the image.
+        return new PackedImage(packed.Length, output =>
+        {
+            packed.WriteTo(output);
+            metrics.Builds.Add(1, new("target", target.Route), new("template", template.Kind), new("method", trace.Method));
+            metrics.BuildSeconds.Record(clock.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("target", target.Route));
+        });
     }
 
     /// <summary>Everything the bytes depend on: the template's files, the packer, the script.</summary>

@@ -1,3 +1,4 @@
+using Bootstrap.Builder.Images.Caching;
 using Bootstrap.Builder.Images.Templates;
 
 namespace Bootstrap.Builder.Images;
@@ -16,7 +17,7 @@ public sealed class LinuxKernelPacker : IImagePacker
 
     public string Id => "lkrn";
 
-    public Task<byte[]> PackAsync(PackInput input, CancellationToken cancel) => input.FileAsync("ipxe.lkrn", cancel);
+    public async Task<PackedImage> PackAsync(PackInput input, CancellationToken cancel) => PackedImage.Of(await input.FileAsync("ipxe.lkrn", cancel));
 
     public bool NeedsEmbeddedScripts => true;
 

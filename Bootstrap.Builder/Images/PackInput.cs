@@ -1,3 +1,4 @@
+using Bootstrap.Builder.Images.Caching;
 using Bootstrap.Builder.Images.Templates;
 
 namespace Bootstrap.Builder.Images;
@@ -32,7 +33,7 @@ public interface IImagePacker
     /// <summary>Names the packer in cache keys; two routes sharing a packer share cached images.</summary>
     string Id { get; }
 
-    Task<byte[]> PackAsync(PackInput input, CancellationToken cancel);
+    Task<PackedImage> PackAsync(PackInput input, CancellationToken cancel);
 
     /// <summary>True when the image also carries the boot as a <c>grub.cfg</c> (the Secure Boot images).</summary>
     bool CarriesGrubConfig => false;

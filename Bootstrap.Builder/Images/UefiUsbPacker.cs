@@ -1,3 +1,5 @@
+using Bootstrap.Builder.Images.Caching;
+using Bootstrap.Builder.Images.Formats;
 using Bootstrap.Builder.Images.Formats.Mbr;
 
 namespace Bootstrap.Builder.Images;
@@ -13,13 +15,15 @@ public sealed class UefiUsbPacker : IImagePacker
 
     public string Id => "uefi-usb";
 
-    public async Task<byte[]> PackAsync(PackInput input, CancellationToken cancel)
+    public async Task<PackedImage> PackAsync(PackInput input, CancellationToken cancel)
     {
-        var fat = (await EfiFat.CreateAsync(input, PartitionStartLba, cancel)).Build();
-        var image = new byte[PartitionStartLba * 512L + fat.Length];
-        MbrBuilder.Build([], input.Serial, [new MbrPartition(false, MbrPartition.EfiSystem, PartitionStartLba, fat.Length / 512)])
-            .CopyTo(image, 0);
-        fat.CopyTo(image, PartitionStartLba * 512);
-        return image;
+        var fat = await EfiFat.CreateAsync(input, PartitionStartLba, cancel);
+        var mbr = MbrBuilder.Build([], input.Serial, [new MbrPartition(false, MbrPartition.EfiSystem, PartitionStartLba, fat.Size / 512)]);
+        return new PackedImage(PartitionStartLba * 512L + fat.Size, output =>
+        {
+            output.Write(mbr);
+            Zeros.Write(output, PartitionStartLba * 512L - mbr.Length);
+            fat.Build(output);
+        });
     }
 }

@@ -53,6 +53,8 @@ public sealed class BootstrapMetrics : IDisposable
         Meter.CreateObservableCounter("bootstrap_cache_misses_total", () => cache.Builds, description: "Images that had to be built");
         Meter.CreateObservableCounter("bootstrap_cache_evictions_total", () => cache.Evictions, description: "Images dropped from memory for the byte budget");
         Meter.CreateObservableGauge("bootstrap_cache_memory_bytes", () => cache.MemoryBytes, "By", "Bytes of images held in memory");
+        Meter.CreateObservableGauge("bootstrap_images_held_bytes", () => Images.Caching.HeldImage.AllBytes, "By",
+            "Bytes of images held outside the GC heap: the memory cache's and those of answers being sent");
         Meter.CreateObservableGauge("bootstrap_cache_disk_bytes", () => cache.Disk?.Bytes ?? 0, "By", "Bytes of images held on disk (at most cache-disk-bytes)");
         Meter.CreateObservableCounter("bootstrap_cache_disk_evictions_total", () => cache.Disk?.Evictions ?? 0, description: "Images deleted from disk for cache-disk-bytes");
         Meter.CreateObservableGauge("bootstrap_build_queue_depth", () => cache.QueueDepth, description: "Builds waiting for a build slot");

@@ -97,7 +97,7 @@ public static class CatalogueEndpoints
     /// A file of an image; a staging image's files only to the admin (token or signed-in page)
     /// until it is promoted: an image under test may hold what is not meant for everyone yet.
     /// </summary>
-    private static async Task<Results<PhysicalFileHttpResult, FileContentHttpResult, Text<Status.Forbidden>, ProblemText>> Serve(HttpContext http, ImageCatalogue images,
+    private static async Task<Results<PhysicalFileHttpResult, FileStreamHttpResult, Text<Status.Forbidden>, ProblemText>> Serve(HttpContext http, ImageCatalogue images,
         BootstrapConfig config, string name, string file)
     {
         if (await images.FindFileAsync(name, file, http.RequestAborted) is not var (path, stored, golden))

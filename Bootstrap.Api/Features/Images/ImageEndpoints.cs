@@ -36,7 +36,7 @@ public static class ImageEndpoints
     public sealed record ImageDependencies(BootstrapConfig Config, KernelStore Kernels, ImagePipeline Images, ClientBudgets Budgets, ILoggerFactory Logs,
         Bootstrap.Builder.Pxe.PxeListeners Pxe);
 
-    private static async Task<Results<FileContentHttpResult, StatusCodeHttpResult, RequestProblemText, Text<Status.TooMany>, ImageProblemText>> Serve(
+    private static async Task<Results<FileStreamHttpResult, StatusCodeHttpResult, RequestProblemText, Text<Status.TooMany>, ImageProblemText>> Serve(
         HttpContext http, ImageDependencies d, Target target, string? network, string? farmer, string? args, string? kernel)
     {
         var facts = RequestLog.FactsOf(http);
@@ -78,7 +78,8 @@ public static class ImageEndpoints
                         "/{Route}: the script is longer than the source template's placeholder, so make relinked iPXE", target.Route);
                 facts.Cache = artifact.Built ? "miss" : "hit";
                 facts.BuildMs = artifact.BuildMilliseconds;
-                return TypedResults.File(artifact.Bytes, target.MediaType, image.FileName,
+                // The stream holds the image's bytes until the answer is sent.
+                return TypedResults.Stream(artifact.OpenRead(), target.MediaType, image.FileName,
                     entityTag: EntityTagHeaderValue.Parse(image.ETag), enableRangeProcessing: true);
             case ImageBuild.Busy busy:
                 http.Response.Headers.RetryAfter = "5";

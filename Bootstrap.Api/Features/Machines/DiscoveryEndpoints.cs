@@ -19,7 +19,7 @@ public static class DiscoveryEndpoints
                 return problem != null ? PlainText.BadRequest(problem) : PlainText.Script(scripts.Discovery(baseUrl!));
             })
             .WithSummary("iPXE script booting the discovery OS (when discovery-image is set)");
-        app.MapMethods("/discovery/{file}", ["GET", "HEAD"], async Task<Results<FileContentHttpResult, PhysicalFileHttpResult, Text<Status.NotFound>>> (HttpContext http, BootstrapConfig config, string file) =>
+        app.MapMethods("/discovery/{file}", ["GET", "HEAD"], async Task<Results<FileStreamHttpResult, PhysicalFileHttpResult, Text<Status.NotFound>>> (HttpContext http, BootstrapConfig config, string file) =>
             {
                 if (config.DiscoveryImage.Length == 0)
                     return NotConfigured();

@@ -68,15 +68,15 @@ public sealed partial class DiskTier
         }
     }
 
-    /// <summary>The entry's bytes, or null when it is not on disk (or no longer readable).</summary>
-    public byte[]? Read(string key)
+    /// <summary>The entry's bytes with one reference (the caller's), or null when it is not on disk (or no longer readable).</summary>
+    public HeldImage? Read(string key)
     {
         if (!Contains(key))
             return null;
         var path = PathOf(key);
         try
         {
-            var bytes = File.ReadAllBytes(path);
+            var bytes = HeldImage.Read(path);
             File.SetLastWriteTimeUtc(path, _clock.GetUtcNow().UtcDateTime);   // the recency a restart will see
             Touch(key);
             return bytes;
@@ -94,7 +94,7 @@ public sealed partial class DiskTier
     /// An entry larger than the whole bound is not stored; a failing disk (read-only, full) only
     /// costs the disk copy.
     /// </summary>
-    public void Write(string key, byte[] bytes)
+    public void Write(string key, HeldImage bytes)
     {
         if (!KeyShape().IsMatch(key))
             throw new ArgumentException($"cache key must be 64 lowercase hex digits, not '{key}'", nameof(key));
@@ -104,7 +104,11 @@ public sealed partial class DiskTier
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            AtomicFile.WriteAsync(path, file => file.WriteAsync(bytes).AsTask()).GetAwaiter().GetResult();
+            AtomicFile.WriteAsync(path, file =>
+            {
+                file.Write(bytes.Span);
+                return Task.CompletedTask;
+            }).GetAwaiter().GetResult();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -12,7 +12,9 @@ public sealed class ArtifactCacheTests : IDisposable
 
     private DiskTier Disk(long bound = 1 << 20, List<string>? warnings = null) => new(_disk, bound, warnings == null ? null : warnings.Add);
 
-    private static Func<CancellationToken, Task<byte[]>> Bytes(int length) => _ => Task.FromResult(new byte[length]);
+    private static Func<CancellationToken, Task<PackedImage>> Bytes(int length) => _ => Task.FromResult(PackedImage.Of(new byte[length]));
+
+    private static Func<CancellationToken, Task<PackedImage>> Holding(params byte[] bytes) => _ => Task.FromResult(PackedImage.Of(bytes));
 
     private string[] OnDisk() => Directory.GetFiles(_disk, "*", SearchOption.AllDirectories)
         .Select(f => Path.GetRelativePath(_disk, f)).Order(StringComparer.Ordinal).ToArray();
@@ -25,11 +27,11 @@ public sealed class ArtifactCacheTests : IDisposable
         var cache = new ArtifactCache(1 << 20, Disk(), maxConcurrentBuilds: 2, queueLimit: 8);
         var release = new TaskCompletionSource();
         var calls = 0;
-        async Task<byte[]> Build(CancellationToken _)
+        async Task<PackedImage> Build(CancellationToken _)
         {
             Interlocked.Increment(ref calls);
             await release.Task;
-            return [1, 2, 3];
+            return PackedImage.Of([1, 2, 3]);
         }
 
         var requests = Enumerable.Range(0, 16).Select(_ => cache.GetOrBuildAsync(Key(1), Build, default)).ToList();
@@ -39,18 +41,18 @@ public sealed class ArtifactCacheTests : IDisposable
 
         Assert.Equal(1, calls);
         Assert.Equal(1, cache.Builds);
-        Assert.All(results, r => Assert.Equal([1, 2, 3], r.Bytes));
+        Assert.All(results, r => Assert.Equal([1, 2, 3], r.ToArray()));
     }
 
     [Fact]
     public async Task Entries_survive_a_restart_on_disk()
     {
-        await new ArtifactCache(1 << 20, Disk(), 1, 1).GetOrBuildAsync(Key(2), _ => Task.FromResult(new byte[] { 9 }), default);
+        await new ArtifactCache(1 << 20, Disk(), 1, 1).GetOrBuildAsync(Key(2), Holding(9), default);
         var restarted = new ArtifactCache(1 << 20, Disk(), 1, 1);
 
         var artifact = await restarted.GetOrBuildAsync(Key(2), _ => throw new InvalidOperationException("must not build"), default);
 
-        Assert.Equal([9], artifact.Bytes);
+        Assert.Equal([9], artifact.ToArray());
         Assert.False(artifact.Built);
         Assert.Equal((0L, 1L), (restarted.Builds, restarted.DiskHits));
         Assert.Equal([Key(2)], Directory.GetFiles(Path.Combine(_disk, "00")).Select(Path.GetFileName));
@@ -61,12 +63,12 @@ public sealed class ArtifactCacheTests : IDisposable
     {
         var cache = new ArtifactCache(250, disk: null, 1, 1);
         foreach (var n in new[] { 1, 2, 1, 3 })
-            await cache.GetOrBuildAsync(Key(n), _ => Task.FromResult(new byte[100]), default);
+            await cache.GetOrBuildAsync(Key(n), Bytes(100), default);
 
         Assert.Equal((1L, 200L, 3L), (cache.Evictions, cache.MemoryBytes, cache.Builds));
-        await cache.GetOrBuildAsync(Key(1), _ => Task.FromResult(new byte[100]), default);
+        await cache.GetOrBuildAsync(Key(1), Bytes(100), default);
         Assert.Equal(3L, cache.Builds);
-        await cache.GetOrBuildAsync(Key(2), _ => Task.FromResult(new byte[100]), default);
+        await cache.GetOrBuildAsync(Key(2), Bytes(100), default);
         Assert.Equal(4L, cache.Builds);
     }
 
@@ -75,10 +77,10 @@ public sealed class ArtifactCacheTests : IDisposable
     {
         var cache = new ArtifactCache(1 << 20, null, maxConcurrentBuilds: 1, queueLimit: 1);
         var release = new TaskCompletionSource();
-        Func<CancellationToken, Task<byte[]>> slow = async _ =>
+        Func<CancellationToken, Task<PackedImage>> slow = async _ =>
         {
             await release.Task;
-            return [1];
+            return PackedImage.Of([1]);
         };
 
         var running = cache.GetOrBuildAsync(Key(1), slow, default);
@@ -100,11 +102,11 @@ public sealed class ArtifactCacheTests : IDisposable
         var release = new TaskCompletionSource();
         using var cancel = new CancellationTokenSource();
         var built = new TaskCompletionSource();
-        Func<CancellationToken, Task<byte[]>> build = async _ =>
+        Func<CancellationToken, Task<PackedImage>> build = async _ =>
         {
             await release.Task;
             built.SetResult();
-            return [7];
+            return PackedImage.Of([7]);
         };
 
         var waiting = cache.GetOrBuildAsync(Key(4), build, cancel.Token);
@@ -114,7 +116,7 @@ public sealed class ArtifactCacheTests : IDisposable
         await built.Task;
         var again = await cache.GetOrBuildAsync(Key(4), _ => throw new InvalidOperationException("built twice"), default);
 
-        Assert.Equal([7], again.Bytes);
+        Assert.Equal([7], again.ToArray());
         Assert.Equal([Key(4)], Directory.GetFiles(_disk, "*", SearchOption.AllDirectories).Select(Path.GetFileName));
     }
 
@@ -126,9 +128,9 @@ public sealed class ArtifactCacheTests : IDisposable
         var warnings = new List<string>();
         var cache = new ArtifactCache(1 << 20, new DiskTier(blocked, 1 << 20, warnings.Add), 1, 1);
 
-        var artifact = await cache.GetOrBuildAsync(Key(5), _ => Task.FromResult(new byte[] { 5 }), default);
+        var artifact = await cache.GetOrBuildAsync(Key(5), Holding(5), default);
 
-        Assert.Equal([5], artifact.Bytes);
+        Assert.Equal([5], artifact.ToArray());
         Assert.StartsWith($"cache folder {blocked} is not writable", Assert.Single(warnings));
         Assert.Equal(["blocked"], Directory.GetFileSystemEntries(_disk).Select(Path.GetFileName));
     }
@@ -139,9 +141,9 @@ public sealed class ArtifactCacheTests : IDisposable
         var cache = new ArtifactCache(1 << 20, Disk(), 1, 1);
 
         await Assert.ThrowsAsync<IOException>(() => cache.GetOrBuildAsync(Key(6), _ => throw new IOException("disk error"), default));
-        var artifact = await cache.GetOrBuildAsync(Key(6), _ => Task.FromResult(new byte[] { 6 }), default);
+        var artifact = await cache.GetOrBuildAsync(Key(6), Holding(6), default);
 
-        Assert.Equal([6], artifact.Bytes);
+        Assert.Equal([6], artifact.ToArray());
         Assert.True(artifact.Built);
     }
 
@@ -204,7 +206,7 @@ public sealed class ArtifactCacheTests : IDisposable
 
         var artifact = await cache.GetOrBuildAsync(Key(1), Bytes(100), default);
 
-        Assert.Equal(100, artifact.Bytes.Length);
+        Assert.Equal(100, artifact.Length);
         Assert.Empty(OnDisk());
     }
 

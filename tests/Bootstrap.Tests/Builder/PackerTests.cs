@@ -1,4 +1,5 @@
 using Bootstrap.Builder.Images;
+using Bootstrap.Builder.Images.Caching;
 using Bootstrap.Tests.Support;
 
 namespace Bootstrap.Tests.Builder;
@@ -12,7 +13,7 @@ public sealed class PackerTests
     [Fact]
     public async Task Hybrid_iso_is_a_cd_and_a_partitioned_disk_with_the_script_in_both_places()
     {
-        var image = await new HybridIsoPacker().PackAsync(Input, default);
+        var image = (await new HybridIsoPacker().PackAsync(Input, default)).ToArray();
         var path = Tool.TempFile(image, ".iso");
 
         var fdisk = Tool.Ok("fdisk", "-l", path);
@@ -42,7 +43,7 @@ public sealed class PackerTests
     [Fact]
     public async Task Uefi_usb_image_is_one_efi_partition_at_1_mib()
     {
-        var image = await new UefiUsbPacker().PackAsync(Input, default);
+        var image = (await new UefiUsbPacker().PackAsync(Input, default)).ToArray();
         var path = Tool.TempFile(image);
 
         var fdisk = Tool.Ok("fdisk", "-l", path);
@@ -65,10 +66,10 @@ public sealed class PackerTests
         IImagePacker packer = id switch { "hybrid-iso" => new HybridIsoPacker(), "uefi-usb" => new UefiUsbPacker(), _ => new HybridIsoPacker(secureBoot: true) };
         var input = Input with { GrubConfig = "echo 'grub'\n" };
 
-        var first = await packer.PackAsync(input, default);
-        var second = await packer.PackAsync(input with { }, default);
-        var other = await packer.PackAsync(input with { Script = Script + "echo more\n" }, default);
-        var otherGrub = await packer.PackAsync(input with { GrubConfig = "echo 'other'\n" }, default);
+        var first = (await packer.PackAsync(input, default)).ToArray();
+        var second = (await packer.PackAsync(input with { }, default)).ToArray();
+        var other = (await packer.PackAsync(input with { Script = Script + "echo more\n" }, default)).ToArray();
+        var otherGrub = (await packer.PackAsync(input with { GrubConfig = "echo 'other'\n" }, default)).ToArray();
 
         Assert.Equal(id, packer.Id);
         Assert.Equal(first, second);

@@ -218,7 +218,7 @@ public sealed class ImageRouteTests : IDisposable
         var occupying = cache.GetOrBuildAsync(new string('0', 64), async _ =>
         {
             await release.Task;
-            return [0];
+            return PackedImage.Of([0]);
         }, default);
 
         var response = await client.GetAsync("/iso/prod/1");

@@ -97,10 +97,10 @@ public sealed class FatImageBuilder
             var bytes = item is Dir d ? DirectoryBytes(d, item.Length(this), isRoot: false) : ((FileItem)item).Content;
             output.Write(bytes);
             var pad = item.FirstCluster == 0 ? 0 : (int)(-bytes.Length % clusterBytes + clusterBytes) % clusterBytes;
-            output.Write(new byte[pad]);
+            Zeros.Write(output, pad);
         }
         var written = layout.FirstDataSector + (long)(next - 2) * layout.SectorsPerCluster;
-        output.Write(new byte[(layout.TotalSectors - written) * SectorSize]);
+        Zeros.Write(output, (layout.TotalSectors - written) * SectorSize);
     }
 
     private sealed record Layout(bool Fat16, int SectorsPerCluster, int FatSectors, int RootSectors, long TotalSectors)

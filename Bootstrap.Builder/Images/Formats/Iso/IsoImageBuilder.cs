@@ -33,7 +33,7 @@ public sealed class IsoImageBuilder
     private readonly Dir _root = new("", null);
     private string? _biosBootFile;
     private int _biosLoadSectors;
-    private byte[]? _efiImage;
+    private (long Length, Action<Stream> Write)? _efiImage;
 
     /// <summary>ECMA-119 8.4.6: up to 32 d-characters.</summary>
     public string VolumeIdentifier { get; init; } = "CDROM";
@@ -71,11 +71,14 @@ public sealed class IsoImageBuilder
     }
 
     /// <summary>El Torito section entry for platform 0xEF (EFI), no emulation: a FAT image appended after the volume.</summary>
-    public void SetEfiBootImage(byte[] fatImage)
+    public void SetEfiBootImage(byte[] fatImage) => SetEfiBootImage(fatImage.Length, output => output.Write(fatImage));
+
+    /// <summary>The same, for an image written when the ISO is (<paramref name="write"/> writes exactly <paramref name="length"/> bytes).</summary>
+    public void SetEfiBootImage(long length, Action<Stream> write)
     {
-        if (fatImage.Length % 512 != 0 || fatImage.Length / 512 > ushort.MaxValue)
-            throw new ArgumentException("the EFI image must be whole 512-byte sectors, at most 65535 of them", nameof(fatImage));
-        _efiImage = fatImage;
+        if (length % 512 != 0 || length / 512 > ushort.MaxValue)
+            throw new ArgumentException("the EFI image must be whole 512-byte sectors, at most 65535 of them", nameof(length));
+        _efiImage = (length, write);
     }
 
     public IsoLayout Plan()
@@ -115,14 +118,16 @@ public sealed class IsoImageBuilder
     /// </summary>
     public byte[] Build()
     {
-        // The EFI image follows the ISO 9660 volume (Plan places it at VolumeBlocks).
-        var image = new byte[(Plan().VolumeBlocks + (_efiImage == null ? 0 : Blocks(_efiImage.Length))) * BlockSize];
+        var image = new byte[Size];
         using var stream = new MemoryStream(image);
         Build(stream);
         if (stream.Position != image.Length)
             throw new InvalidOperationException($"the ISO wrote {stream.Position} bytes of the {image.Length} it planned");
         return image;
     }
+
+    /// <summary>The image's size in bytes: the EFI image follows the ISO 9660 volume (Plan places it at VolumeBlocks).</summary>
+    public long Size => (Plan().VolumeBlocks + (_efiImage is { } efi ? Blocks(efi.Length) : 0)) * BlockSize;
 
     public void Build(Stream output)
     {
@@ -148,8 +153,14 @@ public sealed class IsoImageBuilder
                 content = WithBootInfoTable(content, f.Lba);
             Write(output, content, Blocks(content.Length) * BlockSize);
         }
-        if (_efiImage != null)
-            Write(output, _efiImage, Blocks(_efiImage.Length) * BlockSize);
+        if (_efiImage is { } efi)
+        {
+            var start = output.Position;
+            efi.Write(output);
+            if (output.Position - start != efi.Length)
+                throw new InvalidOperationException($"the EFI image wrote {output.Position - start} bytes of the {efi.Length} it planned");
+            Zeros.Write(output, Blocks(efi.Length) * BlockSize - efi.Length);
+        }
     }
 
     private long _pathTableL, _pathTableM;
@@ -161,9 +172,7 @@ public sealed class IsoImageBuilder
     private static void Write(Stream output, byte[] bytes, long paddedLength)
     {
         output.Write(bytes);
-        var pad = paddedLength - bytes.Length;
-        if (pad > 0)
-            output.Write(new byte[pad]);
+        Zeros.Write(output, paddedLength - bytes.Length);
     }
 
     /// <summary>ECMA-119 8.4: the primary volume descriptor.</summary>
@@ -253,7 +262,7 @@ public sealed class IsoImageBuilder
             var s = b.AsSpan(96, 32);                      // 2.4 section entry
             s[0] = 0x88;
             s[1] = 0;                                      // no emulation
-            Fields.U16(s, 6, _efiImage.Length / 512);      // the whole FAT image, in 512-byte sectors
+            Fields.U16(s, 6, (int)(_efiImage.Value.Length / 512));      // the whole FAT image, in 512-byte sectors
             Fields.U32(s, 8, layout.EfiImageLba);
         }
         return b;

@@ -63,7 +63,7 @@ public sealed class TftpServer(ITftpFiles files, int maxTransfers = 512, Action<
             var began = _clock.GetTimestamp();
             // The first packet goes out from this thread, before the hand-off: the client's answer
             // is on its way while the transfer's thread wakes.
-            if (Open(start!, address, client, stop) is not { } socket)
+            if (Open(start!, address, client) is not { } socket)
             {
                 Interlocked.Decrement(ref _running);
                 Finish(start!, client, began, completed: false);
@@ -160,7 +160,7 @@ public sealed class TftpServer(ITftpFiles files, int maxTransfers = 512, Action<
     /// The transfer's socket (RFC 1350 §4: a new port, the server's TID) with the first packet sent
     /// from it, or null when the client cannot be reached.
     /// </summary>
-    private static Socket? Open(Start start, IPAddress address, IPEndPoint client, CancellationToken stop)
+    private static Socket? Open(Start start, IPAddress address, IPEndPoint client)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         try

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up everything the tests need and runs all of them:
-#   Debian packages (QEMU, OVMF, socat, iproute2 and dnsmasq for the boot on a real layer-2 network, PostgreSQL, haproxy and wrk for the storage and cluster tests, the oracles xorriso, isoinfo, mtools, fsck.fat, fdisk, binutils,
+#   Debian packages (QEMU, OVMF, socat, iproute2 and dnsmasq for the boot on a real layer-2 network, PostgreSQL, haproxy and wrk for the storage and cluster tests, ipmitool and OpenIPMI's BMC simulator ipmi_sim for the BMC tests, the oracles xorriso, isoinfo, mtools, fsck.fat, fdisk, binutils,
 #   and Chromium for the browser tests),
 #   the iPXE template (setup/template.sh), the lzma-resume helper (.cache/lzma-resume), a real Debian kernel for the boot tests (.cache/vmlinuz),
 #   the discovery OS (setup/discovery.sh into .cache/discovery),
@@ -13,7 +13,7 @@ repo=$(dirname "$here")
 . "$here/lib.sh"
 
 need_packages qemu-system-x86 ipxe-qemu ovmf socat iproute2 dnsmasq-base xorriso genisoimage mtools dosfstools fdisk binutils python3 ca-certificates sbsigntool openssl postgresql haproxy wrk \
-    chromium fonts-dejavu-core
+    ipmitool openipmi chromium fonts-dejavu-core
 "$here/template.sh"
 # The helper a source template repacks its .lkrn with (its tests compare it with liblzma's whole-input bytes).
 build_lzma_resume "$repo" "$repo/.cache/lzma-resume"

@@ -1,5 +1,6 @@
 using Bootstrap.Api;
 using Bootstrap.Api.Features.Accounts;
+using Bootstrap.Api.Features.Bmc;
 using Bootstrap.Api.Features.Boot;
 using Bootstrap.Api.Features.Catalogue;
 using Bootstrap.Api.Features.Images;
@@ -86,6 +87,7 @@ app.MapKernelPages();
 app.MapProvisioning();
 app.MapMachines();
 app.MapMachinePages();
+app.MapBmc();
 app.MapDiscovery();
 app.MapCatalogue();
 app.MapCataloguePages();

@@ -29,6 +29,11 @@ public static class Services
         if (sharedFiles != null)
             services.AddSingleton(_ => sharedFiles);   // a factory, so the container disposes it (its LISTEN)
         services.AddSingleton(new MachineStore(database));
+        services.AddSingleton(new Bootstrap.Builder.Bmc.BmcStore(database));
+        services.AddSingleton<Bootstrap.Builder.Bmc.ISecretSealer, Features.Bmc.SiteSecretSealer>();
+        services.AddSingleton(sp => new Bootstrap.Builder.Bmc.BmcOperations(sp.GetRequiredService<Bootstrap.Builder.Bmc.BmcStore>(),
+            sp.GetRequiredService<Bootstrap.Builder.Bmc.ISecretSealer>(), sp.GetRequiredService<TimeProvider>(),
+            [new Bootstrap.Builder.Bmc.Ipmi.IpmiProtocol()]));
         services.AddSingleton(sp => new TokenHolders(database, Warnings(sp, "Bootstrap.Machines")));
         services.AddSingleton(new Bootstrap.Builder.Catalogue.ImageCatalogue(database, config.ImagePath, sharedFiles));
         services.AddSingleton(new Bootstrap.Builder.Catalogue.MenuStore(database));

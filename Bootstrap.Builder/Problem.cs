@@ -17,6 +17,8 @@ public enum ProblemKind
     TooLarge,
     /// <summary>Something the operation needs is down for now; trying again later may work.</summary>
     Unavailable,
+    /// <summary>A device the operation drives (a machine's BMC) refused or did not answer; the message is its own.</summary>
+    Upstream,
 }
 
 public sealed record Problem(ProblemKind Kind, string Message)
@@ -26,6 +28,7 @@ public sealed record Problem(ProblemKind Kind, string Message)
     public static Problem Conflict(string message) => new(ProblemKind.Conflict, message);
     public static Problem TooLarge(string message) => new(ProblemKind.TooLarge, message);
     public static Problem Unavailable(string message) => new(ProblemKind.Unavailable, message);
+    public static Problem Upstream(string message) => new(ProblemKind.Upstream, message);
 }
 
 /// <summary>The value of an operation that answers nothing but that it was done.</summary>

@@ -11,6 +11,7 @@ public static class Problems
         ProblemKind.Conflict => StatusCodes.Status409Conflict,
         ProblemKind.TooLarge => StatusCodes.Status413PayloadTooLarge,
         ProblemKind.Unavailable => StatusCodes.Status503ServiceUnavailable,
+        ProblemKind.Upstream => StatusCodes.Status502BadGateway,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 

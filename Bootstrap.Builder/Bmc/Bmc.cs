@@ -46,3 +46,20 @@ public interface IBmc
     /// <summary>Sets the next boot (<paramref name="once"/>) or every boot from now on, and checks that the BMC kept it.</summary>
     Task SetBootDeviceAsync(BootDevice device, BootMode mode, bool once, CancellationToken cancel);
 }
+
+/// <summary>
+/// One way of reaching BMCs (IPMI, Redfish): the values it can take safely and how to connect.
+/// The service registers the protocols it has; <see cref="BmcOperations"/> picks one by type.
+/// </summary>
+public interface IBmcProtocol
+{
+    /// <summary>The <c>type</c> an operator names it by.</summary>
+    string Type { get; }
+
+    int DefaultPort { get; }
+
+    /// <summary>The field whose value this protocol cannot take, and why; null when all are fine.</summary>
+    (string Field, string Message)? Refusal(string address, int port, string username, string password);
+
+    IBmc Connect(BmcAccess access, string password);
+}

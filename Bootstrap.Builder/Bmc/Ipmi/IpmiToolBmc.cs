@@ -5,6 +5,19 @@ using CliWrap;
 
 namespace Bootstrap.Builder.Bmc.Ipmi;
 
+/// <summary>IPMI v2.0 over LAN (UDP 623), through <see cref="IpmiToolBmc"/>.</summary>
+public sealed class IpmiProtocol : IBmcProtocol
+{
+    public string Type => "ipmi";
+
+    public int DefaultPort => 623;
+
+    public (string Field, string Message)? Refusal(string address, int port, string username, string password) =>
+        IpmiToolBmc.Refusal(address, port, username, password);
+
+    public IBmc Connect(BmcAccess access, string password) => new IpmiToolBmc(access.Address, access.Port, access.Username, password);
+}
+
 /// <summary>
 /// A BMC reached over IPMI v2.0 LAN (RMCP+) through Debian's <c>ipmitool</c>, run with CliWrap.
 /// Why a tool and not our own RMCP+: its session set-up (RAKP, integrity and confidentiality
@@ -26,17 +39,25 @@ public sealed partial class IpmiToolBmc : IBmc
     /// <param name="timeout">How long one call may take, ipmitool's own retries included.</param>
     public IpmiToolBmc(string address, int port, string username, string password, TimeSpan? timeout = null)
     {
+        if (Refusal(address, port, username, password) is var (field, message))
+            throw new ArgumentException(message, field);
+        (_address, _port, _username, _password, _timeout) = (address, port, username, password, timeout ?? TimeSpan.FromSeconds(20));
+    }
+
+    /// <summary>The field a value of which ipmitool cannot take, and why; null when all are fine.</summary>
+    public static (string Field, string Message)? Refusal(string address, int port, string username, string password)
+    {
         // Each goes to ipmitool as an argument of its own: one starting with '-' would be read as an option.
         if (!HostShape().IsMatch(address))
-            throw new ArgumentException($"'{address}' is not an IPv4 or IPv6 address or a host name", nameof(address));
+            return ("address", $"'{LogText.Escape(address)}' is not an IPv4 or IPv6 address or a host name");
         if (port is < 1 or > 65535)
-            throw new ArgumentOutOfRangeException(nameof(port), port, "a UDP port is 1-65535");
+            return ("port", $"{port} is not a UDP port (1-65535)");
         // IPMI v2.0 §22.28 Set User Name: at most 16 bytes; §22.29 Set User Password: at most 20.
         if (!UserShape().IsMatch(username))
-            throw new ArgumentException("a user name is 1-16 printable ASCII characters and does not start with '-'", nameof(username));
+            return ("username", "a user name is 1-16 printable ASCII characters and does not start with '-'");
         if (password.Length > 20 || password.Any(c => c is < ' ' or > '~'))
-            throw new ArgumentException("an IPMI password is at most 20 printable ASCII characters", nameof(password));
-        (_address, _port, _username, _password, _timeout) = (address, port, username, password, timeout ?? TimeSpan.FromSeconds(20));
+            return ("password", "an IPMI password is at most 20 printable ASCII characters");
+        return null;
     }
 
     /// <summary>IPMI v2.0 §28.2 Get Chassis Status: byte 1 bit 0 is "power is on".</summary>

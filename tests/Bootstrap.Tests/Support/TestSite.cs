@@ -197,6 +197,14 @@ public sealed class TestSite : IDisposable
         return [.. held, .. (Directory.Exists(copies) ? Directory.GetFiles(copies) : []).Where(f => !kernels.Contains(Path.GetFileName(f)))];
     }
 
+    /// <summary>One value straight from the site's database (SQLite or PostgreSQL), as stored.</summary>
+    public string? StoredValue(string sql)
+    {
+        using System.Data.Common.DbConnection db = Shared ? new NpgsqlConnection(PostgresConnection) : new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Database}");
+        db.Open();
+        return db.ExecuteScalar<string?>(sql);
+    }
+
     /// <summary>The runmode links' names (e.g. prod.efi), in order.</summary>
     public IReadOnlyList<string> LinkNames() => Shared
         ? Links().Keys.Order(StringComparer.Ordinal).ToList()

@@ -1,0 +1,110 @@
+using System.Text.Json.Serialization;
+using Bootstrap.Builder.Bmc;
+using Microsoft.AspNetCore.DataProtection;
+
+namespace Bootstrap.Api.Features.Bmc;
+
+/// <summary>
+/// A machine's BMC behind the admin token: record how to reach it (the password sealed, never
+/// shown back), read and set its power, set its next boot device. Every answer is
+/// <c>Cache-Control: no-store</c> like the rest of <c>/api</c>.
+/// </summary>
+public static class BmcEndpoints
+{
+    private const int MaxBodyBytes = 4 * 1024;
+
+    public static void MapBmc(this IEndpointRouteBuilder app)
+    {
+        var admin = app.MapGroup("/api/machines/{mac}").AddEndpointFilter<AdminToken>();
+        admin.MapPut("/bmc", Set)
+            .WithSummary("How to reach the machine's BMC: {\"type\": \"ipmi\", \"address\", \"port\" (623), \"username\", \"password\"}; the password is never shown back").Admin();
+        admin.MapGet("/bmc", async Task<Results<Ok<BmcView>, ProblemText>> (BmcOperations bmcs, string mac) =>
+            Normalized(mac, out var normalized) ?? (await bmcs.GetAsync(normalized!)).ToView()).WithSummary("The machine's BMC, without its password").Admin();
+        admin.MapDelete("/bmc", async Task<Results<NoContent, ProblemText>> (BmcOperations bmcs, string mac) =>
+            Normalized(mac, out var normalized) ?? (await bmcs.DeleteAsync(normalized!)).ToNoContent()).WithSummary("Forget the machine's BMC").Admin();
+        admin.MapGet("/power", async Task<Results<Ok<PowerView>, ProblemText>> (HttpContext http, BmcOperations bmcs, string mac) =>
+            Normalized(mac, out var normalized) ?? (await bmcs.PowerAsync(normalized!, http.RequestAborted)).ToPower())
+            .WithSummary("The machine's power as its BMC reports it: {\"state\": \"on\" | \"off\" | \"unknown\"}; 502 with the BMC's message when it fails").Admin();
+        admin.MapPost("/power", Act)
+            .WithSummary("{\"action\": \"on\" | \"off\" | \"soft-off\" | \"cycle\"}, then the state read back").Admin();
+        admin.MapPut("/boot-device", SetBootDevice)
+            .WithSummary("{\"device\": \"network\" | \"disk\" | \"cd\", \"mode\": \"uefi\" (default) | \"legacy\", \"once\": true (default)}, read back from the BMC").Admin();
+    }
+
+    public sealed record BmcBody(
+        [property: JsonPropertyName("type")] string? Type,
+        [property: JsonPropertyName("address")] string? Address,
+        [property: JsonPropertyName("port")] int? Port,
+        [property: JsonPropertyName("username")] string? Username,
+        [property: JsonPropertyName("password")] string? Password);
+
+    public sealed record PowerBody([property: JsonPropertyName("action")] string? Action);
+
+    public sealed record BootDeviceBody(
+        [property: JsonPropertyName("device")] string? Device,
+        [property: JsonPropertyName("mode")] string? Mode,
+        [property: JsonPropertyName("once")] bool? Once);
+
+    /// <summary>A machine's BMC as the API shows it: everything but the password.</summary>
+    public sealed record BmcView(
+        [property: JsonPropertyName("mac")] string Mac,
+        [property: JsonPropertyName("type")] string Type,
+        [property: JsonPropertyName("address")] string Address,
+        [property: JsonPropertyName("port")] int Port,
+        [property: JsonPropertyName("username")] string Username,
+        [property: JsonPropertyName("updated")] DateTimeOffset Updated);
+
+    public sealed record PowerView([property: JsonPropertyName("state")] string State);
+
+    private static async Task<Results<Ok<BmcView>, ProblemText>> Set(HttpContext http, BmcOperations bmcs, string mac)
+    {
+        if (Normalized(mac, out var normalized) is { } badMac)
+            return badMac;
+        var (body, problem) = await JsonBody.ReadAsync<BmcBody>(http, MaxBodyBytes);
+        if (problem != null)
+            return problem;
+        return (await bmcs.SetAsync(normalized!, body!.Type, body.Address, body.Port, body.Username, body.Password)).ToView();
+    }
+
+    private static async Task<Results<Ok<PowerView>, ProblemText>> Act(HttpContext http, BmcOperations bmcs, string mac)
+    {
+        if (Normalized(mac, out var normalized) is { } badMac)
+            return badMac;
+        var (body, problem) = await JsonBody.ReadAsync<PowerBody>(http, MaxBodyBytes);
+        if (problem != null)
+            return problem;
+        return (await bmcs.ActAsync(normalized!, body!.Action, http.RequestAborted)).ToPower();
+    }
+
+    private static async Task<Results<NoContent, ProblemText>> SetBootDevice(HttpContext http, BmcOperations bmcs, string mac)
+    {
+        if (Normalized(mac, out var normalized) is { } badMac)
+            return badMac;
+        var (body, problem) = await JsonBody.ReadAsync<BootDeviceBody>(http, MaxBodyBytes);
+        if (problem != null)
+            return problem;
+        return (await bmcs.SetBootDeviceAsync(normalized!, body!.Device, body.Mode, body.Once, http.RequestAborted)).ToNoContent();
+    }
+
+    private static ProblemText? Normalized(string mac, out string? normalized)
+    {
+        normalized = MacAddress.Normalize(mac);
+        return normalized == null ? Problems.Invalid($"mac: '{LogText.Escape(mac)}' is not a MAC address (12 hex digits, e.g. 52:54:00:12:34:56)") : null;
+    }
+
+    private static Results<Ok<BmcView>, ProblemText> ToView(this Result<BmcAccess> result) =>
+        result is { Succeeded: true, Value: { } a } ? TypedResults.Ok(new BmcView(a.Mac, a.Type, a.Address, a.Port, a.Username, a.Updated)) : new ProblemText(result.Problem!);
+
+    private static Results<Ok<PowerView>, ProblemText> ToPower(this Result<PowerState> result) =>
+        result.Succeeded ? TypedResults.Ok(new PowerView(BmcOperations.Name(result.Value))) : new ProblemText(result.Problem);
+}
+
+/// <summary>BMC passwords sealed with the site's Data Protection key ring (kept in the site's database, shared by its instances).</summary>
+public sealed class SiteSecretSealer(IDataProtectionProvider provider) : ISecretSealer
+{
+    private readonly IDataProtector _protector = provider.CreateProtector("bootstrap.bmc-passwords");
+
+    public string Seal(string secret) => _protector.Protect(secret);
+
+    public string Unseal(string sealedSecret) => _protector.Unprotect(sealedSecret);
+}

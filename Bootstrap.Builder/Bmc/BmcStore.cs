@@ -1,0 +1,49 @@
+using Bootstrap.Builder.Storage.Database;
+using Dapper;
+
+namespace Bootstrap.Builder.Bmc;
+
+/// <summary>How to reach a machine's BMC; the password is not part of it (see <see cref="BmcStore"/>).</summary>
+public sealed record BmcAccess(string Mac, string Type, string Address, int Port, string Username, DateTimeOffset Updated);
+
+/// <summary>Seals secrets before they are stored and opens them when a BMC is called (the front holds the site's key ring).</summary>
+public interface ISecretSealer
+{
+    string Seal(string secret);
+
+    /// <summary>The secret, or <see cref="System.Security.Cryptography.CryptographicException"/> when the key that sealed it is gone.</summary>
+    string Unseal(string sealedSecret);
+}
+
+/// <summary>Each machine's BMC in the site's database (migration 0013), the password sealed.</summary>
+public sealed class BmcStore(BootstrapDatabase database)
+{
+    private sealed record Row(string mac, string type, string address, long port, string username, string password_sealed, string updated);
+
+    public async Task<(BmcAccess Access, string SealedPassword)?> GetAsync(string mac)
+    {
+        await using var db = database.Open();
+        var row = await db.QuerySingleOrDefaultAsync<Row>(
+            "SELECT mac, type, address, CAST(port AS BIGINT) AS port, username, password_sealed, updated FROM machine_bmcs WHERE mac = @mac", new { mac });
+        return row == null ? null : (new BmcAccess(row.mac, row.type, row.address, (int)row.port, row.username, DateTimeOffset.Parse(row.updated)), row.password_sealed);
+    }
+
+    public async Task PutAsync(BmcAccess access, string sealedPassword)
+    {
+        await using var db = database.Open();
+        await db.ExecuteAsync(
+            """
+            INSERT INTO machine_bmcs (mac, type, address, port, username, password_sealed, updated)
+            VALUES (@Mac, @Type, @Address, @Port, @Username, @sealedPassword, @updated)
+            ON CONFLICT (mac) DO UPDATE SET type = excluded.type, address = excluded.address, port = excluded.port,
+                username = excluded.username, password_sealed = excluded.password_sealed, updated = excluded.updated
+            """,
+            new { access.Mac, access.Type, access.Address, access.Port, access.Username, sealedPassword, updated = access.Updated.ToString("O") });
+    }
+
+    public async Task<bool> DeleteAsync(string mac)
+    {
+        await using var db = database.Open();
+        return await db.ExecuteAsync("DELETE FROM machine_bmcs WHERE mac = @mac", new { mac }) > 0;
+    }
+}

@@ -33,7 +33,8 @@ public static class Services
         services.AddSingleton<Bootstrap.Builder.Bmc.ISecretSealer, Features.Bmc.SiteSecretSealer>();
         services.AddSingleton(sp => new Bootstrap.Builder.Bmc.BmcOperations(sp.GetRequiredService<Bootstrap.Builder.Bmc.BmcStore>(),
             sp.GetRequiredService<Bootstrap.Builder.Bmc.ISecretSealer>(), sp.GetRequiredService<TimeProvider>(),
-            [new Bootstrap.Builder.Bmc.Ipmi.IpmiProtocol()]));
+            [new Bootstrap.Builder.Bmc.Ipmi.IpmiProtocol()],
+            (mac, what) => sp.GetRequiredService<MachineDirectory>().BmcActed(mac, what, sp.GetRequiredService<TimeProvider>().GetUtcNow())));
         services.AddSingleton(sp => new TokenHolders(database, Warnings(sp, "Bootstrap.Machines")));
         services.AddSingleton(new Bootstrap.Builder.Catalogue.ImageCatalogue(database, config.ImagePath, sharedFiles));
         services.AddSingleton(new Bootstrap.Builder.Catalogue.MenuStore(database));

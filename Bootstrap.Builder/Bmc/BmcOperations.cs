@@ -7,7 +7,9 @@ namespace Bootstrap.Builder.Bmc;
 /// front binds its input, calls one of these and maps the result; a BMC that refuses or does not
 /// answer is an <see cref="ProblemKind.Upstream"/> problem carrying the BMC's own message.
 /// </summary>
-public sealed class BmcOperations(BmcStore store, ISecretSealer sealer, TimeProvider clock, IEnumerable<IBmcProtocol> protocols)
+/// <param name="acted">Told of every action a BMC carried out (the MAC, what was done), for the machine's boot log.</param>
+public sealed class BmcOperations(BmcStore store, ISecretSealer sealer, TimeProvider clock, IEnumerable<IBmcProtocol> protocols,
+    Action<string, string>? acted = null)
 {
     /// <summary>Every type an operator may name; those without a registered protocol are refused as not supported yet.</summary>
     public static readonly IReadOnlyList<string> Types = ["ipmi", "redfish"];
@@ -70,6 +72,7 @@ public sealed class BmcOperations(BmcStore store, ISecretSealer sealer, TimeProv
         {
             await bmc.SetPowerAsync(chosen, cancel);
             var state = await bmc.GetPowerAsync(cancel);
+            acted?.Invoke(mac, $"power {action}, now {Name(state)}");
             return Result.Ok(state, $"{mac}: power {action}, now {Name(state)}");
         });
     }
@@ -86,7 +89,9 @@ public sealed class BmcOperations(BmcStore store, ISecretSealer sealer, TimeProv
         return WithBmc(mac, async bmc =>
         {
             await bmc.SetBootDeviceAsync(chosenDevice, chosenMode, onlyNext, cancel);
-            return Result.Done($"{mac}: {(onlyNext ? "next boot" : "every boot")} from {device} ({mode ?? "uefi"})");
+            var what = $"{(onlyNext ? "next boot" : "every boot")} from {device} ({mode ?? "uefi"})";
+            acted?.Invoke(mac, what);
+            return Result.Done($"{mac}: {what}");
         });
     }
 

@@ -272,6 +272,13 @@ public sealed class MachineDirectory : IAsyncDisposable
         _timeline.Mark(machine.Id, BootTimeline.Tftp, now, measured: true);
     }
 
+    /// <summary>The service acted on the machine through its BMC (<paramref name="what"/>: power on, next boot from network): a line of its boot log.</summary>
+    public void BmcActed(string mac, string what, DateTimeOffset now)
+    {
+        if (FindByMac(mac) is { } machine)
+            _behind.Note(machine.Id, "bmc", what, null, now);
+    }
+
     /// <summary>A kernel or image was fetched from <paramref name="address"/>: the boot log of the machine last seen there notes it.</summary>
     public void Fetched(string? address, string what, DateTimeOffset now)
     {

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Bootstrap.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Bootstrap.Tests.Http;
 
@@ -59,6 +60,23 @@ public sealed class BmcRouteTests : IDisposable
         Assert.Equal((HttpStatusCode.OK, "on", "1"), (on.StatusCode, onState, chassisOn));
         Assert.Equal("off", (await off.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("state").GetString());
         Assert.Equal(["power 1", "power 0"], _bmc.Changes);
+    }
+
+    [Fact]
+    public async Task What_the_bmc_did_is_in_a_known_machines_boot_log()
+    {
+        await MachineApi.AssignAsync(_site.AdminClient(), Mac, new { network = "prod", farmer = "29" });
+        await SetBmc();
+        var admin = _site.AdminClient();
+
+        await admin.PutAsJsonAsync($"/api/machines/{Mac}/boot-device", new { device = "network" });
+        await admin.PostAsJsonAsync($"/api/machines/{Mac}/power", new { action = "on" });
+        await _site.Factory.Services.GetRequiredService<Bootstrap.Builder.Machines.MachineDirectory>().FlushAsync();
+
+        var events = await MachineApi.GetAsync(admin, $"/api/machines/{Mac}/events");
+        Assert.Equal(["bmc: power on, now on", "bmc: next boot from network (uefi)"],
+            events.EnumerateArray().Where(e => e.GetProperty("kind").GetString() == "bmc")
+                .Select(e => "bmc: " + e.GetProperty("detail").GetString()).ToArray());
     }
 
     [Fact]

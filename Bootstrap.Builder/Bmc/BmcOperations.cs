@@ -95,6 +95,14 @@ public sealed class BmcOperations(BmcStore store, ISecretSealer sealer, TimeProv
         });
     }
 
+    /// <summary>
+    /// An installed machine that boots its own disk from now on: when it has a BMC, every next boot
+    /// is set to the disk there too, so the handover does not rest on the network staying silent.
+    /// Null when the machine has no BMC (nothing to do).
+    /// </summary>
+    public async Task<Result<Done>?> HandOverToDiskAsync(string mac, CancellationToken cancel) =>
+        await store.GetAsync(mac) is null ? null : await SetBootDeviceAsync(mac, "disk", "uefi", once: false, cancel);
+
     public static string Name(PowerState state) => state.ToString().ToLowerInvariant();
 
     private async Task<Result<T>> WithBmc<T>(string mac, Func<IBmc, Task<Result<T>>> act)

@@ -192,7 +192,8 @@ public static class MachineEndpoints
         return TypedResults.Ok(new DiscoverAnswer(discovered.Value!.Id, discovered.Value.State));
     }
 
-    private static async Task<Results<Ok<StatusAnswer>, Text<Status.TooMany>, Text<Status.Forbidden>, Text<Status.Unauthorized>, ProblemText>> Status(HttpContext http, TimeProvider clock, MachineDirectory machines, TokenHolders holders, BootstrapConfig config, ClientBudgets budgets, string mac)
+    private static async Task<Results<Ok<StatusAnswer>, Text<Status.TooMany>, Text<Status.Forbidden>, Text<Status.Unauthorized>, ProblemText>> Status(HttpContext http, TimeProvider clock, MachineDirectory machines, TokenHolders holders, BootstrapConfig config, ClientBudgets budgets,
+        Bootstrap.Builder.Bmc.BmcOperations bmcs, ILoggerFactory logs, string mac)
     {
         if (Find(machines, mac, out var machine) is { } problem)
             return problem;
@@ -223,6 +224,8 @@ public static class MachineEndpoints
         var message = MachineFacts.Text(body.Message, MaxMessageLength);
         var updated = await machines.ReportAsync(machine, new StatusReport(body.State, body.Progress, message),
             http.Connection.RemoteIpAddress?.ToString(), clock.GetUtcNow());
+        if (updated.BootsLocalDisk && !machine.BootsLocalDisk)
+            await HandOverThroughBmcAsync(bmcs, logs, updated.Mac);
         return TypedResults.Ok(new StatusAnswer(updated.State, updated.Progress));
     }
 
@@ -264,6 +267,16 @@ public static class MachineEndpoints
             return BadMac(mac);
         machine = machines.FindByMac(normalized);
         return machine == null ? Problems.NotFound($"no machine with MAC {normalized}") : null;
+    }
+
+    /// <summary>
+    /// Sets every next boot to the disk through the machine's BMC, if it has one. The installer is
+    /// answered either way: a BMC that fails leaves the handover to the network's silence, and says so in the log.
+    /// </summary>
+    private static async Task HandOverThroughBmcAsync(Bootstrap.Builder.Bmc.BmcOperations bmcs, ILoggerFactory logs, string mac)
+    {
+        if (await bmcs.HandOverToDiskAsync(mac, CancellationToken.None) is { Problem: { } failed })
+            logs.CreateLogger("Bootstrap.Bmc").LogWarning("{Mac} is installed, but its BMC did not set the next boot to the disk: {Problem}", mac, failed.Message);
     }
 
     private static ProblemText BadMac(string mac) =>

@@ -80,6 +80,21 @@ public sealed class BmcRouteTests : IDisposable
     }
 
     [Fact]
+    public async Task An_installed_machine_that_then_boots_locally_is_set_to_boot_its_disk_through_its_bmc()
+    {
+        await MachineApi.AssignAsync(_site.AdminClient(), Mac, new { network = "prod", farmer = "29", then = "local" });
+        await SetBmc();
+        var admin = _site.AdminClient();
+
+        var progress = await admin.PostAsJsonAsync($"/api/machines/{Mac}/status", new { state = "progress", progress = 50 });
+        var bootBefore = _bmc.Boot;
+        var installed = await admin.PostAsJsonAsync($"/api/machines/{Mac}/status", new { state = "installed" });
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK, "default"), (progress.StatusCode, installed.StatusCode, bootBefore));
+        Assert.Equal(["boot default"], _bmc.Changes);   // the disk, for every boot from now on
+    }
+
+    [Fact]
     public async Task The_next_boot_is_set_to_the_network()
     {
         await SetBmc();

@@ -84,7 +84,7 @@ public sealed class BmcOperations(BmcStore store, ISecretSealer sealer, TimeProv
             return Task.FromResult<Result<Done>>(Problem.Invalid($"device: '{LogText.Escape(device)}' is not {string.Join(", ", Devices.SkipLast(1))} or {Devices[^1]}"));
         BootMode? parsedMode = (mode ?? "uefi") switch { "uefi" => BootMode.Uefi, "legacy" => BootMode.Legacy, _ => null };
         if (parsedMode is not { } chosenMode)
-            return Task.FromResult<Result<Done>>(Problem.Invalid($"mode: '{LogText.Escape(mode)}' is not uefi or legacy"));
+            return Task.FromResult<Result<Done>>(Problem.Invalid($"mode: '{LogText.Escape(mode)}' is not {string.Join(" or ", Modes)}"));
         var onlyNext = once ?? true;
         return WithBmc(mac, async bmc =>
         {

@@ -89,7 +89,7 @@ public static class BmcEndpoints
     private static ProblemText? Normalized(string mac, out string? normalized)
     {
         normalized = MacAddress.Normalize(mac);
-        return normalized == null ? Problems.Invalid($"mac: '{LogText.Escape(mac)}' is not a MAC address (12 hex digits, e.g. 52:54:00:12:34:56)") : null;
+        return normalized == null ? Machines.MachineEndpoints.BadMac(mac) : null;
     }
 
     private static Results<Ok<BmcView>, ProblemText> ToView(this Result<BmcAccess> result) =>

@@ -279,7 +279,8 @@ public static class MachineEndpoints
             logs.CreateLogger("Bootstrap.Bmc").LogWarning("{Mac} is installed, but its BMC did not set the next boot to the disk: {Problem}", mac, failed.Message);
     }
 
-    private static ProblemText BadMac(string mac) =>
+    /// <summary>The answer to a route's MAC that is not one (every <c>/api/machines/{mac}/...</c> route).</summary>
+    internal static ProblemText BadMac(string mac) =>
         Problems.Invalid($"mac: '{LogText.Escape(mac)}' is not a MAC address (12 hex digits, e.g. 52:54:00:12:34:56)");
 
 }

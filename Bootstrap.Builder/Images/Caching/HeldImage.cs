@@ -37,14 +37,6 @@ public sealed unsafe partial class HeldImage
     /// <summary>Bytes of the image.</summary>
     public int Length { get; }
 
-    /// <summary>A copy of <paramref name="bytes"/>, with one reference: the caller's.</summary>
-    public static HeldImage Copy(ReadOnlySpan<byte> bytes)
-    {
-        var held = new HeldImage(bytes.Length);
-        bytes.CopyTo(held.Writable);
-        return held;
-    }
-
     /// <summary><paramref name="image"/> written into memory of its own, with one reference: the caller's.</summary>
     public static HeldImage Write(PackedImage image)
     {

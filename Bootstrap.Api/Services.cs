@@ -35,6 +35,9 @@ public static class Services
             sp.GetRequiredService<Bootstrap.Builder.Bmc.ISecretSealer>(), sp.GetRequiredService<TimeProvider>(),
             [new Bootstrap.Builder.Bmc.Ipmi.IpmiProtocol()],
             (mac, what) => sp.GetRequiredService<MachineDirectory>().BmcActed(mac, what, sp.GetRequiredService<TimeProvider>().GetUtcNow())));
+        services.AddSingleton(sp => new Bootstrap.Builder.Bmc.BmcProvisioning(sp.GetRequiredService<Bootstrap.Builder.Bmc.BmcOperations>(),
+            sp.GetRequiredService<MachineDirectory>(), sp.GetRequiredService<TimeProvider>(), config.BmcConcurrency,
+            (mac, what) => sp.GetRequiredService<MachineDirectory>().BmcActed(mac, what, sp.GetRequiredService<TimeProvider>().GetUtcNow())));
         services.AddSingleton(sp => new TokenHolders(database, Warnings(sp, "Bootstrap.Machines")));
         services.AddSingleton(new Bootstrap.Builder.Catalogue.ImageCatalogue(database, config.ImagePath, sharedFiles));
         services.AddSingleton(new Bootstrap.Builder.Catalogue.MenuStore(database));

@@ -124,6 +124,9 @@ public sealed record BootstrapConfig
     /// <summary>Seconds an unassigned machine waits between two asks for its boot script.</summary>
     [JsonPropertyName("discovery-poll-seconds")] public int DiscoveryPollSeconds { get; init; } = 10;
 
+    /// <summary>Machines one bulk provision acts on at once through their BMCs (each waits for its own BMC's answers).</summary>
+    [JsonPropertyName("bmc-concurrency")] public int BmcConcurrency { get; init; } = 8;
+
     /// <summary>Unknown MACs a client address may have recorded per minute; past it /provision answers 429.</summary>
     [JsonPropertyName("unknown-machines-per-minute")] public int UnknownMachinesPerMinute { get; init; } = 120;
 

@@ -206,7 +206,7 @@ public static partial class ConfigLoader
                      ("cold-builds-per-minute", c.ColdBuildsPerMinute), ("max-connections", c.MaxConnections),
                      ("max-connections-per-client", c.MaxConnectionsPerClient), ("min-response-bytes-per-second", c.MinResponseBytesPerSecond),
                      ("max-pending-machines", c.MaxPendingMachines), ("unknown-machines-per-minute", c.UnknownMachinesPerMinute),
-                     ("discovery-poll-seconds", c.DiscoveryPollSeconds),
+                     ("discovery-poll-seconds", c.DiscoveryPollSeconds), ("bmc-concurrency", c.BmcConcurrency),
                  })
             if (value < 1)
                 Fail(key, "must be at least 1");

@@ -1,5 +1,7 @@
 using System.Text.Json.Serialization;
 using Bootstrap.Builder.Bmc;
+using Bootstrap.Builder.Kernels;
+using Bootstrap.Builder.Machines;
 using Microsoft.AspNetCore.DataProtection;
 
 namespace Bootstrap.Api.Features.Bmc;
@@ -12,9 +14,12 @@ namespace Bootstrap.Api.Features.Bmc;
 public static class BmcEndpoints
 {
     private const int MaxBodyBytes = 4 * 1024;
+    private const int MaxProvisionBodyBytes = 1024 * 1024;
 
     public static void MapBmc(this IEndpointRouteBuilder app)
     {
+        app.MapPost("/api/machines/provision", Provision).AddEndpointFilter<AdminToken>()
+            .WithSummary("{\"machines\": [{\"mac\", \"assign\": {...}}], \"via\": \"pxe\", \"mode\": \"uefi\"}: assign each (when given), set its next boot to the network, power it on or cycle it; one result per machine").Admin();
         var admin = app.MapGroup("/api/machines/{mac}").AddEndpointFilter<AdminToken>();
         admin.MapPut("/bmc", Set)
             .WithSummary("How to reach the machine's BMC: {\"type\": \"ipmi\", \"address\", \"port\" (623), \"username\", \"password\"}; the password is never shown back").Admin();
@@ -55,6 +60,47 @@ public static class BmcEndpoints
         [property: JsonPropertyName("updated")] DateTimeOffset Updated);
 
     public sealed record PowerView([property: JsonPropertyName("state")] string State);
+
+    public sealed record ProvisionBody(
+        [property: JsonPropertyName("machines")] List<ProvisionInput?>? Machines,
+        [property: JsonPropertyName("via")] string? Via,
+        [property: JsonPropertyName("mode")] string? Mode);
+
+    public sealed record ProvisionView(
+        [property: JsonPropertyName("via")] string Via,
+        [property: JsonPropertyName("succeeded")] int Succeeded,
+        [property: JsonPropertyName("failed")] int Failed,
+        [property: JsonPropertyName("machines")] IEnumerable<ProvisionedView> Machines);
+
+    public sealed record ProvisionedView(
+        [property: JsonPropertyName("mac")] string Mac,
+        [property: JsonPropertyName("ok")] bool Ok,
+        [property: JsonPropertyName("state")] string State,
+        [property: JsonPropertyName("message")] string Message);
+
+    /// <summary>
+    /// Every entry is checked before any machine is touched (400 naming the entry); then each
+    /// machine's outcome is in the 200 answer, failures included. The work is not tied to the
+    /// request: a client that goes away does not leave machines half-provisioned.
+    /// </summary>
+    private static async Task<Results<Ok<ProvisionView>, ProblemText>> Provision(HttpContext http, BmcProvisioning provisioning, BootstrapConfig config,
+        MachineDirectory machines, KernelStore kernels, Builder.Catalogue.MenuStore menus, IHostApplicationLifetime lifetime)
+    {
+        var (body, problem) = await JsonBody.ReadAsync<ProvisionBody>(http, MaxProvisionBodyBytes);
+        if (problem != null)
+            return problem;
+        var menuNames = (await menus.ListAsync()).Select(m => m.Name).ToHashSet();
+        var orders = BmcProvisioning.Check(body!.Machines, body.Via,
+            job => AssignmentRules.Check(job, config.Runmodes, kernels.Exists, machines.FindProfile, menuNames.Contains));
+        if (orders.Problem is { } refused)
+            return new ProblemText(refused);
+        var done = await provisioning.ProvisionAsync(orders.Value!, body.Mode, lifetime.ApplicationStopping);
+        if (done.Problem is { } failed)
+            return new ProblemText(failed);
+        var outcomes = done.Value!;
+        return TypedResults.Ok(new ProvisionView(body.Via ?? "pxe", outcomes.Count(o => o.Succeeded), outcomes.Count(o => !o.Succeeded),
+            outcomes.Select(o => new ProvisionedView(o.Mac, o.Succeeded, BmcOperations.Name(o.State), o.Message))));
+    }
 
     private static async Task<Results<Ok<BmcView>, ProblemText>> Set(HttpContext http, BmcOperations bmcs, string mac)
     {

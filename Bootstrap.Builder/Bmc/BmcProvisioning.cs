@@ -1,0 +1,120 @@
+using System.Text.Json.Serialization;
+using Bootstrap.Builder.Machines;
+
+namespace Bootstrap.Builder.Bmc;
+
+/// <summary>One machine of a bulk provision as the API and the CLI send it: a MAC and, when given, the job to assign first.</summary>
+public sealed record ProvisionInput(
+    [property: JsonPropertyName("mac")] string? Mac = null,
+    [property: JsonPropertyName("assign")] AssignmentInput? Assign = null);
+
+/// <summary>A checked <see cref="ProvisionInput"/>.</summary>
+public sealed record ProvisionOrder(string Mac, Assignment? Assignment);
+
+/// <summary>What became of one machine: done (its power read back), or the first step that failed with its own message.</summary>
+public sealed record ProvisionOutcome(string Mac, bool Succeeded, PowerState State, string Message);
+
+/// <summary>
+/// "Provision these 40 machines": for each, assign its job (when given), set its next boot to
+/// the network through its BMC, and power it on (or cycle it when it is on), at most
+/// <c>bmc-concurrency</c> machines at a time. A machine whose BMC fails fails alone, with the
+/// BMC's message; every other machine goes on.
+/// </summary>
+/// <param name="acted">Told how each machine's provision ended (MAC, what), for its boot log.</param>
+public sealed class BmcProvisioning(BmcOperations bmcs, MachineDirectory machines, TimeProvider clock, int concurrency,
+    Action<string, string>? acted = null)
+{
+    public const int MaxMachines = 1000;
+
+    public static readonly IReadOnlyList<string> Vias = ["pxe", "virtual-media"];
+
+    /// <summary>
+    /// Checks every entry before anything is done: a bad MAC, a MAC listed twice or a job the
+    /// assignment rules refuse is a problem naming the entry (<c>machines[3].assign.network</c>).
+    /// </summary>
+    public static Result<IReadOnlyList<ProvisionOrder>> Check(IReadOnlyList<ProvisionInput?>? inputs, string? via,
+        Func<AssignmentInput, (Assignment? Assignment, AssignmentProblem? Problem)> checkAssignment)
+    {
+        if ((via ?? "pxe") is var chosen && !Vias.Contains(chosen))
+            return Problem.Invalid($"via: '{LogText.Escape(chosen)}' is not {string.Join(" or ", Vias)}");
+        if (chosen == "virtual-media")
+            return Problem.Invalid("via: virtual-media needs Redfish BMCs, which this service does not reach yet; use pxe");
+        if (inputs is not { Count: > 0 })
+            return Problem.Invalid("machines: at least one machine is needed ([{\"mac\": \"52:54:00:12:34:56\"}])");
+        if (inputs.Count > MaxMachines)
+            return Problem.Invalid($"machines: {inputs.Count} machines in one provision; at most {MaxMachines}");
+        var orders = new List<ProvisionOrder>(inputs.Count);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < inputs.Count; i++)
+        {
+            if (inputs[i] is not { } input)
+                return Problem.Invalid($"machines[{i}]: an object ({{\"mac\": ...}}) is needed");
+            if (MacAddress.Normalize(input.Mac) is not { } mac)
+                return Problem.Invalid($"machines[{i}].mac: '{LogText.Escape(input.Mac)}' is not a MAC address (12 hex digits, e.g. 52:54:00:12:34:56)");
+            if (MacAddress.NotANic(mac) is { } notANic)
+                return Problem.Invalid($"machines[{i}].{notANic.Message}");   // "mac: ... is a broadcast address"
+            if (!seen.Add(mac))
+                return Problem.Invalid($"machines[{i}].mac: {mac} is listed twice");
+            Assignment? assignment = null;
+            if (input.Assign is { } job)
+            {
+                if (job.AnswerTemplate != null)
+                    return Problem.Invalid($"machines[{i}].assign.answer_template: belongs to a profile (PUT /api/profiles/<name>)");
+                var (checkedJob, problem) = checkAssignment(job);
+                if (problem != null)
+                    return Problem.Invalid($"machines[{i}].assign.{problem.Message}");
+                assignment = checkedJob;
+            }
+            orders.Add(new ProvisionOrder(mac, assignment));
+        }
+        return Result.Ok<IReadOnlyList<ProvisionOrder>>(orders, $"{orders.Count} machines");
+    }
+
+    /// <summary>Provisions every order, <c>concurrency</c> at a time; the outcomes are in the orders' order.</summary>
+    /// <param name="mode">The firmware path of the next boot (uefi, legacy), as for <see cref="BmcOperations.SetBootDeviceAsync"/>.</param>
+    public async Task<Result<IReadOnlyList<ProvisionOutcome>>> ProvisionAsync(IReadOnlyList<ProvisionOrder> orders, string? mode, CancellationToken cancel)
+    {
+        if ((mode ?? "uefi") is var chosenMode && !BmcOperations.Modes.Contains(chosenMode))
+            return Problem.Invalid($"mode: '{LogText.Escape(chosenMode)}' is not {string.Join(" or ", BmcOperations.Modes)}");
+        var outcomes = new ProvisionOutcome[orders.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, orders.Count), new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancel },
+            async (i, token) => outcomes[i] = await ProvisionOneAsync(orders[i], chosenMode, token));
+        var failed = outcomes.Count(o => !o.Succeeded);
+        return Result.Ok<IReadOnlyList<ProvisionOutcome>>(outcomes, $"{outcomes.Length - failed} provisioned, {failed} failed");
+    }
+
+    private async Task<ProvisionOutcome> ProvisionOneAsync(ProvisionOrder order, string mode, CancellationToken cancel)
+    {
+        var mac = order.Mac;
+        var done = new List<string>();
+        ProvisionOutcome Failed(string message)
+        {
+            acted?.Invoke(mac, $"provision failed: {message}");
+            return new ProvisionOutcome(mac, false, PowerState.Unknown, done.Count == 0 ? message : $"{string.Join("; ", done)}; then {message}");
+        }
+
+        if ((await bmcs.GetAsync(mac)).Problem is { } noBmc)
+            return Failed(noBmc.Message);
+        if (order.Assignment is { } job)
+        {
+            var assigned = await machines.AssignAsync(mac, job, "provision", clock.GetUtcNow());
+            if (assigned.Problem is { } refused)
+                return Failed(refused.Message);
+            done.Add(job.Menu is { } menu ? $"assigned menu {menu}" : $"assigned {job.Network}/{job.Farmer ?? "-"}");
+        }
+        var boot = await bmcs.SetBootDeviceAsync(mac, "network", mode, once: true, cancel);
+        if (boot.Problem is { } bootFailed)
+            return Failed(bootFailed.Message);
+        done.Add($"next boot from network ({mode})");
+        var power = await bmcs.PowerAsync(mac, cancel);
+        if (power.Problem is { } unread)
+            return Failed(unread.Message);
+        var action = power.Value == PowerState.On ? "cycle" : "on";
+        var powered = await bmcs.ActAsync(mac, action, cancel);
+        if (powered.Problem is { } actFailed)
+            return Failed(actFailed.Message);
+        done.Add($"power {action}, now {BmcOperations.Name(powered.Value)}");
+        acted?.Invoke(mac, "provisioned");
+        return new ProvisionOutcome(mac, true, powered.Value, string.Join("; ", done));
+    }
+}

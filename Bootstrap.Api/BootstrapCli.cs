@@ -15,7 +15,7 @@ public static class BootstrapCli
 {
     /// <summary>The verbs; a new one is a file in its feature's folder (Features/&lt;Feature&gt;/&lt;Feature&gt;Cli.cs) that returns its <see cref="System.CommandLine.Command"/>.</summary>
     private static IEnumerable<System.CommandLine.Command> Verbs() => [ProvisionCli.Create(), MachineCli.Create(), ProfileCli.Create(),
-        KernelCli.Create(), CatalogueCli.Images(), CatalogueCli.Menus(), AccountCli.Users(), AccountCli.Organizations(), AccountCli.Groups(), SiteCli.MoveToPostgres()];
+        KernelCli.Create(), CatalogueCli.Images(), CatalogueCli.Menus(), AccountCli.Users(), AccountCli.Organizations(), AccountCli.Groups(), SiteCli.MoveToPostgres(), Features.Bmc.BmcCli.Create()];
 
     /// <summary>True when <paramref name="args"/> ask for a verb or for help rather than for the service.</summary>
     public static bool Handles(string[] args)

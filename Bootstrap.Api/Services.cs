@@ -33,7 +33,7 @@ public static class Services
         services.AddSingleton<Bootstrap.Builder.Bmc.ISecretSealer, Features.Bmc.SiteSecretSealer>();
         services.AddSingleton(sp => new Bootstrap.Builder.Bmc.BmcOperations(sp.GetRequiredService<Bootstrap.Builder.Bmc.BmcStore>(),
             sp.GetRequiredService<Bootstrap.Builder.Bmc.ISecretSealer>(), sp.GetRequiredService<TimeProvider>(),
-            [new Bootstrap.Builder.Bmc.Ipmi.IpmiProtocol()],
+            Features.Bmc.BmcEndpoints.Protocols(),
             (mac, what) => sp.GetRequiredService<MachineDirectory>().BmcActed(mac, what, sp.GetRequiredService<TimeProvider>().GetUtcNow())));
         services.AddSingleton(sp => new Bootstrap.Builder.Bmc.BmcProvisioning(sp.GetRequiredService<Bootstrap.Builder.Bmc.BmcOperations>(),
             sp.GetRequiredService<MachineDirectory>(), sp.GetRequiredService<TimeProvider>(), config.BmcConcurrency,

@@ -29,12 +29,19 @@ public static class AdminSession
 
     private const string TokenClaim = "bootstrap:token", GenerationClaim = "bootstrap:generation";
 
-    public static IServiceCollection AddAdminSession(this IServiceCollection services)
+    /// <summary>Data Protection over the site's key ring (in its database): the service's cookies and the BMC passwords the CLI seals too.</summary>
+    public static IServiceCollection AddSiteKeyRing(this IServiceCollection services)
     {
         services.AddSingleton<AdminSessionStore>();
         // A fixed application name: the ring is chosen by the database, not by the folder the service runs from.
         services.AddDataProtection().SetApplicationName("bootstrap");
         services.AddOptions<KeyManagementOptions>().Configure<AdminSessionStore>((o, store) => o.XmlRepository = new SiteKeyRing(store));
+        return services;
+    }
+
+    public static IServiceCollection AddAdminSession(this IServiceCollection services)
+    {
+        services.AddSiteKeyRing();
         services.AddAuthentication(Scheme).AddCookie(Scheme, o =>
         {
             o.Events.OnValidatePrincipal = RejectEndedSessionAsync;

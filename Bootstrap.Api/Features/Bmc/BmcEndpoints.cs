@@ -16,6 +16,9 @@ public static class BmcEndpoints
     private const int MaxBodyBytes = 4 * 1024;
     private const int MaxProvisionBodyBytes = 1024 * 1024;
 
+    /// <summary>The protocols this service reaches BMCs with, for the service and the CLI alike.</summary>
+    public static IEnumerable<IBmcProtocol> Protocols() => [new Builder.Bmc.Ipmi.IpmiProtocol()];
+
     public static void MapBmc(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/machines/provision", Provision).AddEndpointFilter<AdminToken>()

@@ -33,26 +33,66 @@ public sealed class IpmiSimulator : IDisposable
     /// <summary>Every "set" the BMC asked of the chassis, in order ("power 1", "boot pxe").</summary>
     public IReadOnlyList<string> Changes => File.Exists(Path.Combine(_folder, "changes")) ? File.ReadAllLines(Path.Combine(_folder, "changes")) : [];
 
-    public static IpmiSimulator Start()
+    public static IpmiSimulator Start() => Start(null, null);
+
+    /// <summary>
+    /// A BMC whose chassis is a QEMU guest in <paramref name="lan"/>'s namespace (ipmi_sim runs there,
+    /// on its 127.0.0.1): power on starts the guest with <c>-daemonize</c>, booting the network after
+    /// <c>chassis bootdev pxe</c>, the CD after <c>bootdev cdrom</c>, else its disk; power off kills it.
+    /// The guest's serial console is <see cref="Serial"/>.
+    /// </summary>
+    public static IpmiSimulator StartWithGuest(LanNetwork lan, Firmware firmware, Qemu.Options options) => Start(lan, (firmware, options));
+
+    private static IpmiSimulator Start(LanNetwork? lan, (Firmware Firmware, Qemu.Options Options)? guest)
     {
         var folder = Directory.CreateTempSubdirectory("bootstrap-bmc-").FullName;
         var port = FreeUdpPort();
         var chassis = Path.Combine(folder, "chassis");
+        // The machine's power: a file for a chassis without a guest; for one with, whether QEMU runs (a killed
+        // daemonized QEMU can linger as a zombie, State Z, until something reaps it: that is off).
+        var power = guest is not var (firmware, options)
+            ? """
+              alive() { [ "$(cat "$dir/power" 2>/dev/null)" = 1 ]; }
+              power_on() { :; }
+              power_off() { :; }
+              """
+            : $$"""
+              alive() {
+                  pid=$(cat "$dir/qemu.pid" 2>/dev/null) || return 1
+                  [ -n "$pid" ] && grep -q '^State:[[:space:]]*[^Z[:space:]]' "/proc/$pid/status" 2>/dev/null
+              }
+              power_on() {
+                  case $(cat "$dir/boot" 2>/dev/null) in pxe) order=n ;; cdrom) order=d ;; *) order=c ;; esac
+                  rm -f "$dir/qemu.pid"
+                  qemu-system-x86_64 {{string.Join(' ', Qemu.Guest.Arguments(firmware, Qemu.NetworkOnly, 0, options with { BootOrder = null }, folder).Args.Select(Quoted))}} \
+                      -boot "order=$order" -daemonize -pidfile "$dir/qemu.pid" </dev/null >>"$dir/qemu.log" 2>&1
+              }
+              power_off() { if alive; then kill "$pid"; fi; rm -f "$dir/qemu.pid"; }
+              """;
         File.WriteAllText(chassis, $$"""
             #!/bin/sh
             # ipmi_sim's chassis_control: "get power boot" answers "name:value" lines; "set NAME VALUE ..." changes them.
             dir='{{folder}}'
+            {{power}}
             shift   # the BMC's address, 0x20
             verb=$1; shift
             if [ "$verb" = get ]; then
                 for name in "$@"; do
                     case $name in
-                        power) echo "power:$(cat "$dir/power" 2>/dev/null || echo 0)" ;;
+                        power) if alive; then echo power:1; else echo power:0; fi ;;
                         boot) echo "boot:$(cat "$dir/boot" 2>/dev/null || echo default)" ;;
                     esac
                 done
             else
-                while [ $# -ge 2 ]; do echo "$2" >"$dir/$1"; echo "$1 $2" >>"$dir/changes"; shift 2; done
+                while [ $# -ge 2 ]; do
+                    echo "$1 $2" >>"$dir/changes"
+                    case "$1 $2" in
+                        "power 1") alive || power_on ;;
+                        "power 0") power_off ;;
+                    esac
+                    echo "$2" >"$dir/$1"
+                    shift 2
+                done
             fi
 
             """);
@@ -82,13 +122,9 @@ public sealed class IpmiSimulator : IDisposable
 
             """);
         Directory.CreateDirectory(Path.Combine(folder, "state"));
-        var start = new ProcessStartInfo("ipmi_sim", ["-c", Path.Combine(folder, "lan.conf"), "-f", Path.Combine(folder, "bmc.emu"),
-            "-s", Path.Combine(folder, "state"), "-n"])
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
+        string[] args = ["-c", Path.Combine(folder, "lan.conf"), "-f", Path.Combine(folder, "bmc.emu"), "-s", Path.Combine(folder, "state"), "-n"];
+        var start = lan?.Inside("ipmi_sim", args) ?? new ProcessStartInfo("ipmi_sim", args);
+        start.RedirectStandardInput = start.RedirectStandardOutput = start.RedirectStandardError = true;
         var process = Process.Start(start)!;
         process.StandardInput.Close();
         process.BeginOutputReadLine();
@@ -98,8 +134,39 @@ public sealed class IpmiSimulator : IDisposable
         return simulator;
     }
 
+    /// <summary>The guest's serial console so far (<see cref="StartWithGuest"/>).</summary>
+    public string Serial => Read("serial.log", "");
+
+    /// <summary>The first line of the guest's serial console matching <paramref name="wanted"/>; fails with the console on timeout.</summary>
+    public async Task<string> WaitForSerialAsync(System.Text.RegularExpressions.Regex wanted, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < timeout)
+        {
+            if (wanted.Match(Serial) is { Success: true } m)
+                return m.Value.TrimEnd('\r');
+            await Task.Delay(250);
+        }
+        throw new Xunit.Sdk.XunitException($"the guest showed no '{wanted}' in {timeout.TotalSeconds:F0} s\nserial:\n{Serial[^Math.Min(Serial.Length, 3000)..]}\n" +
+            $"qemu: {Read("qemu.log", "")}\nchassis: {string.Join(", ", Changes)}");
+    }
+
     public void Dispose()
     {
+        // A guest runs on its own (daemonized), outside ipmi_sim's process tree.
+        if (int.TryParse(Read("qemu.pid", ""), out var guest))
+        {
+            try
+            {
+                using var qemu = Process.GetProcessById(guest);
+                qemu.Kill();
+                qemu.WaitForExit(5000);
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+            {
+                // already gone
+            }
+        }
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
@@ -123,14 +190,16 @@ public sealed class IpmiSimulator : IDisposable
         }
     }
 
-    // /proc/net/udp lists bound sockets by hexadecimal local address:port (127.0.0.1 is 0100007F).
-    private bool Listening() => File.ReadLines("/proc/net/udp").Any(line => line.Contains($" 0100007F:{Port:X4} "));
+    // /proc/PID/net/udp lists the sockets of the process's network namespace by hexadecimal local address:port (127.0.0.1 is 0100007F).
+    private bool Listening() => File.ReadLines($"/proc/{_process.Id}/net/udp").Any(line => line.Contains($" 0100007F:{Port:X4} "));
 
     private string Read(string name, string otherwise)
     {
         var path = Path.Combine(_folder, name);
         return File.Exists(path) ? File.ReadAllText(path).Trim() : otherwise;
     }
+
+    private static string Quoted(string arg) => "'" + arg.Replace("'", "'\\''") + "'";
 
     private static int FreeUdpPort()
     {

@@ -80,6 +80,16 @@ public static partial class Qemu
         {
             options ??= new Options();
             var work = Directory.CreateTempSubdirectory("bootstrap-qemu-").FullName;
+            var (args, serial) = Arguments(firmware, media, servicePort, options, work);
+            var start = options.Lan?.Inside("qemu-system-x86_64", args) ?? new ProcessStartInfo("qemu-system-x86_64", args);
+            start.RedirectStandardOutput = start.RedirectStandardError = true;
+            var qemu = Process.Start(start)!;
+            return new Guest(qemu, work, serial, firmware, media);
+        }
+
+        /// <summary>QEMU's arguments for a guest whose files (serial log, firmware variables) are in <paramref name="work"/>, and its serial log's path.</summary>
+        public static (List<string> Args, string Serial) Arguments(Firmware firmware, Media media, int servicePort, Options options, string work)
+        {
             var serial = Path.Combine(work, "serial.log");
             var args = new List<string>
             {
@@ -122,10 +132,7 @@ public static partial class Qemu
             if (options.BootOrder != null)
                 args.AddRange(["-boot", $"order={options.BootOrder}"]);
             args.AddRange(options.ExtraArgs ?? []);
-            var start = options.Lan?.Inside("qemu-system-x86_64", args) ?? new ProcessStartInfo("qemu-system-x86_64", args);
-            start.RedirectStandardOutput = start.RedirectStandardError = true;
-            var qemu = Process.Start(start)!;
-            return new Guest(qemu, work, serial, firmware, media);
+            return (args, serial);
         }
 
         /// <summary>

@@ -52,6 +52,42 @@ public sealed class IpmiToolBmcTests
     }
 
     [Fact]
+    public async Task A_bmc_that_never_answers_fails_within_the_timeout_and_says_so()
+    {
+        using var silent = new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        var port = ((System.Net.IPEndPoint)silent.Client.LocalEndPoint!).Port;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var error = await Assert.ThrowsAsync<BmcException>(() =>
+            new IpmiToolBmc("127.0.0.1", port, "admin", "x", TimeSpan.FromSeconds(2)).GetPowerAsync(default));
+
+        Assert.Equal($"ipmi 127.0.0.1:{port}: no answer within 2 s", error.Message);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(30));   // bounded: not ipmitool's own retries
+    }
+
+    [Fact]
+    public async Task A_bmc_that_answers_garbage_fails_with_ipmitools_message()
+    {
+        using var garbage = new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        var port = ((System.Net.IPEndPoint)garbage.Client.LocalEndPoint!).Port;
+        using var stop = new CancellationTokenSource();
+        var answering = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var asked = await garbage.ReceiveAsync(stop.Token);
+                await garbage.SendAsync("\x06\x00\xff\x07garbage, not RMCP+"u8.ToArray(), asked.RemoteEndPoint, stop.Token);
+            }
+        });
+
+        var error = await Assert.ThrowsAsync<BmcException>(() =>
+            new IpmiToolBmc("127.0.0.1", port, "admin", "x", TimeSpan.FromSeconds(30)).GetPowerAsync(default));
+        stop.Cancel();
+
+        Assert.Equal($"ipmi 127.0.0.1:{port}: Error: Unable to establish IPMI v2 / RMCP+ session", error.Message);
+    }
+
+    [Fact]
     public void The_password_reaches_ipmitool_in_its_environment_never_on_its_command_line()
     {
         var bmc = new IpmiToolBmc("192.0.2.7", 623, "admin", "hunter2-secret");

@@ -8,6 +8,9 @@ public sealed class CapturedLogs : ILoggerProvider
 {
     private readonly ConcurrentQueue<(string Category, string Message)> _entries = new();
 
+    /// <summary>Every line logged, of every category, as "category: message".</summary>
+    public List<string> All() => _entries.Select(e => $"{e.Category}: {e.Message}").ToList();
+
     public List<string> Lines(string category) => _entries.Where(e => e.Category == category).Select(e => e.Message).ToList();
 
     public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _entries);

@@ -81,6 +81,9 @@ public static class Services
             new Bootstrap.Builder.Pxe.TemplateTftpFiles(sp.GetRequiredService<TemplateStore>(), config.SiteKey), Warnings(sp, "Bootstrap.Pxe"),
             sp.GetRequiredService<BootstrapMetrics>().BootPhase, sp.GetRequiredService<TimeProvider>()));
         services.AddHostedService<Features.Pxe.PxeHost>();
+        services.AddSingleton(sp => new Bootstrap.Builder.Bmc.PowerRefresh(sp.GetRequiredService<Bootstrap.Builder.Bmc.BmcOperations>(),
+            sp.GetRequiredService<TimeProvider>(), TimeSpan.FromSeconds(config.BmcPowerRefreshSeconds), config.BmcConcurrency));
+        services.AddHostedService<Features.Bmc.PowerRefreshHost>();
         return services;
     }
 

@@ -8,6 +8,9 @@ public enum PowerState
     Off,
 }
 
+/// <summary>A machine's power as last heard, when, and the BMC's message when it could not be read.</summary>
+public sealed record PowerReading(PowerState State, DateTimeOffset At, string? Problem);
+
 /// <summary>What an operator asks of a machine's power.</summary>
 public enum PowerAction
 {

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 
 namespace Bootstrap.Builder.Bmc;
@@ -18,6 +19,13 @@ public sealed class BmcOperations(BmcStore store, ISecretSealer sealer, TimeProv
     public static readonly IReadOnlyList<string> Modes = ["uefi", "legacy"];
 
     private readonly Dictionary<string, IBmcProtocol> _protocols = protocols.ToDictionary(p => p.Type, StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, PowerReading> _readings = new(StringComparer.Ordinal);
+
+    /// <summary>What this instance last heard of the machine's power (an action, a read, the background refresh); null before any.</summary>
+    public PowerReading? LastReading(string mac) => _readings.GetValueOrDefault(mac);
+
+    /// <summary>Every machine with a BMC, how to reach it (for the pages and the background refresh).</summary>
+    public Task<IReadOnlyList<BmcAccess>> ListAsync() => store.ListAsync();
 
     /// <summary>Records (or replaces) how to reach the BMC of the machine with <paramref name="mac"/>; the password is sealed.</summary>
     public async Task<Result<BmcAccess>> SetAsync(string mac, string? type, string? address, int? port, string? username, string? password)
@@ -39,19 +47,23 @@ public sealed class BmcOperations(BmcStore store, ISecretSealer sealer, TimeProv
             return Problem.Invalid($"{field}: {message}");
         var access = new BmcAccess(mac, type, address, port ?? protocol.DefaultPort, username, clock.GetUtcNow());
         await store.PutAsync(access, sealer.Seal(password));
+        _readings.TryRemove(mac, out _);
         return Result.Ok(access, $"{mac}: BMC {type} {address}:{access.Port} as {username}");
     }
 
     public async Task<Result<BmcAccess>> GetAsync(string mac) =>
         await store.GetAsync(mac) is { } found ? Result.Ok(found.Access, "") : NoBmc(mac);
 
-    public async Task<Result<Done>> DeleteAsync(string mac) =>
-        await store.DeleteAsync(mac) ? Result.Done($"{mac}: BMC forgotten") : NoBmc(mac);
+    public async Task<Result<Done>> DeleteAsync(string mac)
+    {
+        _readings.TryRemove(mac, out _);
+        return await store.DeleteAsync(mac) ? Result.Done($"{mac}: BMC forgotten") : NoBmc(mac);
+    }
 
     public Task<Result<PowerState>> PowerAsync(string mac, CancellationToken cancel) =>
         WithBmc(mac, async bmc =>
         {
-            var state = await bmc.GetPowerAsync(cancel);
+            var state = Remember(mac, await bmc.GetPowerAsync(cancel));
             return Result.Ok(state, $"{mac}: power {Name(state)}");
         });
 
@@ -71,7 +83,7 @@ public sealed class BmcOperations(BmcStore store, ISecretSealer sealer, TimeProv
         return WithBmc(mac, async bmc =>
         {
             await bmc.SetPowerAsync(chosen, cancel);
-            var state = await bmc.GetPowerAsync(cancel);
+            var state = Remember(mac, await bmc.GetPowerAsync(cancel));
             acted?.Invoke(mac, $"power {action}, now {Name(state)}");
             return Result.Ok(state, $"{mac}: power {action}, now {Name(state)}");
         });
@@ -103,6 +115,12 @@ public sealed class BmcOperations(BmcStore store, ISecretSealer sealer, TimeProv
     public async Task<Result<Done>?> HandOverToDiskAsync(string mac, CancellationToken cancel) =>
         await store.GetAsync(mac) is null ? null : await SetBootDeviceAsync(mac, "disk", "uefi", once: false, cancel);
 
+    private PowerState Remember(string mac, PowerState state)
+    {
+        _readings[mac] = new PowerReading(state, clock.GetUtcNow(), null);
+        return state;
+    }
+
     public static string Name(PowerState state) => state.ToString().ToLowerInvariant();
 
     private async Task<Result<T>> WithBmc<T>(string mac, Func<IBmc, Task<Result<T>>> act)
@@ -126,6 +144,7 @@ public sealed class BmcOperations(BmcStore store, ISecretSealer sealer, TimeProv
         }
         catch (BmcException e)
         {
+            _readings[mac] = new PowerReading(PowerState.Unknown, clock.GetUtcNow(), e.Message);
             return Problem.Upstream(e.Message);
         }
     }

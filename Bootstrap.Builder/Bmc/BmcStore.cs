@@ -25,8 +25,18 @@ public sealed class BmcStore(BootstrapDatabase database)
         await using var db = database.Open();
         var row = await db.QuerySingleOrDefaultAsync<Row>(
             "SELECT mac, type, address, CAST(port AS BIGINT) AS port, username, password_sealed, updated FROM machine_bmcs WHERE mac = @mac", new { mac });
-        return row == null ? null : (new BmcAccess(row.mac, row.type, row.address, (int)row.port, row.username, DateTimeOffset.Parse(row.updated)), row.password_sealed);
+        return row == null ? null : (Access(row), row.password_sealed);
     }
+
+    public async Task<IReadOnlyList<BmcAccess>> ListAsync()
+    {
+        await using var db = database.Open();
+        var rows = await db.QueryAsync<Row>(
+            "SELECT mac, type, address, CAST(port AS BIGINT) AS port, username, password_sealed, updated FROM machine_bmcs ORDER BY mac");
+        return rows.Select(Access).ToList();
+    }
+
+    private static BmcAccess Access(Row row) => new(row.mac, row.type, row.address, (int)row.port, row.username, DateTimeOffset.Parse(row.updated));
 
     public async Task PutAsync(BmcAccess access, string sealedPassword)
     {

@@ -127,6 +127,9 @@ public sealed record BootstrapConfig
     /// <summary>Machines one bulk provision acts on at once through their BMCs (each waits for its own BMC's answers).</summary>
     [JsonPropertyName("bmc-concurrency")] public int BmcConcurrency { get; init; } = 8;
 
+    /// <summary>Seconds between two background reads of a machine's power through its BMC (longer for a BMC that fails); 0 turns them off.</summary>
+    [JsonPropertyName("bmc-power-refresh-seconds")] public int BmcPowerRefreshSeconds { get; init; } = 60;
+
     /// <summary>Unknown MACs a client address may have recorded per minute; past it /provision answers 429.</summary>
     [JsonPropertyName("unknown-machines-per-minute")] public int UnknownMachinesPerMinute { get; init; } = 120;
 

@@ -210,6 +210,8 @@ public static partial class ConfigLoader
                  })
             if (value < 1)
                 Fail(key, "must be at least 1");
+        if (c.BmcPowerRefreshSeconds is < 0 or > 86400)
+            Fail("bmc-power-refresh-seconds", "must be 0 (off) to 86400");
         if (c.ShutdownTimeoutSeconds is < 0 or > 3600)
             Fail("shutdown-timeout-seconds", "must be 0 to 3600");
         if (c.Pxe.Problem() is var (pxeKey, pxeWhy))

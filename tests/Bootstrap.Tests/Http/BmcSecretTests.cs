@@ -52,7 +52,7 @@ public sealed class BmcSecretTests : IDisposable
 
         using var stop = new CancellationTokenSource();
         var dead = admin.GetAsync($"/api/machines/{DeadMac}/power", stop.Token);
-        var commandLines = await IpmitoolCommandLinesAsync(TimeSpan.FromSeconds(10));
+        var commandLines = await IpmitoolCommandLinesAsync($"-p {deadPort} ", TimeSpan.FromSeconds(10));
         stop.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => dead);
 
@@ -79,13 +79,13 @@ public sealed class BmcSecretTests : IDisposable
         return ((System.Net.IPEndPoint)socket.LocalEndPoint!).Port;
     }
 
-    /// <summary>The command lines of the ipmitool processes running now, waiting (bounded) until there is one.</summary>
-    private static async Task<List<string>> IpmitoolCommandLinesAsync(TimeSpan within)
+    /// <summary>The command lines of every ipmitool process seen running until one contained <paramref name="awaited"/> (bounded).</summary>
+    private static async Task<List<string>> IpmitoolCommandLinesAsync(string awaited, TimeSpan within)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
+        var lines = new List<string>();
         while (clock.Elapsed < within)
         {
-            var lines = new List<string>();
             foreach (var folder in Directory.EnumerateDirectories("/proc").Where(d => int.TryParse(Path.GetFileName(d), out _)))
             {
                 try
@@ -99,10 +99,10 @@ public sealed class BmcSecretTests : IDisposable
                     // the process ended meanwhile
                 }
             }
-            if (lines.Count > 0)
+            if (lines.Any(line => line.Contains(awaited)))
                 return lines;
             await Task.Delay(20);
         }
-        throw new Xunit.Sdk.XunitException($"no ipmitool process was seen within {within.TotalSeconds} s");
+        throw new Xunit.Sdk.XunitException($"no ipmitool process with '{awaited}' was seen within {within.TotalSeconds} s; seen: {string.Join("\n", lines.Distinct())}");
     }
 }

@@ -87,6 +87,7 @@ app.MapKernelPages();
 app.MapProvisioning();
 app.MapMachines();
 app.MapMachinePages();
+app.MapBmcPages();
 app.MapBmc();
 app.MapDiscovery();
 app.MapCatalogue();

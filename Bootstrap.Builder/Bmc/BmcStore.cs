@@ -18,13 +18,23 @@ public interface ISecretSealer
 /// <summary>Each machine's BMC in the site's database (migration 0013), the password sealed.</summary>
 public sealed class BmcStore(BootstrapDatabase database)
 {
-    private sealed record Row(string mac, string type, string address, long port, string username, string password_sealed, string updated);
+    // Settable properties, not a constructor: Dapper converts the port's column type (INTEGER on both engines, Int32 or Int64) into them.
+    private sealed class Row
+    {
+        public string mac { get; init; } = "";
+        public string type { get; init; } = "";
+        public string address { get; init; } = "";
+        public long port { get; init; }
+        public string username { get; init; } = "";
+        public string password_sealed { get; init; } = "";
+        public string updated { get; init; } = "";
+    }
 
     public async Task<(BmcAccess Access, string SealedPassword)?> GetAsync(string mac)
     {
         await using var db = database.Open();
         var row = await db.QuerySingleOrDefaultAsync<Row>(
-            "SELECT mac, type, address, CAST(port AS BIGINT) AS port, username, password_sealed, updated FROM machine_bmcs WHERE mac = @mac", new { mac });
+            "SELECT mac, type, address, port, username, password_sealed, updated FROM machine_bmcs WHERE mac = @mac", new { mac });
         return row == null ? null : (Access(row), row.password_sealed);
     }
 
@@ -32,7 +42,7 @@ public sealed class BmcStore(BootstrapDatabase database)
     {
         await using var db = database.Open();
         var rows = await db.QueryAsync<Row>(
-            "SELECT mac, type, address, CAST(port AS BIGINT) AS port, username, password_sealed, updated FROM machine_bmcs ORDER BY mac");
+            "SELECT mac, type, address, port, username, password_sealed, updated FROM machine_bmcs ORDER BY mac");
         return rows.Select(Access).ToList();
     }
 

@@ -1,3 +1,4 @@
+using Bootstrap.Builder.Bmc;
 using Bootstrap.Builder.Machines;
 using Bootstrap.Builder.Kernels;
 
@@ -22,8 +23,9 @@ public static class MachinePageEndpoints
             await Act(http, machines, config, mac, m => machines.DeleteAsync(m.Mac))).ExcludeFromDescription();
     }
 
-    private static async Task<HtmlPage> Render(HttpContext http, MachineDirectory machines, BootstrapConfig config, string? error = null,
-        int status = StatusCodes.Status200OK)
+    /// <summary>The page, with <paramref name="error"/> beside the forms or the outcomes of a provision through the BMCs.</summary>
+    public static async Task<HtmlPage> Render(HttpContext http, MachineDirectory machines, BootstrapConfig config, string? error = null,
+        int status = StatusCodes.Status200OK, IReadOnlyList<ProvisionOutcome>? provisioned = null)
     {
         var list = machines.List();
         MachinesPage.Admin? admin = null;
@@ -33,7 +35,9 @@ public static class MachinePageEndpoints
             var events = new Dictionary<string, IReadOnlyList<MachineEvent>>();
             foreach (var machine in list.Take(MachinesWithEvents))
                 events[machine.Id] = (await machines.EventsAsync(machine)).Take(5).ToList();
-            admin = new MachinesPage.Admin(AdminSession.FormToken(http), config.Runmodes.Keys.ToList(), machines.Profiles, events);
+            var bmcs = http.RequestServices.GetRequiredService<BmcOperations>();
+            var reachable = (await bmcs.ListAsync()).Select(a => new MachinesPage.BmcLine(a, bmcs.LastReading(a.Mac))).ToList();
+            admin = new MachinesPage.Admin(AdminSession.FormToken(http), config.Runmodes.Keys.ToList(), machines.Profiles, events, reachable, provisioned);
         }
         return MachinesPage.Render(list, admin, error, status);
     }

@@ -50,6 +50,15 @@ public interface IBmc
     Task SetBootDeviceAsync(BootDevice device, BootMode mode, bool once, CancellationToken cancel);
 }
 
+/// <summary>A BMC that can present a disc image to its machine as a CD drive (Redfish VirtualMedia).</summary>
+public interface IVirtualMedia
+{
+    /// <summary>The BMC fetches <paramref name="image"/> itself and shows it to the machine, write-protected.</summary>
+    Task InsertAsync(Uri image, CancellationToken cancel);
+
+    Task EjectAsync(CancellationToken cancel);
+}
+
 /// <summary>
 /// One way of reaching BMCs (IPMI, Redfish): the values it can take safely and how to connect.
 /// The service registers the protocols it has; <see cref="BmcOperations"/> picks one by type.

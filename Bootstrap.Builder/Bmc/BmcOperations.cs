@@ -28,7 +28,10 @@ public sealed class BmcOperations(BmcStore store, ISecretSealer sealer, TimeProv
     public Task<IReadOnlyList<BmcAccess>> ListAsync() => store.ListAsync();
 
     /// <summary>Records (or replaces) how to reach the BMC of the machine with <paramref name="mac"/>; the password is sealed.</summary>
-    public async Task<Result<BmcAccess>> SetAsync(string mac, string? type, string? address, int? port, string? username, string? password)
+    /// <param name="verifyTls">Redfish: check the certificate against this host's CAs (default true).</param>
+    /// <param name="caFingerprint">Redfish: the SHA-256 of the BMC's own certificate (hex, colons allowed), trusted instead.</param>
+    public async Task<Result<BmcAccess>> SetAsync(string mac, string? type, string? address, int? port, string? username, string? password,
+        bool? verifyTls = null, string? caFingerprint = null)
     {
         if (MacAddress.NotANic(mac) is { } notANic)
             return notANic;
@@ -45,7 +48,16 @@ public sealed class BmcOperations(BmcStore store, ISecretSealer sealer, TimeProv
             return Problem.Invalid("password: required (it is sealed with the site's key ring and never shown again)");
         if (protocol.Refusal(address, port ?? protocol.DefaultPort, username, password) is var (field, message))
             return Problem.Invalid($"{field}: {message}");
-        var access = new BmcAccess(mac, type, address, port ?? protocol.DefaultPort, username, clock.GetUtcNow());
+        if (type != "redfish" && (verifyTls != null || caFingerprint != null))
+            return Problem.Invalid($"{(caFingerprint != null ? "ca-fingerprint" : "verify-tls")}: only a redfish BMC has a certificate to check");
+        string? pinned = null;
+        if (caFingerprint != null)
+        {
+            pinned = caFingerprint.Replace(":", "", StringComparison.Ordinal).ToLowerInvariant();
+            if (pinned.Length != 64 || !pinned.All(char.IsAsciiHexDigit))
+                return Problem.Invalid("ca-fingerprint: the SHA-256 of the BMC's certificate is 64 hex digits (colons allowed), e.g. from openssl x509 -noout -fingerprint -sha256");
+        }
+        var access = new BmcAccess(mac, type, address, port ?? protocol.DefaultPort, username, clock.GetUtcNow(), verifyTls ?? true, pinned);
         await store.PutAsync(access, sealer.Seal(password));
         _readings.TryRemove(mac, out _);
         return Result.Ok(access, $"{mac}: BMC {type} {address}:{access.Port} as {username}");
@@ -108,6 +120,49 @@ public sealed class BmcOperations(BmcStore store, ISecretSealer sealer, TimeProv
     }
 
     /// <summary>
+    /// The image a BMC is to fetch for a machine's virtual CD: <paramref name="given"/>, else the
+    /// generic ISO under <paramref name="baseUrl"/> (it asks for the machine's assigned script).
+    /// A default on this host's loopback is refused: the BMC, another host, could not fetch it.
+    /// </summary>
+    public static Result<Uri> MediaImage(string? given, string baseUrl)
+    {
+        if (given == null)
+        {
+            var fallback = new Uri(baseUrl.TrimEnd('/') + "/iso-generic");
+            return fallback.IsLoopback
+                ? Problem.Invalid($"image: no default: this service was reached as {fallback.GetLeftPart(UriPartial.Authority)}, which a BMC cannot fetch from; set base-host in config.json or give image")
+                : Result.Ok(fallback, "");
+        }
+        if (given.Length > 2048 || given.Any(c => char.IsControl(c) || char.IsWhiteSpace(c)) || !Uri.TryCreate(given, UriKind.Absolute, out var image)
+            || image.Scheme is not ("http" or "https"))
+            return Problem.Invalid($"image: '{LogText.Escape(given.Length > 100 ? given[..100] + "..." : given)}' is not an http or https URL (at most 2048 characters, no spaces)");
+        if (image.UserInfo.Length > 0)
+            return Problem.Invalid("image: a URL with a user name or password in it is not accepted (the BMC would show it)");
+        return Result.Ok(image, "");
+    }
+
+    /// <summary>The BMC fetches <paramref name="image"/> and shows it to the machine as its CD (Redfish only).</summary>
+    public Task<Result<Done>> InsertMediaAsync(string mac, Uri image, CancellationToken cancel) =>
+        WithBmc(mac, async bmc =>
+        {
+            if (bmc is not IVirtualMedia media)
+                return Problem.Conflict($"{mac}: virtual media needs a redfish BMC; this one is reached over IPMI");
+            await media.InsertAsync(image, cancel);
+            acted?.Invoke(mac, $"virtual CD {image.AbsoluteUri} inserted");
+            return Result.Done($"{mac}: virtual CD {image.AbsoluteUri} inserted");
+        });
+
+    public Task<Result<Done>> EjectMediaAsync(string mac, CancellationToken cancel) =>
+        WithBmc(mac, async bmc =>
+        {
+            if (bmc is not IVirtualMedia media)
+                return Problem.Conflict($"{mac}: virtual media needs a redfish BMC; this one is reached over IPMI");
+            await media.EjectAsync(cancel);
+            acted?.Invoke(mac, "virtual CD ejected");
+            return Result.Done($"{mac}: virtual CD ejected");
+        });
+
+    /// <summary>
     /// An installed machine that boots its own disk from now on: when it has a BMC, every next boot
     /// is set to the disk there too, so the handover does not rest on the network staying silent.
     /// Null when the machine has no BMC (nothing to do).
@@ -138,14 +193,19 @@ public sealed class BmcOperations(BmcStore store, ISecretSealer sealer, TimeProv
         }
         if (!_protocols.TryGetValue(access.Type, out var protocol))
             return Problem.Conflict($"{mac}: its BMC is of type {access.Type}, which this service does not reach");
+        var bmc = protocol.Connect(access, password);
         try
         {
-            return await act(protocol.Connect(access, password));
+            return await act(bmc);
         }
         catch (BmcException e)
         {
             _readings[mac] = new PowerReading(PowerState.Unknown, clock.GetUtcNow(), e.Message);
             return Problem.Upstream(e.Message);
+        }
+        finally
+        {
+            (bmc as IDisposable)?.Dispose();
         }
     }
 

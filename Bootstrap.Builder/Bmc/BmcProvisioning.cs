@@ -16,8 +16,8 @@ public sealed record ProvisionOutcome(string Mac, bool Succeeded, PowerState Sta
 
 /// <summary>
 /// "Provision these 40 machines": for each, assign its job (when given), set its next boot to
-/// the network through its BMC, and power it on (or cycle it when it is on), at most
-/// <c>bmc-concurrency</c> machines at a time. A machine whose BMC fails fails alone, with the
+/// the network through its BMC (or insert an image as its virtual CD and boot that), and power
+/// it on (or cycle it when it is on), at most <c>bmc-concurrency</c> machines at a time. A machine whose BMC fails fails alone, with the
 /// BMC's message; every other machine goes on.
 /// </summary>
 /// <param name="acted">Told how each machine's provision ended (MAC, what), for its boot log.</param>
@@ -37,8 +37,6 @@ public sealed class BmcProvisioning(BmcOperations bmcs, MachineDirectory machine
     {
         if ((via ?? "pxe") is var chosen && !Vias.Contains(chosen))
             return Problem.Invalid($"via: '{LogText.Escape(chosen)}' is not {string.Join(" or ", Vias)}");
-        if (chosen == "virtual-media")
-            return Problem.Invalid("via: virtual-media needs Redfish BMCs, which this service does not reach yet; use pxe");
         if (inputs is not { Count: > 0 })
             return Problem.Invalid("machines: at least one machine is needed ([{\"mac\": \"52:54:00:12:34:56\"}])");
         if (inputs.Count > MaxMachines)
@@ -72,18 +70,20 @@ public sealed class BmcProvisioning(BmcOperations bmcs, MachineDirectory machine
 
     /// <summary>Provisions every order, <c>concurrency</c> at a time; the outcomes are in the orders' order.</summary>
     /// <param name="mode">The firmware path of the next boot (uefi, legacy), as for <see cref="BmcOperations.SetBootDeviceAsync"/>.</param>
-    public async Task<Result<IReadOnlyList<ProvisionOutcome>>> ProvisionAsync(IReadOnlyList<ProvisionOrder> orders, string? mode, CancellationToken cancel)
+    /// <param name="virtualCd">Boot this image as each machine's virtual CD (via virtual-media) instead of the network.</param>
+    public async Task<Result<IReadOnlyList<ProvisionOutcome>>> ProvisionAsync(IReadOnlyList<ProvisionOrder> orders, string? mode, CancellationToken cancel,
+        Uri? virtualCd = null)
     {
         if ((mode ?? "uefi") is var chosenMode && !BmcOperations.Modes.Contains(chosenMode))
             return Problem.Invalid($"mode: '{LogText.Escape(chosenMode)}' is not {string.Join(" or ", BmcOperations.Modes)}");
         var outcomes = new ProvisionOutcome[orders.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, orders.Count), new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancel },
-            async (i, token) => outcomes[i] = await ProvisionOneAsync(orders[i], chosenMode, token));
+            async (i, token) => outcomes[i] = await ProvisionOneAsync(orders[i], chosenMode, virtualCd, token));
         var failed = outcomes.Count(o => !o.Succeeded);
         return Result.Ok<IReadOnlyList<ProvisionOutcome>>(outcomes, $"{outcomes.Length - failed} provisioned, {failed} failed");
     }
 
-    private async Task<ProvisionOutcome> ProvisionOneAsync(ProvisionOrder order, string mode, CancellationToken cancel)
+    private async Task<ProvisionOutcome> ProvisionOneAsync(ProvisionOrder order, string mode, Uri? virtualCd, CancellationToken cancel)
     {
         var mac = order.Mac;
         var done = new List<string>();
@@ -102,10 +102,20 @@ public sealed class BmcProvisioning(BmcOperations bmcs, MachineDirectory machine
                 return Failed(refused.Message);
             done.Add(job.Menu is { } menu ? $"assigned menu {menu}" : $"assigned {job.Network}/{job.Farmer ?? "-"}");
         }
-        var boot = await bmcs.SetBootDeviceAsync(mac, "network", mode, once: true, cancel);
+        if (virtualCd != null)
+        {
+            // A CD left in from an earlier provision would make the insert fail (409): out with it first, whatever it was.
+            await bmcs.EjectMediaAsync(mac, cancel);
+            var inserted = await bmcs.InsertMediaAsync(mac, virtualCd, cancel);
+            if (inserted.Problem is { } notInserted)
+                return Failed(notInserted.Message);
+            done.Add($"virtual CD {virtualCd.AbsoluteUri}");
+        }
+        var device = virtualCd == null ? "network" : "cd";
+        var boot = await bmcs.SetBootDeviceAsync(mac, device, mode, once: true, cancel);
         if (boot.Problem is { } bootFailed)
             return Failed(bootFailed.Message);
-        done.Add($"next boot from network ({mode})");
+        done.Add($"next boot from {device} ({mode})");
         var power = await bmcs.PowerAsync(mac, cancel);
         if (power.Problem is { } unread)
             return Failed(unread.Message);

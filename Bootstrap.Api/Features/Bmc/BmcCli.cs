@@ -48,7 +48,7 @@ public static class BmcCli
             var found = await bmcs.GetAsync(mac);
             if (found.Value is not { } a)
                 return Verb.Refuse(parse, found.Message);
-            await parse.InvocationConfiguration.Output.WriteLineAsync(JsonSerializer.Serialize(new BmcEndpoints.BmcView(a.Mac, a.Type, a.Address, a.Port, a.Username, a.Updated), Pretty));
+            await parse.InvocationConfiguration.Output.WriteLineAsync(JsonSerializer.Serialize(BmcEndpoints.BmcView.Of(a), Pretty));
             return 0;
         }));
 

@@ -17,7 +17,7 @@ public static class BmcEndpoints
     private const int MaxProvisionBodyBytes = 1024 * 1024;
 
     /// <summary>The protocols this service reaches BMCs with, for the service and the CLI alike.</summary>
-    public static IEnumerable<IBmcProtocol> Protocols() => [new Builder.Bmc.Ipmi.IpmiProtocol()];
+    public static IEnumerable<IBmcProtocol> Protocols() => [new Builder.Bmc.Ipmi.IpmiProtocol(), new Builder.Bmc.Redfish.RedfishProtocol()];
 
     public static void MapBmc(this IEndpointRouteBuilder app)
     {
@@ -25,7 +25,7 @@ public static class BmcEndpoints
             .WithSummary("{\"machines\": [{\"mac\", \"assign\": {...}}], \"via\": \"pxe\", \"mode\": \"uefi\"}: assign each (when given), set its next boot to the network, power it on or cycle it; one result per machine").Admin();
         var admin = app.MapGroup("/api/machines/{mac}").AddEndpointFilter<AdminToken>();
         admin.MapPut("/bmc", Set)
-            .WithSummary("How to reach the machine's BMC: {\"type\": \"ipmi\", \"address\", \"port\" (623), \"username\", \"password\"}; the password is never shown back").Admin();
+            .WithSummary("How to reach the machine's BMC: {\"type\": \"ipmi\" | \"redfish\", \"address\", \"port\" (623 | 443), \"username\", \"password\", \"verify-tls\", \"ca-fingerprint\"}; the password is never shown back").Admin();
         admin.MapGet("/bmc", async Task<Results<Ok<BmcView>, ProblemText>> (BmcOperations bmcs, string mac) =>
             Normalized(mac, out var normalized) ?? (await bmcs.GetAsync(normalized!)).ToView()).WithSummary("The machine's BMC, without its password").Admin();
         admin.MapDelete("/bmc", async Task<Results<NoContent, ProblemText>> (BmcOperations bmcs, string mac) =>
@@ -35,6 +35,11 @@ public static class BmcEndpoints
             .WithSummary("The machine's power as its BMC reports it: {\"state\": \"on\" | \"off\" | \"unknown\"}; 502 with the BMC's message when it fails").Admin();
         admin.MapPost("/power", Act)
             .WithSummary("{\"action\": \"on\" | \"off\" | \"soft-off\" | \"cycle\"}, then the state read back").Admin();
+        admin.MapPost("/virtual-media", InsertMedia)
+            .WithSummary("Redfish: {\"image\": \"<URL>\"} (default: this service's /iso-generic) becomes the machine's virtual CD").Admin();
+        admin.MapDelete("/virtual-media", async Task<Results<NoContent, ProblemText>> (HttpContext http, BmcOperations bmcs, string mac) =>
+            Normalized(mac, out var normalized) ?? (await bmcs.EjectMediaAsync(normalized!, http.RequestAborted)).ToNoContent())
+            .WithSummary("Redfish: eject the machine's virtual CD").Admin();
         admin.MapPut("/boot-device", SetBootDevice)
             .WithSummary("{\"device\": \"network\" | \"disk\" | \"cd\", \"mode\": \"uefi\" (default) | \"legacy\", \"once\": true (default)}, read back from the BMC").Admin();
     }
@@ -44,7 +49,11 @@ public static class BmcEndpoints
         [property: JsonPropertyName("address")] string? Address,
         [property: JsonPropertyName("port")] int? Port,
         [property: JsonPropertyName("username")] string? Username,
-        [property: JsonPropertyName("password")] string? Password);
+        [property: JsonPropertyName("password")] string? Password,
+        [property: JsonPropertyName("verify-tls")] bool? VerifyTls = null,
+        [property: JsonPropertyName("ca-fingerprint")] string? CaFingerprint = null);
+
+    public sealed record MediaBody([property: JsonPropertyName("image")] string? Image);
 
     public sealed record PowerBody([property: JsonPropertyName("action")] string? Action);
 
@@ -60,14 +69,20 @@ public static class BmcEndpoints
         [property: JsonPropertyName("address")] string Address,
         [property: JsonPropertyName("port")] int Port,
         [property: JsonPropertyName("username")] string Username,
-        [property: JsonPropertyName("updated")] DateTimeOffset Updated);
+        [property: JsonPropertyName("updated")] DateTimeOffset Updated,
+        [property: JsonPropertyName("verify-tls")] bool VerifyTls,
+        [property: JsonPropertyName("ca-fingerprint")] string? CaFingerprint)
+    {
+        public static BmcView Of(BmcAccess a) => new(a.Mac, a.Type, a.Address, a.Port, a.Username, a.Updated, a.VerifyTls, a.CaFingerprint);
+    }
 
     public sealed record PowerView([property: JsonPropertyName("state")] string State);
 
     public sealed record ProvisionBody(
         [property: JsonPropertyName("machines")] List<ProvisionInput?>? Machines,
         [property: JsonPropertyName("via")] string? Via,
-        [property: JsonPropertyName("mode")] string? Mode);
+        [property: JsonPropertyName("mode")] string? Mode,
+        [property: JsonPropertyName("image")] string? Image = null);
 
     public sealed record ProvisionView(
         [property: JsonPropertyName("via")] string Via,
@@ -97,7 +112,17 @@ public static class BmcEndpoints
             job => AssignmentRules.Check(job, config.Runmodes, kernels.Exists, machines.FindProfile, menuNames.Contains));
         if (orders.Problem is { } refused)
             return new ProblemText(refused);
-        var done = await provisioning.ProvisionAsync(orders.Value!, body.Mode, lifetime.ApplicationStopping);
+        Uri? virtualCd = null;
+        if (body.Via == "virtual-media")
+        {
+            var image = BmcOperations.MediaImage(body.Image, http.PublicBaseUrl(config).Url ?? "");
+            if (image.Problem is { } badImage)
+                return new ProblemText(badImage);
+            virtualCd = image.Value;
+        }
+        else if (body.Image != null)
+            return new ProblemText(Problem.Invalid("image: only with \"via\": \"virtual-media\""));
+        var done = await provisioning.ProvisionAsync(orders.Value!, body.Mode, lifetime.ApplicationStopping, virtualCd);
         if (done.Problem is { } failed)
             return new ProblemText(failed);
         var outcomes = done.Value!;
@@ -112,7 +137,20 @@ public static class BmcEndpoints
         var (body, problem) = await JsonBody.ReadAsync<BmcBody>(http, MaxBodyBytes);
         if (problem != null)
             return problem;
-        return (await bmcs.SetAsync(normalized!, body!.Type, body.Address, body.Port, body.Username, body.Password)).ToView();
+        return (await bmcs.SetAsync(normalized!, body!.Type, body.Address, body.Port, body.Username, body.Password, body.VerifyTls, body.CaFingerprint)).ToView();
+    }
+
+    private static async Task<Results<NoContent, ProblemText>> InsertMedia(HttpContext http, BmcOperations bmcs, BootstrapConfig config, string mac)
+    {
+        if (Normalized(mac, out var normalized) is { } badMac)
+            return badMac;
+        var (body, problem) = await JsonBody.ReadAsync<MediaBody>(http, MaxBodyBytes);
+        if (problem != null)
+            return problem;
+        var image = BmcOperations.MediaImage(body!.Image, http.PublicBaseUrl(config).Url ?? "");
+        if (image.Problem is { } badImage)
+            return new ProblemText(badImage);
+        return (await bmcs.InsertMediaAsync(normalized!, image.Value!, http.RequestAborted)).ToNoContent();
     }
 
     private static async Task<Results<Ok<PowerView>, ProblemText>> Act(HttpContext http, BmcOperations bmcs, string mac)
@@ -142,7 +180,7 @@ public static class BmcEndpoints
     }
 
     private static Results<Ok<BmcView>, ProblemText> ToView(this Result<BmcAccess> result) =>
-        result is { Succeeded: true, Value: { } a } ? TypedResults.Ok(new BmcView(a.Mac, a.Type, a.Address, a.Port, a.Username, a.Updated)) : new ProblemText(result.Problem!);
+        result is { Succeeded: true, Value: { } a } ? TypedResults.Ok(BmcView.Of(a)) : new ProblemText(result.Problem!);
 
     private static Results<Ok<PowerView>, ProblemText> ToPower(this Result<PowerState> result) =>
         result.Succeeded ? TypedResults.Ok(new PowerView(BmcOperations.Name(result.Value))) : new ProblemText(result.Problem);

@@ -142,7 +142,6 @@ public sealed class BmcProvisioningTests : IAsyncLifetime
         { [], null, "machines: at least one machine is needed ([{\"mac\": \"52:54:00:12:34:56\"}])" },
         { null, null, "machines: at least one machine is needed ([{\"mac\": \"52:54:00:12:34:56\"}])" },
         { [new("52:54:00:00:00:01")], "usb", "via: 'usb' is not pxe or virtual-media" },
-        { [new("52:54:00:00:00:01")], "virtual-media", "via: virtual-media needs Redfish BMCs, which this service does not reach yet; use pxe" },
         { [new("52:54:00:00:00:01", new AssignmentInput(Network: "mars"))], null, "machines[0].assign.network: no such network" },
         { [new("52:54:00:00:00:01", new AssignmentInput(Network: "prod", AnswerTemplate: "x"))], null,
             "machines[0].assign.answer_template: belongs to a profile (PUT /api/profiles/<name>)" },

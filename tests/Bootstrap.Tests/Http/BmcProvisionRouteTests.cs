@@ -69,7 +69,8 @@ public sealed class BmcProvisionRouteTests : IDisposable
     [Theory]
     [InlineData("""{"machines": [{"mac": "52:54:00:bb:01:01"}, {"mac": "not-a-mac"}]}""", "machines[1].mac: 'not-a-mac' is not a MAC address (12 hex digits, e.g. 52:54:00:12:34:56)\n")]
     [InlineData("""{"machines": [{"mac": "52:54:00:bb:01:01", "assign": {"network": "mars"}}]}""", "machines[0].assign.network: unknown network 'mars'; configured networks: dev, prod, qa, test\n")]
-    [InlineData("""{"machines": [{"mac": "52:54:00:bb:01:01"}], "via": "virtual-media"}""", "via: virtual-media needs Redfish BMCs, which this service does not reach yet; use pxe\n")]
+    [InlineData("""{"machines": [{"mac": "52:54:00:bb:01:01"}], "via": "virtual-media", "image": "file:///etc/passwd"}""",
+        "image: 'file:///etc/passwd' is not an http or https URL (at most 2048 characters, no spaces)\n")]
     [InlineData("""{"machines": [{"mac": "52:54:00:bb:01:01"}], "mode": "bios"}""", "mode: 'bios' is not uefi or legacy\n")]
     [InlineData("""{"machines": "52:54:00:bb:01:01"}""", null)]
     public async Task A_bad_entry_is_refused_naming_it_and_no_machine_is_touched(string body, string? message)

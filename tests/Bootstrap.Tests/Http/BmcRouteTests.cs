@@ -122,7 +122,6 @@ public sealed class BmcRouteTests : IDisposable
     [InlineData("""{"address": "10.0.0.7", "username": "-E", "password": "x"}""", "username: a user name is 1-16 printable ASCII characters and does not start with '-'\n")]
     [InlineData("""{"address": "10.0.0.7", "username": "admin", "password": "x", "port": 70000}""", "port: 70000 is not a UDP port (1-65535)\n")]
     [InlineData("""{"address": "10.0.0.7", "username": "admin"}""", "password: required (it is sealed with the site's key ring and never shown again)\n")]
-    [InlineData("""{"type": "redfish", "address": "10.0.0.7", "username": "admin", "password": "x"}""", "type: redfish is not supported yet; use ipmi\n")]
     [InlineData("""{"type": "snmp", "address": "10.0.0.7", "username": "admin", "password": "x"}""", "type: 'snmp' is not ipmi or redfish\n")]
     public async Task A_bmc_ipmitool_could_not_take_safely_is_refused_naming_the_field(string body, string message)
     {

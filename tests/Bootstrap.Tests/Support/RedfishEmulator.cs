@@ -253,6 +253,12 @@ public sealed class RedfishEmulator : IAsyncDisposable
             await Error(http, 400, "Base.1.8.PropertyValueFormatError", $"The value {image} for the property Image is of a different format than the property can accept.");
             return;
         }
+        // A test must never address another host: this BMC fetches only from this host's loopback or the test LAN.
+        if (!IPAddress.TryParse(url.Host, out var host) || !(IPAddress.IsLoopback(host) || url.Host.StartsWith("10.77.0.", StringComparison.Ordinal)))
+        {
+            await Error(http, 400, "Base.1.8.PropertyValueFormatError", $"The test emulator fetches images only from 127.0.0.0/8 or 10.77.0.0/24, not {url.Host}.");
+            return;
+        }
         var file = Path.Combine(_folder, "media.iso");
         try
         {

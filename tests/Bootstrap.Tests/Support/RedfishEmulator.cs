@@ -80,6 +80,7 @@ public sealed class RedfishEmulator : IAsyncDisposable
     /// <summary>Starts an emulator whose machine is only memory (power and media are remembered, nothing boots).</summary>
     public static Task<RedfishEmulator> StartAsync() => StartAsync(new MemoryChassis());
 
+    /// <summary>Starts an emulator driving <paramref name="chassis"/>, which stays the caller's to dispose.</summary>
     public static async Task<RedfishEmulator> StartAsync(IRedfishChassis chassis)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -107,8 +108,6 @@ public sealed class RedfishEmulator : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
-        if (_chassis is IAsyncDisposable owned)
-            await owned.DisposeAsync();
         Directory.Delete(_folder, recursive: true);
     }
 

@@ -10,7 +10,7 @@ using Microsoft.AspNetCore.DataProtection;
 namespace Bootstrap.Api.Features.Bmc;
 
 /// <summary>
-/// <c>bootstrap bmc set|show|delete|power|boot-device|provision</c>: the BMC routes on the command
+/// <c>bootstrap bmc set|show|delete|power|boot-device|insert-media|eject-media|provision</c>: the BMC routes on the command
 /// line, on the config's database. The password is read from a file or stdin, never from an
 /// argument (which every local user could read), and sealed with the site's key ring as the
 /// service does.
@@ -32,13 +32,16 @@ public static class BmcCli
         var port = new Option<int?>("--port") { Description = "the BMC's port (IPMI: 623)" };
         var username = Verb.Required("--username", "the BMC user");
         var passwordFile = Verb.Required("--password-file", "a file whose first line is the BMC password, or - to read it from stdin");
+        var verifyTls = new Option<bool?>("--verify-tls") { Description = "redfish: check the BMC's certificate against this host's CAs (default true)" };
+        var fingerprint = new Option<string?>("--ca-fingerprint") { Description = "redfish: the SHA-256 of the BMC's own certificate, trusted instead (openssl x509 -noout -fingerprint -sha256)" };
         var set = new Command("set", "How to reach a machine's BMC (the password is sealed and never shown again)")
-            { setAddress, type, bmcAddress, port, username, passwordFile };
+            { setAddress, type, bmcAddress, port, username, passwordFile, verifyTls, fingerprint };
         set.SetAction(async (parse, _) => await WithBmcs(parse, setAddress, async (mac, bmcs, _) =>
         {
             if (ReadPassword(parse.GetValue(passwordFile)!, stdin) is not { } password)
                 return Verb.Refuse(parse, $"--password-file: '{LogText.Escape(parse.GetValue(passwordFile))}' cannot be read or is empty");
-            return await Report(parse, await bmcs.SetAsync(mac, parse.GetValue(type), parse.GetValue(bmcAddress), parse.GetValue(port), parse.GetValue(username), password));
+            return await Report(parse, await bmcs.SetAsync(mac, parse.GetValue(type), parse.GetValue(bmcAddress), parse.GetValue(port), parse.GetValue(username), password,
+                parse.GetValue(verifyTls), parse.GetValue(fingerprint)));
         }));
 
         var showAddress = MachineCli.Address();
@@ -70,6 +73,21 @@ public static class BmcCli
         bootDevice.SetAction(async (parse, cancel) => await WithBmcs(parse, bootAddress, async (mac, bmcs, _) =>
             await Report(parse, await bmcs.SetBootDeviceAsync(mac, parse.GetValue(device), parse.GetValue(mode), !parse.GetValue(everyBoot), cancel))));
 
+        var mediaAddress = MachineCli.Address();
+        var image = Verb.Required("--image", "the URL the BMC fetches the image from (e.g. http://boot.example:5555/iso-generic)");
+        var insert = new Command("insert-media", "redfish: the BMC fetches an image and shows it to the machine as its CD") { mediaAddress, image };
+        insert.SetAction(async (parse, cancel) => await WithBmcs(parse, mediaAddress, async (mac, bmcs, _) =>
+        {
+            var checkedImage = BmcOperations.MediaImage(parse.GetValue(image), "");
+            return checkedImage.Problem is { } bad
+                ? Verb.Refuse(parse, bad.Message.Replace("image:", "--image:", StringComparison.Ordinal))
+                : await Report(parse, await bmcs.InsertMediaAsync(mac, checkedImage.Value!, cancel));
+        }));
+
+        var ejectAddress = MachineCli.Address();
+        var eject = new Command("eject-media", "redfish: take the image out of the machine's virtual CD") { ejectAddress };
+        eject.SetAction(async (parse, cancel) => await WithBmcs(parse, ejectAddress, async (mac, bmcs, _) => await Report(parse, await bmcs.EjectMediaAsync(mac, cancel))));
+
         var provisionAddresses = new Option<string[]>("--address")
         {
             Description = "a machine's MAC; give --address once per machine",
@@ -78,9 +96,10 @@ public static class BmcCli
         };
         var job = new AssignmentOptions();
         var provisionMode = new Option<string?>("--mode") { Description = $"{string.Join(" or ", BmcOperations.Modes)} (default uefi)" };
+        var provisionImage = new Option<string?>("--image") { Description = "redfish: boot this image (URL) as each machine's virtual CD instead of the network" };
         var provision = new Command("provision",
-            "For each machine: assign the job (when --network or --profile is given), set its next boot to the network, power it on or cycle it; one line per machine")
-            { provisionAddresses, provisionMode };
+            "For each machine: assign the job (when --network or --profile is given), set its next boot to the network (or --image as its virtual CD), power it on or cycle it; one line per machine")
+            { provisionAddresses, provisionMode, provisionImage };
         job.AddTo(provision, withHostname: false);
         provision.SetAction(async (parse, cancel) => await WithBmcs(parse, null, async (_, bmcs, machines) =>
         {
@@ -93,9 +112,17 @@ public static class BmcCli
                 checkJob => AssignmentRules.Check(checkJob, config.Runmodes, kernels.Exists, machines.FindProfile, menus.Contains));
             if (orders.Problem is { } refused)
                 return Verb.Refuse(parse, refused.Message.Replace("machines[", "--address[", StringComparison.Ordinal));
+            Uri? virtualCd = null;
+            if (parse.GetValue(provisionImage) is { } wanted)
+            {
+                var checkedImage = BmcOperations.MediaImage(wanted, "");
+                if (checkedImage.Problem is { } badImage)
+                    return Verb.Refuse(parse, badImage.Message.Replace("image:", "--image:", StringComparison.Ordinal));
+                virtualCd = checkedImage.Value;
+            }
             var provisioning = new BmcProvisioning(bmcs, machines, TimeProvider.System, config.BmcConcurrency,
                 (mac, what) => machines.BmcActed(mac, what, TimeProvider.System.GetUtcNow()));
-            var done = await provisioning.ProvisionAsync(orders.Value!, parse.GetValue(provisionMode), cancel);
+            var done = await provisioning.ProvisionAsync(orders.Value!, parse.GetValue(provisionMode), cancel, virtualCd);
             if (done.Problem is { } problem)
                 return Verb.Refuse(parse, problem.Message);
             foreach (var o in done.Value!)
@@ -104,7 +131,7 @@ public static class BmcCli
         }));
 
         return new Command("bmc", "Machines' BMCs: how to reach them, their power and next boot, provisioning many at once")
-            { set, show, delete, power, bootDevice, provision };
+            { set, show, delete, power, bootDevice, insert, eject, provision };
     }
 
     /// <summary>The first line of <paramref name="file"/> (stdin for "-"), without its line end; null when it cannot be read or is empty.</summary>

@@ -95,7 +95,29 @@ public sealed class BmcCliTests : IDisposable
         Assert.Equal("77", machine.GetProperty("assignment").GetProperty("farmer").GetString());
     }
 
+    [Fact]
+    public async Task A_redfish_bmc_pinned_by_fingerprint_takes_and_ejects_a_virtual_cd_and_boots_it()
+    {
+        await using var redfish = await RedfishEmulator.StartAsync();
+        using var image = ImageServer.Start(new byte[2048]);
+        File.WriteAllText(_passwordFile, RedfishEmulator.Password);
+
+        var set = await Run(["set", "--address", Mac, "--type", "redfish", "--bmc-address", "127.0.0.1", "--port", redfish.Port.ToString(),
+            "--username", RedfishEmulator.User, "--password-file", _passwordFile, "--ca-fingerprint", redfish.Fingerprint.ToUpperInvariant()]);
+        var inserted = await Run(["insert-media", "--address", Mac, "--image", image.Url.AbsoluteUri]);
+        var ejected = await Run(["eject-media", "--address", Mac]);
+        var provisioned = await Run(["provision", "--address", Mac, "--image", image.Url.AbsoluteUri]);
+
+        Assert.Equal((0, $"{Mac}: BMC redfish 127.0.0.1:{redfish.Port} as root\n", ""), set);
+        Assert.Equal((0, $"{Mac}: virtual CD {image.Url} inserted\n", ""), inserted);
+        Assert.Equal((0, $"{Mac}: virtual CD ejected\n", ""), ejected);
+        Assert.Equal((0, $"{Mac}  ok  on  virtual CD {image.Url}; next boot from cd (uefi); power on, now on\n", ""), provisioned);
+        Assert.Equal([$"insert {image.Url}", "eject", $"insert {image.Url}", "boot Cd Once UEFI", "reset On"], redfish.Changes);
+    }
+
     [Theory]
+    [InlineData(new[] { "insert-media", "--address", Mac, "--image", "file:///etc/passwd" },
+        "bmc: --image: 'file:///etc/passwd' is not an http or https URL (at most 2048 characters, no spaces)\n")]
     [InlineData(new[] { "set", "--address", Mac, "--bmc-address", "127.0.0.1", "--username", "admin", "--password-file", "/nonexistent/pw" },
         "bmc: --password-file: '/nonexistent/pw' cannot be read or is empty\n")]
     [InlineData(new[] { "set", "--address", Mac, "--bmc-address", "-f/etc/shadow", "--username", "admin", "--password-file", "-" },

@@ -22,6 +22,10 @@ public static class BmcPageEndpoints
         app.MapPost("/machines/{mac}/boot-device", (HttpContext http, BmcOperations bmcs, string mac) =>
             Act(http, mac, (at, form) => bmcs.SetBootDeviceAsync(at, Field(form, "device"), Field(form, "mode"), once: Field(form, "every-boot") != "true", http.RequestAborted)))
             .ExcludeFromDescription();
+        app.MapPost("/machines/{mac}/virtual-media", (HttpContext http, BmcOperations bmcs, string mac) =>
+            Act(http, mac, (at, form) => InsertAsync(bmcs, at, form, http.RequestAborted))).ExcludeFromDescription();
+        app.MapPost("/machines/{mac}/virtual-media/eject", (HttpContext http, BmcOperations bmcs, string mac) =>
+            Act(http, mac, (at, _) => bmcs.EjectMediaAsync(at, http.RequestAborted))).ExcludeFromDescription();
         app.MapPost("/machines/provision", Provision).ExcludeFromDescription();
     }
 
@@ -37,7 +41,15 @@ public static class BmcPageEndpoints
         var orders = BmcProvisioning.Check(chosen, "pxe", _ => (null, null));
         if (orders.Problem is { } invalid)
             return await MachinePageEndpoints.Render(http, machines, config, $"provision: {invalid.Message}", StatusCodes.Status400BadRequest);
-        var done = await provisioning.ProvisionAsync(orders.Value!, Field(form, "mode"), lifetime.ApplicationStopping);
+        Uri? virtualCd = null;
+        if (Field(form, "image") is { } wanted)
+        {
+            var image = BmcOperations.MediaImage(wanted, "");
+            if (image.Problem is { } badImage)
+                return await MachinePageEndpoints.Render(http, machines, config, $"provision: {badImage.Message}", StatusCodes.Status400BadRequest);
+            virtualCd = image.Value;
+        }
+        var done = await provisioning.ProvisionAsync(orders.Value!, Field(form, "mode"), lifetime.ApplicationStopping, virtualCd);
         return done.Problem is { } problem
             ? await MachinePageEndpoints.Render(http, machines, config, $"provision: {problem.Message}", StatusCodes.Status400BadRequest)
             : await MachinePageEndpoints.Render(http, machines, config, provisioned: done.Value);
@@ -60,6 +72,12 @@ public static class BmcPageEndpoints
 
     private static string? Field(IFormCollection form, string name) => form[name].ToString() is { Length: > 0 } value ? value : null;
 
+    private static async Task<Result<Done>> InsertAsync(BmcOperations bmcs, string mac, IFormCollection form, CancellationToken cancel)
+    {
+        var image = BmcOperations.MediaImage(Field(form, "image") ?? "", "");
+        return image.Problem is { } bad ? bad : await bmcs.InsertMediaAsync(mac, image.Value!, cancel);
+    }
+
     private static async Task<Result<BmcAccess>> SetAsync(BmcOperations bmcs, string mac, IFormCollection form)
     {
         int? port = null;
@@ -69,6 +87,7 @@ public static class BmcPageEndpoints
                 return Problem.Invalid($"port: '{LogText.Escape(typed)}' is not a number");
             port = number;
         }
-        return await bmcs.SetAsync(mac, Field(form, "type"), Field(form, "address"), port, Field(form, "username"), Field(form, "password"));
+        return await bmcs.SetAsync(mac, Field(form, "type"), Field(form, "address"), port, Field(form, "username"), Field(form, "password"),
+            caFingerprint: Field(form, "ca-fingerprint"));
     }
 }

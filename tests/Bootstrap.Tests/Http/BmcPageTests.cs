@@ -75,6 +75,29 @@ public sealed class BmcPageTests : IDisposable
     }
 
     [Fact]
+    public async Task A_redfish_bmc_pinned_on_the_page_takes_a_virtual_cd_and_ejects_it()
+    {
+        var (client, token) = await SignedIn();
+        await using var redfish = await RedfishEmulator.StartAsync();
+        using var image = ImageServer.Start(new byte[1024]);
+
+        var saved = await client.PostAsync($"/machines/{Mac}/bmc", Form(token, ("type", "redfish"), ("address", "127.0.0.1"), ("port", redfish.Port.ToString()),
+            ("username", RedfishEmulator.User), ("password", RedfishEmulator.Password), ("ca-fingerprint", redfish.Fingerprint)));
+        var page = await client.GetStringAsync("/machines");
+        var inserted = await client.PostAsync($"/machines/{Mac}/virtual-media", Form(token, ("image", image.Url.AbsoluteUri)));
+        var ejected = await client.PostAsync($"/machines/{Mac}/virtual-media/eject", Form(token));
+        var badImage = await client.PostAsync($"/machines/{Mac}/virtual-media", Form(token, ("image", "javascript:alert(1)")));
+
+        Assert.Equal(HttpStatusCode.Redirect, saved.StatusCode);
+        Assert.Contains($"BMC redfish 127.0.0.1:{redfish.Port} as root", page);
+        Assert.Contains($"value=\"{redfish.Fingerprint}\"", page);
+        Assert.Equal((HttpStatusCode.Redirect, HttpStatusCode.Redirect), (inserted.StatusCode, ejected.StatusCode));
+        Assert.Equal(HttpStatusCode.BadRequest, badImage.StatusCode);
+        Assert.Contains($"{Mac}: image: &#x27;javascript:alert(1)&#x27; is not an http or https URL", await badImage.Content.ReadAsStringAsync());
+        Assert.Equal([$"insert {image.Url}", "eject"], redfish.Changes);
+    }
+
+    [Fact]
     public async Task Bad_values_are_shown_beside_the_forms_and_nothing_is_done()
     {
         var (client, token) = await SignedIn();

@@ -128,7 +128,8 @@ public sealed class BmcOperations(BmcStore store, ISecretSealer sealer, TimeProv
     {
         if (given == null)
         {
-            var fallback = new Uri(baseUrl.TrimEnd('/') + "/iso-generic");
+            if (!Uri.TryCreate(baseUrl.TrimEnd('/') + "/iso-generic", UriKind.Absolute, out var fallback))
+                return Problem.Invalid("image: no default: this service does not know its own address (set base-host in config.json) or give image");
             return fallback.IsLoopback
                 ? Problem.Invalid($"image: no default: this service was reached as {fallback.GetLeftPart(UriPartial.Authority)}, which a BMC cannot fetch from; set base-host in config.json or give image")
                 : Result.Ok(fallback, "");

@@ -22,7 +22,7 @@ public static class BmcEndpoints
     public static void MapBmc(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/machines/provision", Provision).AddEndpointFilter<AdminToken>()
-            .WithSummary("{\"machines\": [{\"mac\", \"assign\": {...}}], \"via\": \"pxe\", \"mode\": \"uefi\"}: assign each (when given), set its next boot to the network, power it on or cycle it; one result per machine").Admin();
+            .WithSummary("{\"machines\": [{\"mac\", \"assign\": {...}}], \"via\": \"pxe\" | \"virtual-media\", \"mode\": \"uefi\", \"image\"}: assign each (when given), set its next boot to the network or the virtual CD, power it on or cycle it; one result per machine").Admin();
         var admin = app.MapGroup("/api/machines/{mac}").AddEndpointFilter<AdminToken>();
         admin.MapPut("/bmc", Set)
             .WithSummary("How to reach the machine's BMC: {\"type\": \"ipmi\" | \"redfish\", \"address\", \"port\" (623 | 443), \"username\", \"password\", \"verify-tls\", \"ca-fingerprint\"}; the password is never shown back").Admin();

@@ -18,13 +18,17 @@ public class ArchitectureTests
         Assert.Empty(aspNet);
     }
 
-    /// <summary>A status is a constant in the compiled code (no token to find), so this reads the core's source.</summary>
+    /// <summary>
+    /// A status is a constant in the compiled code (no token to find), so this reads the core's source.
+    /// The one client of an HTTP protocol in the core, Redfish, reads the statuses a BMC answers; it chooses none of the service's.
+    /// </summary>
     [Fact]
     public void The_core_speaks_no_http_status()
     {
         var status = new System.Text.RegularExpressions.Regex(@"StatusCodes\.|HttpStatusCode|\bStatus[1-5][0-9][0-9]");
+        var redfishClient = Path.Combine("Bootstrap.Builder", "Bmc", "Redfish") + Path.DirectorySeparatorChar;
         var sources = Directory.EnumerateFiles(Path.Combine(RepoRoot.Path, "Bootstrap.Builder"), "*.cs", SearchOption.AllDirectories)
-            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}")).ToList();
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}") && !f.Contains(redfishClient)).ToList();
         var speaking = sources.SelectMany(f => File.ReadLines(f).Select((line, i) => (f, i, line)))
             .Where(l => status.IsMatch(l.line)).Select(l => $"{Path.GetRelativePath(RepoRoot.Path, l.f)}:{l.i + 1}: {l.line.Trim()}");
         Assert.NotEmpty(sources);

@@ -138,18 +138,8 @@ public sealed class IpmiSimulator : IDisposable
     public string Serial => Read("serial.log", "");
 
     /// <summary>The first line of the guest's serial console matching <paramref name="wanted"/>; fails with the console on timeout.</summary>
-    public async Task<string> WaitForSerialAsync(System.Text.RegularExpressions.Regex wanted, TimeSpan timeout)
-    {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < timeout)
-        {
-            if (wanted.Match(Serial) is { Success: true } m)
-                return m.Value.TrimEnd('\r');
-            await Task.Delay(250);
-        }
-        throw new Xunit.Sdk.XunitException($"the guest showed no '{wanted}' in {timeout.TotalSeconds:F0} s\nserial:\n{Serial[^Math.Min(Serial.Length, 3000)..]}\n" +
-            $"qemu: {Read("qemu.log", "")}\nchassis: {string.Join(", ", Changes)}");
-    }
+    public Task<string> WaitForSerialAsync(System.Text.RegularExpressions.Regex wanted, TimeSpan timeout) =>
+        SerialLog.WaitForAsync(() => Serial, wanted, timeout, () => $"qemu: {Read("qemu.log", "")}\nchassis: {string.Join(", ", Changes)}");
 
     public void Dispose()
     {

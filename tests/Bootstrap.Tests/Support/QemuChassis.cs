@@ -24,17 +24,7 @@ public sealed class QemuChassis(Firmware firmware, int servicePort, Qemu.Options
     public string Serial => File.Exists(Path.Combine(_work, "serial.log")) ? File.ReadAllText(Path.Combine(_work, "serial.log")) : "";
 
     /// <summary>The first serial line matching <paramref name="wanted"/>; fails with the console on timeout.</summary>
-    public async Task<string> WaitForSerialAsync(System.Text.RegularExpressions.Regex wanted, TimeSpan timeout)
-    {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < timeout)
-        {
-            if (wanted.Match(Serial) is { Success: true } m)
-                return m.Value.TrimEnd('\r');
-            await Task.Delay(250);
-        }
-        throw new Xunit.Sdk.XunitException($"the guest showed no '{wanted}' in {timeout.TotalSeconds:F0} s\nserial:\n{Serial[^Math.Min(Serial.Length, 3000)..]}");
-    }
+    public Task<string> WaitForSerialAsync(System.Text.RegularExpressions.Regex wanted, TimeSpan timeout) => SerialLog.WaitForAsync(() => Serial, wanted, timeout);
 
     public async Task PowerOnAsync(string? bootTarget)
     {

@@ -10,6 +10,7 @@ repo=$(dirname "$here")
 . "$here/lib.sh"
 
 "$here/template.sh"
+need_packages ipmitool   # what the service runs to reach a machine's BMC over IPMI
 id bootstrap >/dev/null 2>&1 || useradd --system --home-dir /var/lib/bootstrap --shell /usr/sbin/nologin bootstrap
 install -d -m 0755 /opt/bootstrap /etc/bootstrap
 install -d -m 0750 -o bootstrap -g bootstrap /var/lib/bootstrap /var/lib/bootstrap/kernels /var/lib/bootstrap/kernels/net \

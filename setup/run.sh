@@ -16,6 +16,7 @@ for arg in "$@"; do
     if [ "$arg" = --no-demo-kernel ]; then demo=no; else args+=("$arg"); fi
 done
 "$here/template.sh"
+need_packages ipmitool   # what the service runs to reach a machine's BMC over IPMI
 mkdir -p "$repo/kernels/net" "$repo/db"
 cd "$repo"
 if [ "$demo" = yes ] && [ -z "$(find kernels -maxdepth 1 -type f ! -name '.*' -print -quit)" ]; then

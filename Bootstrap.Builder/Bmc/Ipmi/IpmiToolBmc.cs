@@ -144,7 +144,7 @@ public sealed partial class IpmiToolBmc : IBmc
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception || e.InnerException is System.ComponentModel.Win32Exception)
         {
-            throw new BmcException($"ipmi {_address}:{_port}: {Tool} is not installed (Debian package ipmitool; setup/run.sh installs it)");
+            throw new BmcException($"ipmi {_address}:{_port}: {Tool} is not installed (Debian package ipmitool; setup/run.sh and setup/install.sh install it)");
         }
         if (result.ExitCode != 0)
             throw new BmcException($"ipmi {_address}:{_port}: {LogText.Escape(result.Tail(3).Replace('\n', ' '))}");

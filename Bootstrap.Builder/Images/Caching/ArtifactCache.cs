@@ -168,9 +168,11 @@ public sealed class ArtifactCache
         {
             for (var i = 0; i < flight.Waiters; i++)
                 result.Image.TryAddReference();
+            // The flight's own goes before any waiter runs: a waiter that lets go of its reference at once
+            // frees the image then, not a moment later (a CI run saw the bytes still counted).
+            result.Image.Release();
             flight.Result.SetResult(result);
         });
-        result.Image.Release();   // the flight's own
     }
 
     private void Land(string key, Flight flight, Action hand)

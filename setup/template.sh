@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fills ipxe-template/ with the binary template the image builders pack:
-#   iPXE (Debian trixie's prebuilt ipxe.lkrn, ipxe-amd64.efi, snponly.efi, undionly.kpxe),
+#   iPXE (Debian trixie's prebuilt ipxe.lkrn, ipxe-amd64.efi, snponly.efi, undionly.kpxe, and ipxe-arm64.efi for ARM64 UEFI),
 #   isolinux.bin, ldlinux.c32 and isohdpfx.bin (this machine's isolinux/syslinux-common),
 #   ipxe-wrapper.efi (our setup/efi-wrapper, built here with Debian's gnu-efi),
 #   for the Secure Boot images: Debian trixie's Microsoft-signed shim (shimx64.efi) and MokManager
@@ -23,7 +23,7 @@ elif [ $# -gt 0 ]; then
     exit 2
 fi
 
-files=(ipxe.lkrn ipxe-amd64.efi snponly.efi undionly.kpxe isolinux.bin ldlinux.c32 isohdpfx.bin ipxe-wrapper.efi
+files=(ipxe.lkrn ipxe-amd64.efi ipxe-arm64.efi snponly.efi undionly.kpxe isolinux.bin ldlinux.c32 isohdpfx.bin ipxe-wrapper.efi
        shimx64.efi mmx64.efi grubnetx64.efi)
 wrapper_source=$(cat "$here/efi-wrapper/wrapper.c" "$here/efi-wrapper/Makefile" | sha256sum | cut -d' ' -f1)
 
@@ -53,7 +53,7 @@ fetch_debian_package trixie shim-helpers-amd64-signed "$work/shim-helpers"
 fetch_debian_package trixie grub-efi-amd64-signed "$work/grub"
 
 mkdir -p "$dest"
-for f in ipxe.lkrn ipxe-amd64.efi snponly.efi undionly.kpxe; do
+for f in ipxe.lkrn ipxe-amd64.efi ipxe-arm64.efi snponly.efi undionly.kpxe; do
     install -m 0644 "$work/ipxe/root/usr/lib/ipxe/$f" "$work/$f"
 done
 install -m 0644 "$work/shim/root/usr/lib/shim/shimx64.efi.signed" "$work/shimx64.efi"

@@ -2,7 +2,7 @@
 # Sets up everything the tests need and runs all of them:
 #   Debian packages (QEMU, OVMF, socat, iproute2 and dnsmasq for the boot on a real layer-2 network, PostgreSQL, haproxy and wrk for the storage and cluster tests, ipmitool and OpenIPMI's BMC simulator ipmi_sim for the BMC tests, the oracles xorriso, isoinfo, mtools, fsck.fat, fdisk, binutils,
 #   and Chromium for the browser tests),
-#   the iPXE template (setup/template.sh), the lzma-resume helper (.cache/lzma-resume), a real Debian kernel for the boot tests (.cache/vmlinuz),
+#   the iPXE template (setup/template.sh), the lzma-resume helper (.cache/lzma-resume), a real Debian kernel for the boot tests (.cache/vmlinuz, and .cache/vmlinuz-arm64 with QEMU's aarch64 machine and AAVMF),
 #   the discovery OS (setup/discovery.sh into .cache/discovery),
 #   then the whole xunit suite on SQLite, and the HTTP suite again with every site on PostgreSQL (the test matrix).
 #   Extra arguments go to dotnet test (e.g. --filter Boot) and run the SQLite leg only;
@@ -13,13 +13,14 @@ repo=$(dirname "$here")
 . "$here/lib.sh"
 
 need_packages qemu-system-x86 ipxe-qemu ovmf socat iproute2 dnsmasq-base xorriso genisoimage mtools dosfstools fdisk binutils python3 ca-certificates sbsigntool openssl postgresql haproxy wrk \
-    ipmitool openipmi chromium fonts-dejavu-core
+    ipmitool openipmi chromium fonts-dejavu-core qemu-system-arm qemu-efi-aarch64
 "$here/template.sh"
 # The helper a source template repacks its .lkrn with (its tests compare it with liblzma's whole-input bytes).
 build_lzma_resume "$repo" "$repo/.cache/lzma-resume"
 
-# The boot tests boot a real kernel: Debian's, unpacked from its package (no system install).
+# The boot tests boot a real kernel: Debian's, unpacked from its package (no system install), x86-64 and arm64.
 debian_kernel "$repo" >/dev/null
+debian_arm64_kernel "$repo" >/dev/null
 
 # The discovery OS the machine tests boot (Debian's kernel, busybox and drivers, our agent).
 "$here/discovery.sh" "$repo/.cache/discovery"

@@ -5,9 +5,10 @@ namespace Bootstrap.Tests.Support;
 
 /// <summary>
 /// SeaBIOS, OVMF, or OVMF with Secure Boot on: with Microsoft's keys enrolled (as servers are
-/// delivered) or with Debian's test key <c>PkKek-1-snakeoil</c> in <c>db</c> (a site key's stand-in).
+/// delivered) or with Debian's test key <c>PkKek-1-snakeoil</c> in <c>db</c> (a site key's stand-in);
+/// or, on QEMU's aarch64 <c>virt</c> machine, AAVMF (EDK2 for ARM64, Debian's qemu-efi-aarch64).
 /// </summary>
-public enum Firmware { Bios, Uefi, SecureBootMicrosoft, SecureBootSnakeoil }
+public enum Firmware { Bios, Uefi, SecureBootMicrosoft, SecureBootSnakeoil, Arm64Uefi }
 
 /// <summary>
 /// Boots a disk or CD image in QEMU (TCG: no KVM here) with a NIC whose only way out is a
@@ -44,14 +45,19 @@ public static partial class Qemu
         string? BootOrder = null, int MemoryMiB = 512, bool Keyboard = false, int? HttpsPort = null, (string Folder, string BootFile)? Tftp = null,
         LanNetwork? Lan = null);
 
-    /// <summary>A QEMU FAT drive (<c>fat:rw:DIR</c>) whose removable-media boot file, EFI/BOOT/BOOTX64.EFI, is <paramref name="efi"/>.</summary>
-    public static string FatDriveWith(string efi)
+    /// <summary>A QEMU FAT drive (<c>fat:rw:DIR</c>) whose removable-media boot file, EFI/BOOT/<paramref name="bootFile"/>, is <paramref name="efi"/>; <paramref name="files"/> go to its root.</summary>
+    public static string FatDriveWith(string efi, string bootFile = "BOOTX64.EFI", IReadOnlyDictionary<string, string>? files = null)
     {
         var folder = Directory.CreateTempSubdirectory("bootstrap-esp-").FullName;
         Directory.CreateDirectory(Path.Combine(folder, "EFI", "BOOT"));
-        File.Copy(efi, Path.Combine(folder, "EFI", "BOOT", "BOOTX64.EFI"));
+        File.Copy(efi, Path.Combine(folder, "EFI", "BOOT", bootFile));
+        foreach (var (name, text) in files ?? new Dictionary<string, string>())
+            File.WriteAllText(Path.Combine(folder, name), text);
         return $"fat:rw:{folder}";
     }
+
+    /// <summary>The QEMU program of the firmware's architecture.</summary>
+    public static string Program(Firmware firmware) => firmware == Firmware.Arm64Uefi ? "qemu-system-aarch64" : "qemu-system-x86_64";
 
     /// <summary>Returns the first serial line matching <paramref name="wanted"/>; fails with the serial log on timeout.</summary>
     public static async Task<string> BootUntilAsync(Firmware firmware, Media media, int servicePort, Regex wanted, TimeSpan timeout, string nic = "e1000")
@@ -81,7 +87,7 @@ public static partial class Qemu
             options ??= new Options();
             var work = Directory.CreateTempSubdirectory("bootstrap-qemu-").FullName;
             var (args, serial) = Arguments(firmware, media, servicePort, options, work);
-            var start = options.Lan?.Inside("qemu-system-x86_64", args) ?? new ProcessStartInfo("qemu-system-x86_64", args);
+            var start = options.Lan?.Inside(Program(firmware), args) ?? new ProcessStartInfo(Program(firmware), args);
             start.RedirectStandardOutput = start.RedirectStandardError = true;
             var qemu = Process.Start(start)!;
             return new Guest(qemu, work, serial, firmware, media);
@@ -115,6 +121,15 @@ public static partial class Qemu
                                "-drive", "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd",
                                "-drive", $"if=pflash,format=raw,file={vars}"]);
             }
+            if (firmware == Firmware.Arm64Uefi)
+            {
+                // TCG emulates a Cortex-A57; the variable store is copied per boot, as for OVMF.
+                var vars = Path.Combine(work, "AAVMF_VARS.fd");
+                File.Copy("/usr/share/AAVMF/AAVMF_VARS.fd", vars);
+                args.AddRange(["-M", "virt", "-cpu", "cortex-a57",
+                               "-drive", "if=pflash,format=raw,readonly=on,file=/usr/share/AAVMF/AAVMF_CODE.fd",
+                               "-drive", $"if=pflash,format=raw,file={vars}"]);
+            }
             if (firmware == Firmware.Uefi)
             {
                 // A fresh copy of the variable store each boot: old boot entries would change what OVMF tries first.
@@ -123,10 +138,16 @@ public static partial class Qemu
                 args.AddRange(["-drive", "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
                                "-drive", $"if=pflash,format=raw,file={vars}"]);
             }
-            args.AddRange(media.Path.Length == 0 ? []
-                : media.AsKernel ? ["-kernel", media.Path]
-                : media.AsCdrom ? ["-cdrom", media.Path]
-                : ["-drive", media.Path.StartsWith("fat:") ? $"file={media.Path},format=raw" : $"file={media.Path},format=raw,snapshot=on"]);
+            // The virt machine has no IDE: its disks and CD drives hang off virtio.
+            if (firmware == Firmware.Arm64Uefi && media.Path.Length > 0)
+                args.AddRange(media.AsCdrom
+                    ? ["-device", "virtio-scsi-pci", "-device", "scsi-cd,drive=cd", "-drive", $"if=none,id=cd,file={media.Path},media=cdrom,readonly=on"]
+                    : ["-device", "virtio-blk-pci,drive=d0", "-drive", media.Path.StartsWith("fat:") ? $"if=none,id=d0,file={media.Path},format=raw" : $"if=none,id=d0,file={media.Path},format=raw,snapshot=on"]);
+            else
+                args.AddRange(media.Path.Length == 0 ? []
+                    : media.AsKernel ? ["-kernel", media.Path]
+                    : media.AsCdrom ? ["-cdrom", media.Path]
+                    : ["-drive", media.Path.StartsWith("fat:") ? $"file={media.Path},format=raw" : $"file={media.Path},format=raw,snapshot=on"]);
             foreach (var disk in options.Disks ?? [])
                 args.AddRange(["-drive", $"file={disk},format=raw,snapshot=on"]);
             if (options.BootOrder != null)

@@ -11,6 +11,9 @@ public sealed record ProvisionInput(
 /// <summary>A checked <see cref="ProvisionInput"/>.</summary>
 public sealed record ProvisionOrder(string Mac, Assignment? Assignment);
 
+/// <summary>A checked provision: the machines, and the image each boots as its virtual CD (null: they boot from the network).</summary>
+public sealed record ProvisionPlan(IReadOnlyList<ProvisionOrder> Orders, Uri? VirtualCd);
+
 /// <summary>What became of one machine: done (its power read back), or the first step that failed with its own message.</summary>
 public sealed record ProvisionOutcome(string Mac, bool Succeeded, PowerState State, string Message);
 
@@ -30,10 +33,12 @@ public sealed class BmcProvisioning(BmcOperations bmcs, MachineDirectory machine
 
     /// <summary>
     /// Checks every entry before anything is done: a bad MAC, a MAC listed twice or a job the
-    /// assignment rules refuse is a problem naming the entry (<c>machines[3].assign.network</c>).
+    /// assignment rules refuse is a problem naming the entry (<c>machines[3].assign.network</c>);
+    /// then the image, which only a provision via virtual-media takes (see <see cref="BmcOperations.MediaImage"/>).
     /// </summary>
-    public static Result<IReadOnlyList<ProvisionOrder>> Check(IReadOnlyList<ProvisionInput?>? inputs, string? via,
-        Func<AssignmentInput, (Assignment? Assignment, AssignmentProblem? Problem)> checkAssignment)
+    /// <param name="baseUrl">This service's public base URL, under which the default image is.</param>
+    public static Result<ProvisionPlan> Check(IReadOnlyList<ProvisionInput?>? inputs, string? via,
+        Func<AssignmentInput, (Assignment? Assignment, AssignmentProblem? Problem)> checkAssignment, string? image = null, string baseUrl = "")
     {
         if ((via ?? "pxe") is var chosen && !Vias.Contains(chosen))
             return Problem.Invalid($"via: '{LogText.Escape(chosen)}' is not {string.Join(" or ", Vias)}");
@@ -65,7 +70,11 @@ public sealed class BmcProvisioning(BmcOperations bmcs, MachineDirectory machine
             }
             orders.Add(new ProvisionOrder(mac, assignment));
         }
-        return Result.Ok<IReadOnlyList<ProvisionOrder>>(orders, $"{orders.Count} machines");
+        if (chosen != "virtual-media")
+            return image == null ? Result.Ok(new ProvisionPlan(orders, null), $"{orders.Count} machines")
+                : Problem.Invalid("image: only with \"via\": \"virtual-media\"");
+        var virtualCd = BmcOperations.MediaImage(image, baseUrl);
+        return virtualCd.Problem is { } badImage ? badImage : Result.Ok(new ProvisionPlan(orders, virtualCd.Value), $"{orders.Count} machines");
     }
 
     /// <summary>Provisions every order, <c>concurrency</c> at a time; the outcomes are in the orders' order.</summary>

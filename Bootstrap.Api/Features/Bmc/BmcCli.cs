@@ -108,21 +108,15 @@ public static class BmcCli
             var assign = input == new AssignmentInput() ? null : input;
             using var kernels = KernelStore.For(config, machines.Database);
             var menus = (await new MenuStore(machines.Database).ListAsync()).Select(m => m.Name).ToHashSet();
-            var orders = BmcProvisioning.Check(parse.GetValue(provisionAddresses)!.Select(mac => (ProvisionInput?)new ProvisionInput(mac, assign)).ToList(), "pxe",
-                checkJob => AssignmentRules.Check(checkJob, config.Runmodes, kernels.Exists, machines.FindProfile, menus.Contains));
-            if (orders.Problem is { } refused)
-                return Verb.Refuse(parse, refused.Message.Replace("machines[", "--address[", StringComparison.Ordinal));
-            Uri? virtualCd = null;
-            if (parse.GetValue(provisionImage) is { } wanted)
-            {
-                var checkedImage = BmcOperations.MediaImage(wanted, "");
-                if (checkedImage.Problem is { } badImage)
-                    return Verb.Refuse(parse, badImage.Message.Replace("image:", "--image:", StringComparison.Ordinal));
-                virtualCd = checkedImage.Value;
-            }
+            var image = parse.GetValue(provisionImage);
+            var plan = BmcProvisioning.Check(parse.GetValue(provisionAddresses)!.Select(mac => (ProvisionInput?)new ProvisionInput(mac, assign)).ToList(),
+                image == null ? "pxe" : "virtual-media", checkJob => AssignmentRules.Check(checkJob, config.Runmodes, kernels.Exists, machines.FindProfile, menus.Contains), image);
+            if (plan.Problem is { } refused)
+                return Verb.Refuse(parse, refused.Message.StartsWith("image:", StringComparison.Ordinal) ? "--" + refused.Message
+                    : refused.Message.Replace("machines[", "--address[", StringComparison.Ordinal));
             var provisioning = new BmcProvisioning(bmcs, machines, TimeProvider.System, config.BmcConcurrency,
                 (mac, what) => machines.BmcActed(mac, what, TimeProvider.System.GetUtcNow()));
-            var done = await provisioning.ProvisionAsync(orders.Value!, parse.GetValue(provisionMode), cancel, virtualCd);
+            var done = await provisioning.ProvisionAsync(plan.Value!.Orders, parse.GetValue(provisionMode), cancel, plan.Value.VirtualCd);
             if (done.Problem is { } problem)
                 return Verb.Refuse(parse, problem.Message);
             foreach (var o in done.Value!)

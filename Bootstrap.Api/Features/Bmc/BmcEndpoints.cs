@@ -108,21 +108,11 @@ public static class BmcEndpoints
         if (problem != null)
             return problem;
         var menuNames = (await menus.ListAsync()).Select(m => m.Name).ToHashSet();
-        var orders = BmcProvisioning.Check(body!.Machines, body.Via,
-            job => AssignmentRules.Check(job, config.Runmodes, kernels.Exists, machines.FindProfile, menuNames.Contains));
-        if (orders.Problem is { } refused)
+        var plan = BmcProvisioning.Check(body!.Machines, body.Via,
+            job => AssignmentRules.Check(job, config.Runmodes, kernels.Exists, machines.FindProfile, menuNames.Contains), body.Image, http.PublicBaseUrl(config).Url ?? "");
+        if (plan.Problem is { } refused)
             return new ProblemText(refused);
-        Uri? virtualCd = null;
-        if (body.Via == "virtual-media")
-        {
-            var image = BmcOperations.MediaImage(body.Image, http.PublicBaseUrl(config).Url ?? "");
-            if (image.Problem is { } badImage)
-                return new ProblemText(badImage);
-            virtualCd = image.Value;
-        }
-        else if (body.Image != null)
-            return new ProblemText(Problem.Invalid("image: only with \"via\": \"virtual-media\""));
-        var done = await provisioning.ProvisionAsync(orders.Value!, body.Mode, lifetime.ApplicationStopping, virtualCd);
+        var done = await provisioning.ProvisionAsync(plan.Value!.Orders, body.Mode, lifetime.ApplicationStopping, plan.Value.VirtualCd);
         if (done.Problem is { } failed)
             return new ProblemText(failed);
         var outcomes = done.Value!;

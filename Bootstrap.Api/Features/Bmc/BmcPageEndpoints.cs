@@ -38,18 +38,11 @@ public static class BmcPageEndpoints
         var chosen = form["mac"].Select(mac => (ProvisionInput?)new ProvisionInput(mac)).ToList();
         if (chosen.Count == 0)
             return await MachinePageEndpoints.Render(http, machines, config, "provision: choose at least one machine", StatusCodes.Status400BadRequest);
-        var orders = BmcProvisioning.Check(chosen, "pxe", _ => (null, null));
-        if (orders.Problem is { } invalid)
+        var image = Field(form, "image");
+        var plan = BmcProvisioning.Check(chosen, image == null ? "pxe" : "virtual-media", _ => (null, null), image);
+        if (plan.Problem is { } invalid)
             return await MachinePageEndpoints.Render(http, machines, config, $"provision: {invalid.Message}", StatusCodes.Status400BadRequest);
-        Uri? virtualCd = null;
-        if (Field(form, "image") is { } wanted)
-        {
-            var image = BmcOperations.MediaImage(wanted, "");
-            if (image.Problem is { } badImage)
-                return await MachinePageEndpoints.Render(http, machines, config, $"provision: {badImage.Message}", StatusCodes.Status400BadRequest);
-            virtualCd = image.Value;
-        }
-        var done = await provisioning.ProvisionAsync(orders.Value!, Field(form, "mode"), lifetime.ApplicationStopping, virtualCd);
+        var done = await provisioning.ProvisionAsync(plan.Value!.Orders, Field(form, "mode"), lifetime.ApplicationStopping, plan.Value.VirtualCd);
         return done.Problem is { } problem
             ? await MachinePageEndpoints.Render(http, machines, config, $"provision: {problem.Message}", StatusCodes.Status400BadRequest)
             : await MachinePageEndpoints.Render(http, machines, config, provisioned: done.Value);

@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace Bootstrap.Builder.Bmc;
 
 /// <summary>A machine's power as its BMC reports it.</summary>
@@ -74,4 +76,16 @@ public interface IBmcProtocol
     (string Field, string Message)? Refusal(string address, int port, string username, string password);
 
     IBmc Connect(BmcAccess access, string password);
+}
+
+/// <summary>The one shape of a BMC's address every protocol takes: an IPv4 or IPv6 address or a host name, never starting with '-'.</summary>
+public static partial class BmcAddress
+{
+    /// <summary>Why <paramref name="address"/> cannot be a BMC's address (the message of the <c>address</c> field); null when it can.</summary>
+    public static string? Problem(string address) =>
+        HostShape().IsMatch(address) ? null : $"'{LogText.Escape(address)}' is not an IPv4 or IPv6 address or a host name";
+
+    // No '/', '@', space or '?' either: the address also becomes the host of a Redfish URL.
+    [GeneratedRegex(@"^(?!-)[A-Za-z0-9.:\-]{1,253}$")]
+    private static partial Regex HostShape();
 }

@@ -48,8 +48,8 @@ public sealed partial class IpmiToolBmc : IBmc
     public static (string Field, string Message)? Refusal(string address, int port, string username, string password)
     {
         // Each goes to ipmitool as an argument of its own: one starting with '-' would be read as an option.
-        if (!HostShape().IsMatch(address))
-            return ("address", $"'{LogText.Escape(address)}' is not an IPv4 or IPv6 address or a host name");
+        if (BmcAddress.Problem(address) is { } badAddress)
+            return ("address", badAddress);
         if (port is < 1 or > 65535)
             return ("port", $"{port} is not a UDP port (1-65535)");
         // IPMI v2.0 §22.28 Set User Name: at most 16 bytes; §22.29 Set User Password: at most 20.
@@ -151,8 +151,6 @@ public sealed partial class IpmiToolBmc : IBmc
         return result.StandardOutput;
     }
 
-    [GeneratedRegex(@"^(?!-)[A-Za-z0-9.:\-]{1,253}$")]
-    private static partial Regex HostShape();
 
     [GeneratedRegex(@"^(?!-)[\x21-\x7e]{1,16}$")]
     private static partial Regex UserShape();

@@ -7,7 +7,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 
 namespace Bootstrap.Builder.Bmc.Redfish;
 
@@ -33,7 +32,7 @@ public sealed class RedfishProtocol : IBmcProtocol
 /// self-signed BMC. Redirects are not followed and only links under <c>/redfish/v1/</c> of the
 /// same BMC are, so a BMC cannot send the service (and the password) anywhere else.
 /// </summary>
-public sealed partial class RedfishBmc : IBmc, IVirtualMedia, IDisposable
+public sealed class RedfishBmc : IBmc, IVirtualMedia, IDisposable
 {
     private const int MaxAnswerBytes = 1024 * 1024;
     private readonly HttpClient _client;
@@ -69,8 +68,8 @@ public sealed partial class RedfishBmc : IBmc, IVirtualMedia, IDisposable
     /// <summary>The field a value of which cannot be used safely, and why; null when all are fine.</summary>
     public static (string Field, string Message)? Refusal(string address, int port, string username, string password)
     {
-        if (!HostShape().IsMatch(address))
-            return ("address", $"'{LogText.Escape(address)}' is not an IPv4 or IPv6 address or a host name");
+        if (BmcAddress.Problem(address) is { } badAddress)
+            return ("address", badAddress);
         if (port is < 1 or > 65535)
             return ("port", $"{port} is not a TCP port (1-65535)");
         // RFC 7617 §2: the user-id of Basic authentication cannot contain a colon.
@@ -260,7 +259,4 @@ public sealed partial class RedfishBmc : IBmc, IVirtualMedia, IDisposable
     }
 
     private BmcException Fault(string message) => new($"{_where}: {message}");
-
-    [GeneratedRegex(@"^(?!-)[A-Za-z0-9.:\-]{1,253}$")]
-    private static partial Regex HostShape();
 }

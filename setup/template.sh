@@ -2,7 +2,8 @@
 # Fills ipxe-template/ with the binary template the image builders pack:
 #   iPXE (Debian trixie's prebuilt ipxe.lkrn, ipxe-amd64.efi, snponly.efi, undionly.kpxe, and ipxe-arm64.efi for ARM64 UEFI),
 #   isolinux.bin, ldlinux.c32 and isohdpfx.bin (this machine's isolinux/syslinux-common),
-#   ipxe-wrapper.efi (our setup/efi-wrapper, built here with Debian's gnu-efi),
+#   ipxe-wrapper.efi and ipxe-wrapper-arm64.efi (our setup/efi-wrapper, built here with Debian's gnu-efi;
+#   the ARM64 one cross-compiled with Debian's gcc-aarch64-linux-gnu and its arm64 gnu-efi package),
 #   for the Secure Boot images: Debian trixie's Microsoft-signed shim (shimx64.efi) and MokManager
 #   (mmx64.efi), and its signed GRUB netboot image (grubnetx64.efi: http, efinet, net_bootp built in),
 #   manifest.json (versions and sha256 of every file).
@@ -24,7 +25,7 @@ elif [ $# -gt 0 ]; then
 fi
 
 files=(ipxe.lkrn ipxe-amd64.efi ipxe-arm64.efi snponly.efi undionly.kpxe isolinux.bin ldlinux.c32 isohdpfx.bin ipxe-wrapper.efi
-       shimx64.efi mmx64.efi grubnetx64.efi)
+       ipxe-wrapper-arm64.efi shimx64.efi mmx64.efi grubnetx64.efi)
 wrapper_source=$(cat "$here/efi-wrapper/wrapper.c" "$here/efi-wrapper/Makefile" | sha256sum | cut -d' ' -f1)
 
 if [ -f "$dest/manifest.json" ] && command -v sha256sum >/dev/null &&
@@ -42,7 +43,7 @@ PY
     exit 0
 fi
 
-need_packages isolinux syslinux-common ca-certificates python3 gnu-efi gcc make binutils
+need_packages isolinux syslinux-common ca-certificates python3 gnu-efi gcc make binutils gcc-aarch64-linux-gnu
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 echo "template: fetching iPXE from Debian trixie"
@@ -63,8 +64,13 @@ install -m 0644 /usr/lib/ISOLINUX/isolinux.bin "$work/isolinux.bin"
 install -m 0644 /usr/lib/ISOLINUX/isohdpfx.bin "$work/isohdpfx.bin"
 install -m 0644 /usr/lib/syslinux/modules/bios/ldlinux.c32 "$work/ldlinux.c32"
 
-echo "template: building the EFI wrapper"
+echo "template: fetching gnu-efi for arm64 from Debian bookworm"
+mkdir -p "$work/gnu-efi-arm64/cache"
+fetch_debian_package bookworm gnu-efi "$work/gnu-efi-arm64" arm64
+echo "template: building the EFI wrapper for x86-64 and ARM64"
 make -s -C "$here/efi-wrapper" OUT="$work" >/dev/null
+# gnu-efi's aarch64 linker script makes one writable and executable segment, as its loader expects: ld says so, harmlessly.
+make -s -C "$here/efi-wrapper" OUT="$work" ARCH=aarch64 GNU_EFI="$work/gnu-efi-arm64/root" 2> >(grep -v 'LOAD segment with RWX' >&2) >/dev/null
 
 ipxe_version=$(cat "$work/ipxe/version")
 shim_version=$(cat "$work/shim/version")

@@ -7,8 +7,14 @@ namespace Bootstrap.Builder.Boot;
 /// </summary>
 public sealed record BootRequest(string Network, string? Farmer, string Args, string? Kernel)
 {
-    /// <summary>Path of the kernel below the kernels folder, as it appears after <c>/kernel/</c> in URLs.</summary>
-    public string KernelPath => Kernel ?? $"net/{Network}.efi";
+    /// <summary>Path of the x86-64 kernel below the kernels folder, as it appears after <c>/kernel/</c> in URLs.</summary>
+    public string KernelPath => KernelPathFor(KernelArchitecture.X86_64);
+
+    /// <summary>
+    /// Path of the kernel <paramref name="architecture"/>'s machines boot: the kernel named in the
+    /// request whatever the architecture, else the runmode's link for it (<c>net/arm64/prod.efi</c>).
+    /// </summary>
+    public string KernelPathFor(KernelArchitecture architecture) => Kernel ?? $"net/{architecture.LinkOf(Network)}";
 
     /// <summary>
     /// The request as route segments, <c>network/farmer[/args][/kernel]</c>, which any image or

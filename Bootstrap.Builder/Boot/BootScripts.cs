@@ -17,31 +17,41 @@ public sealed class BootScripts(BootstrapConfig config)
     private readonly ScriptText _grub = ScriptText.FromResource("boot", "cfg");
 
     /// <summary>
-    /// The full boot script: banner, DHCP over every NIC, clock sync, kernel download, boot. A
-    /// render is a pure function of the request, the base URL and the config, so the last few
-    /// thousand are kept: farms ask for the same script over and over.
+    /// The full boot script: the kernel for the machine's architecture, banner, DHCP over every
+    /// NIC, clock sync, kernel download, boot. <paramref name="architectures"/> are those the
+    /// runmode has a kernel for (a machine of another one is told so and reboots); an image, which
+    /// outlives today's links, leaves it out and tries every architecture's link. A render is a
+    /// pure function of its arguments and the config, so the last few thousand are kept: farms ask
+    /// for the same script over and over.
     /// </summary>
-    public string Boot(BootRequest request, string baseUrl) => Rendered(request, baseUrl).Text;
+    public string Boot(BootRequest request, string baseUrl, IReadOnlyList<KernelArchitecture>? architectures = null) =>
+        Rendered(request, baseUrl, architectures).Text;
 
     /// <summary>The boot script as UTF-8 bytes, encoded once per remembered render (what the /ipxe route sends).</summary>
-    public byte[] BootUtf8(BootRequest request, string baseUrl) => Rendered(request, baseUrl).Utf8;
+    public byte[] BootUtf8(BootRequest request, string baseUrl, IReadOnlyList<KernelArchitecture>? architectures = null) =>
+        Rendered(request, baseUrl, architectures).Utf8;
 
-    private RenderedScript Rendered(BootRequest request, string baseUrl)
+    private RenderedScript Rendered(BootRequest request, string baseUrl, IReadOnlyList<KernelArchitecture>? architectures)
     {
-        if (_rendered.TryGetValue((request, baseUrl), out var script))
+        var key = (request, baseUrl, Key(architectures));
+        if (_rendered.TryGetValue(key, out var script))
             return script;
-        var text = _boot.Render(Values(request, baseUrl));
+        var text = _boot.Render(Values(request, baseUrl, architectures));
         script = new RenderedScript(text, System.Text.Encoding.UTF8.GetBytes(text));
         if (_rendered.Count >= MaxRendered)
             _rendered.Clear();   // farm ids are the client's choice: the memory stays bounded
-        _rendered[(request, baseUrl)] = script;
+        _rendered[key] = script;
         return script;
     }
 
     private sealed record RenderedScript(string Text, byte[] Utf8);
 
     private const int MaxRendered = 4096;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(BootRequest, string), RenderedScript> _rendered = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(BootRequest, string, string), RenderedScript> _rendered = new();
+
+    /// <summary>The architectures as a cache key ("" for every one).</summary>
+    private static string Key(IReadOnlyList<KernelArchitecture>? architectures) =>
+        architectures == null ? "" : string.Join(',', architectures.Select(a => a.Name));
 
     /// <summary>
     /// The boot script in GRUB's language, the <c>grub.cfg</c> of the Secure Boot images (Debian's
@@ -68,7 +78,8 @@ public sealed class BootScripts(BootstrapConfig config)
     public string Debug(BootRequest request, string baseUrl) => _debug.Render(Values(request, baseUrl));
 
     /// <summary>The answer of <c>/provision/&lt;mac&gt;</c>: download and boot, the network being up already.</summary>
-    public string Quick(BootRequest request, string baseUrl) => _quick.Render(Values(request, baseUrl));
+    public string Quick(BootRequest request, string baseUrl, IReadOnlyList<KernelArchitecture>? architectures = null) =>
+        _quick.Render(Values(request, baseUrl, architectures));
 
     /// <summary>
     /// The answer of <c>/provision/&lt;mac&gt;</c> for an assigned machine: the quick script, its
@@ -76,19 +87,19 @@ public sealed class BootScripts(BootstrapConfig config)
     /// (and, when its profile has one, where its answer file is). The token is 32 hex digits and
     /// the URLs are validated, so nothing here can break the script's line.
     /// </summary>
-    public string Assigned(BootRequest request, string baseUrl, string token, string? answerUrl) =>
-        AssignedRendered(request, baseUrl, token, answerUrl).Text;
+    public string Assigned(BootRequest request, string baseUrl, string token, string? answerUrl, IReadOnlyList<KernelArchitecture>? architectures = null) =>
+        AssignedRendered(request, baseUrl, token, answerUrl, architectures).Text;
 
     /// <summary>The assigned machine's script as UTF-8 bytes, rendered once per assignment (what /provision sends).</summary>
-    public byte[] AssignedUtf8(BootRequest request, string baseUrl, string token, string? answerUrl) =>
-        AssignedRendered(request, baseUrl, token, answerUrl).Utf8;
+    public byte[] AssignedUtf8(BootRequest request, string baseUrl, string token, string? answerUrl, IReadOnlyList<KernelArchitecture>? architectures = null) =>
+        AssignedRendered(request, baseUrl, token, answerUrl, architectures).Utf8;
 
-    private RenderedScript AssignedRendered(BootRequest request, string baseUrl, string token, string? answerUrl)
+    private RenderedScript AssignedRendered(BootRequest request, string baseUrl, string token, string? answerUrl, IReadOnlyList<KernelArchitecture>? architectures)
     {
-        var key = (request, baseUrl, token, answerUrl);
+        var key = (request, baseUrl, token, answerUrl, Key(architectures));
         if (_assigned.TryGetValue(key, out var script))
             return script;
-        var values = Values(request, baseUrl);
+        var values = Values(request, baseUrl, architectures);
         values["cmdline"] += $" bootstrap_url={baseUrl} bootstrap_token={token}" + (answerUrl == null ? "" : $" answer_url={answerUrl}");
         var text = _quick.Render(values);
         script = new RenderedScript(text, System.Text.Encoding.UTF8.GetBytes(text));
@@ -98,7 +109,7 @@ public sealed class BootScripts(BootstrapConfig config)
         return script;
     }
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(BootRequest, string, string, string?), RenderedScript> _assigned = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(BootRequest, string, string, string?, string), RenderedScript> _assigned = new();
 
     /// <summary>
     /// The answer of <c>/provision/&lt;mac&gt;</c> for a machine assigned a boot menu (its name passed
@@ -126,21 +137,36 @@ public sealed class BootScripts(BootstrapConfig config)
     /// <summary>The answer of <c>/discovery</c>: boot the discovery OS with the service's URL on its command line.</summary>
     public string Discovery(string baseUrl) => _discovery.Render(new Dictionary<string, string> { ["base_url"] = baseUrl });
 
+    /// <summary>
+    /// Sets <c>kernel_url</c> for the iPXE builds of each architecture the runmode boots; left
+    /// unset for any other, which the script then says. A kernel named in the request is booted
+    /// whatever the architecture: the operator chose that file.
+    /// </summary>
+    private static string KernelChoice(BootRequest request, string baseUrl, IReadOnlyList<KernelArchitecture> architectures) =>
+        request.Kernel != null
+            ? $"set kernel_url {baseUrl}/kernel/{request.Kernel}"
+            : string.Join('\n', architectures.SelectMany(a => a.BuildArchs.Select(build =>
+                $"iseq ${{buildarch}} {build} && set kernel_url {baseUrl}/kernel/{request.KernelPathFor(a)} ||")));
+
     /// <summary>A DNS server counts only when the service is reached by name; an IP address needs none.</summary>
     private static string DnsCheck(string url) =>
         System.Net.IPAddress.TryParse(new Uri(url).Host.Trim('[', ']'), out _)
             ? "# the service is addressed by IP: no DNS server needed"
             : "isset ${net${nic}/dns} || goto incomplete";
 
-    private Dictionary<string, string> Values(BootRequest request, string baseUrl)
+    private Dictionary<string, string> Values(BootRequest request, string baseUrl, IReadOnlyList<KernelArchitecture>? architectures = null)
     {
         var kernelUrl = $"{baseUrl}/kernel/{request.KernelPath}";
+        architectures ??= KernelArchitecture.All;
         return new Dictionary<string, string>
         {
             ["display"] = config.Runmodes[request.Network],
             ["network"] = request.Network,
             ["farmer_display"] = request.Farmer ?? "(none)",
             ["kernel_url"] = kernelUrl,
+            ["kernel_choice"] = KernelChoice(request, baseUrl, architectures),
+            ["kernel_architectures"] = architectures.Count == 0 ? "no architecture yet"
+                : string.Join(" and ", architectures.Select(a => a.Name)) + (architectures.Count == 1 ? " machines only" : " machines"),
             ["kernel_host"] = PublicUrl.HostOf(kernelUrl),
             ["cmdline"] = request.CommandLine,
             ["dns_check"] = DnsCheck(baseUrl),

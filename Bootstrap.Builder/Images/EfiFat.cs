@@ -4,7 +4,7 @@ namespace Bootstrap.Builder.Images;
 
 /// <summary>
 /// The FAT volume UEFI boots from, at the removable-media boot path <c>EFI/BOOT/BOOTX64.EFI</c>
-/// (UEFI 2.10 section 3.5.1.1): either iPXE with <c>autoexec.ipxe</c>, which iPXE runs from the
+/// (UEFI 2.10 section 3.5.1.1; <c>BOOTAA64.EFI</c> beside it for ARM64): either iPXE with <c>autoexec.ipxe</c>, which iPXE runs from the
 /// volume it was loaded from, or, for Secure Boot, Debian's signed shim, which loads
 /// <c>grubx64.efi</c> (Debian's signed GRUB netboot image) and <c>mmx64.efi</c> (MokManager)
 /// from its own folder; that GRUB reads <c>grub/grub.cfg</c> from the volume it was loaded from.
@@ -35,9 +35,17 @@ internal static class EfiFat
             return fat;
         }
         fat.AddFile("EFI/BOOT/BOOTX64.EFI", input.Signed(await input.FileAsync("ipxe-amd64.efi", cancel)));
+        // The same volume boots ARM64 UEFI machines (the removable-media path of AArch64, UEFI 2.10
+        // table 3.5): the script chooses each architecture's kernel by ${buildarch}. A template
+        // without an ARM64 iPXE (a source template) makes x86 volumes.
+        if (input.Template.Has(Arm64Ipxe))
+            fat.AddFile("EFI/BOOT/BOOTAA64.EFI", input.Signed(await input.FileAsync(Arm64Ipxe, cancel)));
         fat.AddFile("autoexec.ipxe", input.ScriptBytes);
         return fat;
     }
+
+    /// <summary>The ARM64 iPXE of the template (Debian's <c>ipxe-arm64.efi</c>).</summary>
+    public const string Arm64Ipxe = "ipxe-arm64.efi";
 
     /// <summary>Where Debian's GRUB netboot image looks for its config: its prefix is <c>($root)/grub</c>.</summary>
     public const string GrubConfigPath = "grub/grub.cfg";

@@ -20,7 +20,7 @@ namespace Bootstrap.Builder.Images;
 /// </summary>
 public sealed class HybridIsoPacker(bool secureBoot = false) : IImagePacker
 {
-    public string Id => secureBoot ? "hybrid-iso-secure-boot" : "hybrid-iso";
+    public string Id => secureBoot ? "hybrid-iso-secure-boot" : "hybrid-iso:x64+aa64";
 
     public bool CarriesGrubConfig => secureBoot;
 

@@ -46,10 +46,14 @@ public static class TargetTable
     public static readonly UefiUsbPacker UefiUsb = new();
     public static readonly EfiWrapperPacker UefiFull = new("ipxe-amd64.efi", WrapperDevice.Self);
     public static readonly EfiWrapperPacker UefiSnpOnly = new("snponly.efi", WrapperDevice.Network);
+    public static readonly EfiWrapperPacker UefiArm64 = new(EfiFat.Arm64Ipxe, WrapperDevice.Self, "ipxe-wrapper-arm64.efi");
     public static readonly LinuxKernelPacker LinuxKernel = new();
 
     /// <summary>The generic EFI file under a URL ending in .efi, for UEFI HTTP boot (the PXE proxy hands it out).</summary>
     public const string HttpBootRoute = "uefi-generic.efi";
+
+    /// <summary>The same for ARM64 UEFI HTTP boot clients.</summary>
+    public const string Arm64HttpBootRoute = "uefi-generic-arm64.efi";
 
     public static IReadOnlyList<Target> All { get; } =
     [
@@ -68,7 +72,11 @@ public static class TargetTable
             new("EFI file", "One .efi file: copy to a stick as EFI/BOOT/BOOTX64.EFI, or chainload it from a UEFI boot menu.")),
         new("snponly", RouteShape.Request, ScriptKind.Boot, UefiSnpOnly, "ipxe-snp-{network}.efi",
             new("EFI file (firmware network driver)", "Like the EFI file, but uses the firmware's own network driver: for NICs iPXE has no driver for.")),
+        new("uefi-arm64", RouteShape.Request, ScriptKind.Boot, UefiArm64, "ipxe-{network}-arm64.efi",
+            new("EFI file for ARM64", "One .efi file for ARM64 UEFI machines (Ampere, Graviton-class, Raspberry Pi with UEFI firmware): copy to a stick as EFI/BOOT/BOOTAA64.EFI, or chainload it.")),
         new("uefi-generic", RouteShape.Static, ScriptKind.Provision, UefiFull, "ipxe-generic.efi"),
+        new("uefi-generic-arm64", RouteShape.Static, ScriptKind.Provision, UefiArm64, "ipxe-generic-arm64.efi"),
+        new(Arm64HttpBootRoute, RouteShape.Static, ScriptKind.Provision, UefiArm64, "ipxe-generic-arm64.efi", MediaType: "application/efi"),
         // What the PXE proxy hands UEFI HTTP boot clients: the generic EFI file under a URL ending in .efi.
         new(HttpBootRoute, RouteShape.Static, ScriptKind.Provision, UefiFull, "ipxe-generic.efi", MediaType: "application/efi"),
         new("iso-generic", RouteShape.Static, ScriptKind.Provision, HybridIso, "ipxe-generic.iso"),

@@ -13,7 +13,7 @@ public sealed class UefiUsbPacker : IImagePacker
     /// <summary>1 MiB alignment, as partitioning tools place the first partition.</summary>
     public const int PartitionStartLba = 2048;
 
-    public string Id => "uefi-usb";
+    public string Id => "uefi-usb:x64+aa64";
 
     public async Task<PackedImage> PackAsync(PackInput input, CancellationToken cancel)
     {

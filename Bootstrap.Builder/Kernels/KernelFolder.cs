@@ -5,7 +5,8 @@ using Bootstrap.Builder.Boot;
 namespace Bootstrap.Builder.Kernels;
 
 /// <summary>
-/// The kernels folder of a single instance (the embedded default): files in <c>kernel-path</c>, runmode links in <c>kernel-net-path</c>.
+/// The kernels folder of a single instance (the embedded default): files in <c>kernel-path</c>, runmode links in <c>kernel-net-path</c>
+/// (x86-64's) and its architecture folders (<c>kernel-net-path/arm64</c>).
 /// Only regular files whose real path lies directly in the kernels folder are ever opened, whatever
 /// symlinks point where. Uploads and link switches are atomic renames, so a machine downloading
 /// during a change sees the whole old file or the whole new one.
@@ -19,23 +20,40 @@ public sealed class KernelFolder : KernelStore
     {
         _kernelDir = Path.GetFullPath(kernelPath);
         _netDir = Path.GetFullPath(kernelNetPath);
-        _watch = new FolderWatch(_kernelDir, _netDir);
+        _linkDirs = KernelArchitecture.All.ToDictionary(a => a, a => a.LinkFolder.Length == 0 ? _netDir : Path.Combine(_netDir, a.LinkFolder.TrimEnd('/')));
+        _watch = new FolderWatch([_kernelDir, .. _linkDirs.Values]);
     }
+
+    /// <summary>The folder of each architecture's runmode links (x86-64's is the links folder itself).</summary>
+    private readonly Dictionary<KernelArchitecture, string> _linkDirs;
+
+    private string LinkDir(KernelArchitecture architecture) => _linkDirs[architecture];
 
     private readonly FolderWatch _watch;
 
     /// <summary>
-    /// Resolves <c>NAME</c> (a kernel) or <c>net/NAME</c> (a runmode link) to the real file path,
-    /// or null when there is no such file inside the kernels folder.
+    /// Resolves <c>NAME</c> (a kernel) or <c>net/NAME</c>, <c>net/arm64/NAME</c> (a runmode link)
+    /// to the real file path, or null when there is no such file inside the kernels folder.
     /// </summary>
     public string? Resolve(string kernelPath)
     {
         var isLink = kernelPath.StartsWith("net/", StringComparison.Ordinal);
-        var name = isLink ? kernelPath[4..] : kernelPath;
-        if (KernelNames.Problem(name) != null)
-            return null;
+        string folder, name;
+        if (isLink)
+        {
+            var (architecture, fileName, problem) = KernelArchitecture.SplitLink(kernelPath[4..]);
+            if (problem != null)
+                return null;
+            (folder, name) = (LinkDir(architecture!), fileName);
+        }
+        else
+        {
+            if (KernelNames.Problem(kernelPath) != null)
+                return null;
+            (folder, name) = (_kernelDir, kernelPath);
+        }
         var root = RealPath.Of(_kernelDir) ?? throw KernelsUnavailableException.Folder(_kernelDir);
-        var real = RealPath.Of(Path.Combine(isLink ? _netDir : _kernelDir, name));
+        var real = RealPath.Of(Path.Combine(folder, name));
         if (real == null || Path.GetDirectoryName(real) != root || !File.Exists(real))
             return null;
         return real;
@@ -89,14 +107,14 @@ public sealed class KernelFolder : KernelStore
     private const int MaxKnownKernels = 1024;
     private volatile KnownKernels _known = new(default, -1, new ConcurrentDictionary<string, bool>());
 
-    private sealed record KnownKernels((DateTime, DateTime) Stamp, long Generation, ConcurrentDictionary<string, bool> Answers)
+    private sealed record KnownKernels(string? Stamp, long Generation, ConcurrentDictionary<string, bool> Answers)
     {
         public long CheckedAt { get; set; }
     }
 
-    /// <summary>Both folders' modification times; a folder that is gone reads as a time no folder has.</summary>
-    private (DateTime Kernels, DateTime Links) FoldersStamp() =>
-        (Directory.GetLastWriteTimeUtc(_kernelDir), Directory.GetLastWriteTimeUtc(_netDir));
+    /// <summary>The folders' modification times; a folder that is gone reads as a time no folder has.</summary>
+    private string FoldersStamp() =>
+        string.Join(' ', new[] { _kernelDir }.Concat(_linkDirs.Values).Select(d => Directory.GetLastWriteTimeUtc(d).Ticks));
 
     private void Forget() => _known = new KnownKernels(default, -1, new ConcurrentDictionary<string, bool>());
 
@@ -136,9 +154,12 @@ public sealed class KernelFolder : KernelStore
     {
         var root = RealPath.Of(_kernelDir) ?? throw KernelsUnavailableException.Folder(_kernelDir);
         var runmodes = new Dictionary<string, List<string>>();
-        if (Directory.Exists(_netDir))
+        foreach (var architecture in KernelArchitecture.All)
         {
-            foreach (var link in Directory.EnumerateFileSystemEntries(_netDir).Order(StringComparer.Ordinal))
+            var folder = LinkDir(architecture);
+            if (!Directory.Exists(folder))
+                continue;
+            foreach (var link in Directory.EnumerateFiles(folder).Order(StringComparer.Ordinal))
             {
                 var linkName = Path.GetFileName(link);
                 var real = linkName.StartsWith('.') ? null : RealPath.Of(link);
@@ -147,14 +168,14 @@ public sealed class KernelFolder : KernelStore
                     var kernel = Path.GetFileName(real);
                     if (!runmodes.TryGetValue(kernel, out var names))
                         runmodes[kernel] = names = [];
-                    names.Add(Path.GetFileNameWithoutExtension(linkName));
+                    names.Add(KernelArchitecture.Shown(architecture.LinkFolder + linkName));
                 }
             }
         }
         return new DirectoryInfo(root).EnumerateFiles()
             .Where(f => !f.Name.StartsWith('.') && f.LinkTarget == null && KernelNames.Problem(f.Name) == null)
             .Select(f => new KernelInfo(f.Name, f.Length, new DateTimeOffset(f.LastWriteTimeUtc),
-                runmodes.TryGetValue(f.Name, out var names) ? names : []))
+                runmodes.TryGetValue(f.Name, out var names) ? names : [], KernelArchitecture.DetectFile(f.FullName)?.Name))
             .OrderByDescending(k => k.Updated).ThenBy(k => k.Name, StringComparer.Ordinal)
             .ToList();
     }
@@ -184,12 +205,16 @@ public sealed class KernelFolder : KernelStore
     /// </summary>
     public override Task LinkAsync(string link, string target)
     {
-        ThrowIfBadName(link, "link");
+        var (architecture, fileName) = SplitLinkOrThrow(link);
+        var folder = LinkDir(architecture);
+        if (Directory.Exists(Path.Combine(folder, fileName)))
+            throw new ArgumentException($"link: '{link}' is reserved: it is a folder of the kernels store (the runmode links live in '{Path.GetFileName(_netDir)}')");
         ThrowIfBadName(target, "target");
         var targetPath = Path.Combine(_kernelDir, target);
         if (!File.Exists(targetPath) || new FileInfo(targetPath).LinkTarget != null)
             throw new FileNotFoundException($"target: no kernel file '{target}' in the kernels folder");
-        AtomicFile.ReplaceWithSymlink(Path.Combine(_netDir, link), Path.GetRelativePath(_netDir, targetPath));
+        Directory.CreateDirectory(folder);
+        AtomicFile.ReplaceWithSymlink(Path.Combine(folder, fileName), Path.GetRelativePath(folder, targetPath));
         Forget();
         return Task.CompletedTask;
     }
@@ -212,7 +237,7 @@ public sealed class KernelFolder : KernelStore
     private void ThrowIfBadName(string name, string what)
     {
         ThrowIfBadFileName(name, what);
-        if (Directory.Exists(Path.Combine(what == "link" ? _netDir : _kernelDir, name)))
+        if (Directory.Exists(Path.Combine(_kernelDir, name)))
             throw new ArgumentException($"{what}: '{name}' is reserved: it is a folder of the kernels store (the runmode links live in '{Path.GetFileName(_netDir)}')");
     }
 }

@@ -1,9 +1,10 @@
+using Bootstrap.Builder.Boot;
 using Bootstrap.Builder.Machines;
 
 namespace Bootstrap.Builder.Kernels;
 
-/// <summary>What an upload answers: the stored name and its size in bytes.</summary>
-public sealed record StoredKernel(string Name, long Size);
+/// <summary>What an upload answers: the stored name, its size in bytes and the architecture it declares (null: none known).</summary>
+public sealed record StoredKernel(string Name, long Size, string? Architecture);
 
 /// <summary>
 /// The kernels' operations, once for the API, the kernels page and the CLI: each checks the rules,
@@ -24,7 +25,8 @@ public static class KernelOperations
         try
         {
             var size = await kernels.StoreAsync(name, content, cancel);
-            return Result.Ok(new StoredKernel(name, size), $"stored kernel {name} ({size} bytes)");
+            var architecture = kernels.List().FirstOrDefault(k => k.Name == name)?.Architecture;
+            return Result.Ok(new StoredKernel(name, size, architecture), $"stored kernel {name} ({size} bytes, {architecture ?? "architecture unknown"})");
         }
         catch (ArgumentException e)
         {
@@ -33,14 +35,21 @@ public static class KernelOperations
     }
 
     /// <summary>
-    /// Points runmode link <paramref name="link"/> (<c>prod.efi</c>) at kernel <paramref name="target"/>,
-    /// atomically. Only the link of a configured network: any other would be a link no route serves
-    /// or removes, and that keeps its kernel from being deleted.
+    /// Points runmode link <paramref name="link"/> (<c>prod.efi</c>, <c>arm64/prod.efi</c>) at kernel
+    /// <paramref name="target"/>, atomically. Only the link of a configured network: any other would
+    /// be a link no route serves or removes, and that keeps its kernel from being deleted. A kernel
+    /// that declares another architecture than the link's is refused: every machine of that
+    /// architecture would download it and fail to start it.
     /// </summary>
     public static async Task<Result<Done>> PointLinkAsync(KernelStore kernels, IReadOnlyDictionary<string, string> runmodes, string link, string target)
     {
-        if (!runmodes.Keys.Any(runmode => runmode + ".efi" == link))
-            return Problem.Invalid($"link: '{LogText.Escape(link)}' is not the link of a configured network; one of {string.Join(", ", runmodes.Keys.Select(r => r + ".efi"))}");
+        var (architecture, fileName, problem) = KernelArchitecture.SplitLink(link);
+        if (architecture == null)
+            return Problem.Invalid(problem!);
+        if (!runmodes.Keys.Any(runmode => runmode + ".efi" == fileName))
+            return Problem.Invalid($"link: '{LogText.Escape(link)}' is not the link of a configured network; one of {string.Join(", ", runmodes.Keys.Select(architecture!.LinkOf))}");
+        if (kernels.List().FirstOrDefault(k => k.Name == target) is { Architecture: { } declared } && declared != architecture!.Name)
+            return Problem.Invalid($"target: kernel '{LogText.Escape(target)}' is a {declared} kernel; link '{LogText.Escape(link)}' is what {architecture.Name} machines boot");
         try
         {
             await kernels.LinkAsync(link, target);

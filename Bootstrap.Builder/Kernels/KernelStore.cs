@@ -14,8 +14,12 @@ public sealed class KernelsUnavailableException(string message, Exception? inner
 /// <summary>A kernel file opened for serving: the stream is positioned at 0 and owned by the caller.</summary>
 public sealed record OpenedKernel(FileStream Stream, long Length, DateTimeOffset LastModified, string ETag);
 
-/// <summary>A kernel as listed on <c>/images</c>.</summary>
-public sealed record KernelInfo(string Name, long Size, DateTimeOffset Updated, IReadOnlyList<string> Runmodes);
+/// <summary>
+/// A kernel as listed on <c>/images</c>: the runmode links that point at it, as <see
+/// cref="KernelArchitecture.Shown"/> writes them (<c>prod</c> for x86-64, <c>arm64/prod</c>), and
+/// the architecture the file declares (null when it declares none this service knows).
+/// </summary>
+public sealed record KernelInfo(string Name, long Size, DateTimeOffset Updated, IReadOnlyList<string> Runmodes, string? Architecture = null);
 
 /// <summary>
 /// Kernels by name and the runmode links that name them (<c>net/prod.efi</c>). A single instance
@@ -38,7 +42,7 @@ public abstract class KernelStore : IDisposable
     /// <summary>False when kernels cannot be read at all (/healthz answers 503 then).</summary>
     public virtual bool IsReadable => true;
 
-    /// <summary>Whether <c>NAME</c> or <c>net/LINK</c> names a kernel; every boot script asks, so it answers from memory.</summary>
+    /// <summary>Whether <c>NAME</c>, <c>net/LINK</c> or <c>net/ARCH/LINK</c> names a kernel; every boot script asks, so it answers from memory.</summary>
     public abstract bool Exists(string kernelPath);
 
     /// <summary>Opens <c>NAME</c> or <c>net/LINK</c> for reading; null when there is no such kernel.</summary>
@@ -50,7 +54,7 @@ public abstract class KernelStore : IDisposable
     /// <summary>Stores <paramref name="content"/> as kernel <paramref name="name"/> (replacing one of that name); its size. Nothing changes on failure.</summary>
     public abstract Task<long> StoreAsync(string name, Stream content, CancellationToken cancel);
 
-    /// <summary>Points runmode link <paramref name="link"/> at kernel <paramref name="target"/> (<see cref="FileNotFoundException"/> when there is none).</summary>
+    /// <summary>Points runmode link <paramref name="link"/> (<c>prod.efi</c>, <c>arm64/prod.efi</c>) at kernel <paramref name="target"/> (<see cref="FileNotFoundException"/> when there is none).</summary>
     public abstract Task LinkAsync(string link, string target);
 
     /// <summary>Deletes kernel <paramref name="name"/>; one a runmode link points at stays (<see cref="InvalidOperationException"/> names the runmodes).</summary>
@@ -65,6 +69,15 @@ public abstract class KernelStore : IDisposable
     {
         if (KernelNames.Check(name, what) is { } problem)
             throw new ArgumentException(problem);
+    }
+
+    /// <summary>Refuses a runmode link that is not <c>NAME.efi</c> or <c>ARCH/NAME.efi</c> (<see cref="KernelArchitecture.SplitLink"/>); its architecture and file name.</summary>
+    protected static (KernelArchitecture Architecture, string FileName) SplitLinkOrThrow(string link)
+    {
+        var (architecture, fileName, problem) = KernelArchitecture.SplitLink(link);
+        if (problem != null)
+            throw new ArgumentException(problem);
+        return (architecture!, fileName);
     }
 
     /// <summary>The refusal of a kernel some runmodes boot.</summary>

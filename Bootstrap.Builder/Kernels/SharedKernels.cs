@@ -1,5 +1,7 @@
+using Bootstrap.Builder.Boot;
 using Bootstrap.Builder.Storage.Database;
 using Bootstrap.Builder.Storage.Files;
+using Bootstrap.Builder.Storage;
 using Dapper;
 
 namespace Bootstrap.Builder.Kernels;
@@ -68,24 +70,26 @@ public sealed class SharedKernels : KernelStore
     {
         var tables = _tables;
         var runmodes = tables.Links.OrderBy(l => l.Key, StringComparer.Ordinal)
-            .GroupBy(l => l.Value).ToDictionary(g => g.Key, g => g.Select(l => Path.GetFileNameWithoutExtension(l.Key)).ToList());
+            .GroupBy(l => l.Value).ToDictionary(g => g.Key, g => g.Select(l => KernelArchitecture.Shown(l.Key)).ToList());
         return tables.Kernels.Values
-            .Select(k => new KernelInfo(k.Name, k.Size, k.Updated, runmodes.GetValueOrDefault(k.Name) ?? []))
+            .Select(k => new KernelInfo(k.Name, k.Size, k.Updated, runmodes.GetValueOrDefault(k.Name) ?? [], k.Architecture))
             .OrderByDescending(k => k.Updated).ThenBy(k => k.Name, StringComparer.Ordinal).ToList();
     }
 
     public override async Task<long> StoreAsync(string name, Stream content, CancellationToken cancel)
     {
         ThrowIfBadFileName(name, "kernel");
-        var (_, size) = await _files.PutAsync(content, long.MaxValue, () => new InvalidOperationException("unreachable"),
+        var (head, whole) = await PrefixedStream.PeekAsync(content, KernelArchitecture.HeadBytes, cancel);
+        var architecture = KernelArchitecture.Detect(head)?.Name;
+        var (_, size) = await _files.PutAsync(whole, long.MaxValue, () => new InvalidOperationException("unreachable"),
             async (db, tx, hash, length) =>
             {
                 var replaced = await db.ExecuteScalarAsync<string?>("SELECT sha256 FROM kernels WHERE name = @name", new { name }, tx);
                 await db.ExecuteAsync(
                     """
-                    INSERT INTO kernels (name, sha256, size, updated) VALUES (@name, @hash, @length, @now)
-                    ON CONFLICT (name) DO UPDATE SET sha256 = excluded.sha256, size = excluded.size, updated = excluded.updated
-                    """, new { name, hash, length, now = Now() }, tx);
+                    INSERT INTO kernels (name, sha256, size, updated, architecture) VALUES (@name, @hash, @length, @now, @architecture)
+                    ON CONFLICT (name) DO UPDATE SET sha256 = excluded.sha256, size = excluded.size, updated = excluded.updated, architecture = excluded.architecture
+                    """, new { name, hash, length, now = Now(), architecture }, tx);
                 return replaced;
             }, cancel);
         await ChangedHereAsync();
@@ -94,7 +98,7 @@ public sealed class SharedKernels : KernelStore
 
     public override async Task LinkAsync(string link, string target)
     {
-        ThrowIfBadFileName(link, "link");
+        SplitLinkOrThrow(link);
         ThrowIfBadFileName(target, "target");
         await using (var db = _database.Open())
         {
@@ -121,7 +125,7 @@ public sealed class SharedKernels : KernelStore
                      ?? throw new FileNotFoundException($"kernel: no kernel file '{name}' in the kernels folder");
             var runmodes = (await db.QueryAsync<string>("SELECT link FROM runmode_links WHERE kernel = @name ORDER BY link", new { name }, tx)).ToList();
             if (runmodes.Count > 0)
-                throw BootedBy(name, runmodes.Select(l => Path.GetFileNameWithoutExtension(l)));
+                throw BootedBy(name, runmodes.Select(KernelArchitecture.Shown));
             await db.ExecuteAsync("DELETE FROM kernels WHERE name = @name", new { name }, tx);
             await tx.CommitAsync();
         }
@@ -151,8 +155,8 @@ public sealed class SharedKernels : KernelStore
         try
         {
             await using var db = _database.Open();
-            var kernels = (await db.QueryAsync<KernelRow>("SELECT name, sha256, size, updated FROM kernels"))
-                .ToDictionary(k => k.name, k => new Kernel(k.name, k.sha256, k.size, DateTimeOffset.Parse(k.updated)), StringComparer.Ordinal);
+            var kernels = (await db.QueryAsync<KernelRow>("SELECT name, sha256, size, updated, architecture FROM kernels"))
+                .ToDictionary(k => k.name, k => new Kernel(k.name, k.sha256, k.size, DateTimeOffset.Parse(k.updated), k.architecture), StringComparer.Ordinal);
             var links = (await db.QueryAsync<(string Link, string Kernel)>("SELECT link, kernel FROM runmode_links")).ToDictionary(l => l.Link, l => l.Kernel, StringComparer.Ordinal);
             _tables = new Tables(kernels, links);
         }
@@ -181,8 +185,8 @@ public sealed class SharedKernels : KernelStore
     private sealed record Tables(Dictionary<string, Kernel> Kernels, Dictionary<string, string> Links);
 
     /// <summary>A kernel as requests read it (its date parsed once, at the load).</summary>
-    private sealed record Kernel(string Name, string Sha256, long Size, DateTimeOffset Updated);
+    private sealed record Kernel(string Name, string Sha256, long Size, DateTimeOffset Updated, string? Architecture);
 
     /// <summary>A kernels row as stored (column names as in the table, read by Dapper).</summary>
-    private sealed record KernelRow(string name, string sha256, long size, string updated);
+    private sealed record KernelRow(string name, string sha256, long size, string updated, string? architecture);
 }

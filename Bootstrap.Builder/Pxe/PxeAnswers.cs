@@ -78,7 +78,10 @@ public sealed class PxeAnswers(PxeSite site, IPxeMachines machines, TimeProvider
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (uint Xid, long At)> _chained = new();
 
     /// <summary>The boot programs the TFTP server holds; nothing else is ever served.</summary>
-    public static readonly IReadOnlyList<string> TftpFiles = ["undionly.kpxe", "snponly.efi", "ipxe-amd64.efi"];
+    public static readonly IReadOnlyList<string> TftpFiles = ["undionly.kpxe", "snponly.efi", "ipxe-amd64.efi", Arm64BootFile];
+
+    /// <summary>What ARM64 UEFI PXE firmware is handed: Debian's ARM64 iPXE, which brings its own drivers.</summary>
+    public const string Arm64BootFile = "ipxe-arm64.efi";
 
     public PxeSite Site => site;
 
@@ -122,8 +125,10 @@ public sealed class PxeAnswers(PxeSite site, IPxeMachines machines, TimeProvider
         return (request.Class, request.Arch) switch
         {
             (ClientClass.Http, ClientArch.EfiX64Http) => new PxeAnswer.HttpUrl($"{site.BaseUrl}/{Images.TargetTable.HttpBootRoute}", ClientClass.Http),
+            (ClientClass.Http, ClientArch.EfiArm64Http) => new PxeAnswer.HttpUrl($"{site.BaseUrl}/{Images.TargetTable.Arm64HttpBootRoute}", ClientClass.Http),
             (ClientClass.Pxe, ClientArch.X86Bios or null) => new PxeAnswer.TftpFile("undionly.kpxe"),
             (ClientClass.Pxe, ClientArch.EfiX64 or ClientArch.EfiX64Alternate) => new PxeAnswer.TftpFile(site.EfiBootFile!),
+            (ClientClass.Pxe, ClientArch.EfiArm64) => new PxeAnswer.TftpFile(Arm64BootFile),
             _ => new PxeAnswer.Silent($"architecture {ClientArch.Name(request.Arch)} is not served"),
         };
     }

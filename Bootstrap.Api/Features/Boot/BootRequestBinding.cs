@@ -3,8 +3,8 @@ using Bootstrap.Builder.Boot;
 
 namespace Bootstrap.Api.Features.Boot;
 
-/// <summary>A validated boot request and the base URL its script points at.</summary>
-public sealed record BoundRequest(BootRequest Request, string BaseUrl);
+/// <summary>A validated boot request, the base URL its script points at and the architectures it has a kernel for.</summary>
+public sealed record BoundRequest(BootRequest Request, string BaseUrl, IReadOnlyList<KernelArchitecture> Architectures);
 
 public static class BootRequestBinding
 {
@@ -12,8 +12,9 @@ public static class BootRequestBinding
     public const string Segments = "{network}/{farmer?}/{args?}/{kernel?}";
 
     /// <summary>
-    /// Validates the segments, the public base URL and the kernel file's presence. Returns the
-    /// request, or the error answer: 404 (unknown network, missing kernel) or 400 (bad input).
+    /// Validates the segments, the public base URL and the kernel file's presence: the named
+    /// kernel, or the runmode's link for at least one architecture. Returns the request, or the
+    /// error answer: 404 (unknown network, missing kernel) or 400 (bad input).
     /// </summary>
     public static (BoundRequest? Bound, RequestProblemText? Error) Bind(
         HttpContext http, BootstrapConfig config, KernelStore kernels,
@@ -25,10 +26,11 @@ public static class BootRequestBinding
         var (baseUrl, urlProblem) = http.PublicBaseUrl(config);
         if (urlProblem != null)
             return (null, new RequestProblemText(StatusCodes.Status400BadRequest, urlProblem));
-        if (!kernels.Exists(request!.KernelPath))
+        var architectures = KernelArchitecture.All.Where(a => kernels.Exists(request!.KernelPathFor(a))).ToList();
+        if (architectures.Count == 0)
             return (null, new RequestProblemText(StatusCodes.Status404NotFound,
-                $"kernel '{request.KernelPath}' is not in the kernels folder" +
+                $"kernel '{request!.KernelPath}' is not in the kernels folder" +
                 (request.Kernel == null ? $" (network '{network}' has no runmode link yet: POST /api/symlink/{network}.efi/<kernel>)" : "")));
-        return (new BoundRequest(request, baseUrl!), null);
+        return (new BoundRequest(request!, baseUrl!, architectures), null);
     }
 }

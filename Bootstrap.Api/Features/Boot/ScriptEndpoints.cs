@@ -36,6 +36,6 @@ public static class ScriptEndpoints
         string network, string? farmer, string? args, string? kernel)
     {
         var (bound, error) = BootRequestBinding.Bind(http, config, kernels, network, farmer, args, kernel);
-        return error != null ? error : PlainText.Script(scripts.BootUtf8(bound!.Request, bound.BaseUrl));
+        return error != null ? error : PlainText.Script(scripts.BootUtf8(bound!.Request, bound.BaseUrl, bound.Architectures));
     }
 }

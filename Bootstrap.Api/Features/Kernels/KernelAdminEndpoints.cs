@@ -1,4 +1,5 @@
 using Bootstrap.Builder.Machines;
+using Bootstrap.Builder.Boot;
 using Bootstrap.Builder.Kernels;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
@@ -20,7 +21,9 @@ public static class KernelAdminEndpoints
             .Accepts<IFormFile>("multipart/form-data").Admin();
         // GET is kept because 0-bootstrap's operators switch links with a plain curl.
         api.MapMethods("/symlink/{link}/{target}", ["POST", "GET"], SwitchLink)
-            .WithSummary("Point runmode link kernels/net/{link} at kernel {target}, atomically").Admin();
+            .WithSummary("Point runmode link kernels/net/{link} (what x86-64 machines boot) at kernel {target}, atomically").Admin();
+        api.MapMethods("/symlink/{architecture}/{link}/{target}", ["POST", "GET"], SwitchArchitectureLink)
+            .WithSummary("Point the runmode link of {architecture} (x86_64, arm64) at kernel {target}, atomically: kernels/net/arm64/{link}").Admin();
         api.MapDelete("/kernel/{name}", async (KernelStore kernels, MachineDirectory machines, ILoggerFactory logs, string name) =>
                 Logged(logs, await KernelOperations.DeleteAsync(kernels, machines, name)).ToNoContent())
             .WithSummary("Delete a kernel that no runmode, machine or profile boots").Admin();
@@ -69,6 +72,12 @@ public static class KernelAdminEndpoints
         var linked = Logged(logs, await KernelOperations.PointLinkAsync(kernels, config.Runmodes, link, target));
         return linked.Succeeded ? PlainText.Ok(linked.Message) : linked.Problem.ToText();
     }
+
+    private static async Task<Results<Text<Status.Ok>, ProblemText>> SwitchArchitectureLink(KernelStore kernels, BootstrapConfig config, ILoggerFactory logs,
+        string architecture, string link, string target) =>
+        KernelArchitecture.Named(architecture) is { } known
+            ? await SwitchLink(kernels, config, logs, known.LinkFolder + link, target)
+            : Problems.Invalid($"architecture: '{LogText.Escape(architecture)}' is not one of {KernelArchitecture.Names}");
 
     /// <summary>An admin change in the service's log, as the kernels page logs its own.</summary>
     private static Result<T> Logged<T>(ILoggerFactory logs, Result<T> result)

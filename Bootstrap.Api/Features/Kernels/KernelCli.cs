@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Bootstrap.Builder.Boot;
 using Bootstrap.Builder.Kernels;
 using Bootstrap.Builder.Machines;
 
@@ -9,8 +10,8 @@ public static class KernelCli
 {
     public static Command Create()
     {
-        var list = new Command("list", "Kernels, newest first, with the runmodes that boot each");
-        list.SetAction((parse, _) => CliStores.Run(parse, stores => Task.FromResult(CliStores.Lines(stores.Kernels.List().Select(k => $"{k.Name}  {k.Size} bytes  {k.Updated:yyyy-MM-dd HH:mm}  runmodes={string.Join(",", k.Runmodes)}")))));
+        var list = new Command("list", "Kernels, newest first, with the architecture each declares and the runmodes that boot it (arm64/prod: prod's ARM64 link)");
+        list.SetAction((parse, _) => CliStores.Run(parse, stores => Task.FromResult(CliStores.Lines(stores.Kernels.List().Select(k => $"{k.Name}  {k.Size} bytes  {k.Updated:yyyy-MM-dd HH:mm}  {k.Architecture ?? "unknown"}  runmodes={string.Join(",", k.Runmodes)}")))));
 
         var file = new Option<FileInfo>("--file") { Description = "the kernel file to copy in", Required = true };
         var asName = new Option<string?>("--name") { Description = "the kernel's name (default: the file's name)" };
@@ -27,11 +28,14 @@ public static class KernelCli
 
         var runmode = Verb.Required("--runmode", "the network whose link to switch (prod, test, ...)");
         var kernel = Verb.Required("--kernel", "the kernel it boots from now on");
-        var link = new Command("link", "Point a runmode at a kernel, atomically") { runmode, kernel };
+        var architecture = new Option<string>("--architecture") { Description = $"which machines boot it: {KernelArchitecture.Names}", DefaultValueFactory = _ => KernelArchitecture.X86_64.Name };
+        var link = new Command("link", "Point a runmode at a kernel for one architecture, atomically") { runmode, kernel, architecture };
         link.SetAction((parse, _) => CliStores.Run(parse, stores =>
             !stores.Config.Runmodes.ContainsKey(parse.GetValue(runmode)!)
                 ? Task.FromResult<Result<Done>>(Problem.NotFound($"--runmode: no network '{parse.GetValue(runmode)}' in config.json"))
-                : KernelOperations.PointLinkAsync(stores.Kernels, stores.Config.Runmodes, parse.GetValue(runmode) + ".efi", parse.GetValue(kernel)!)));
+                : KernelArchitecture.Named(parse.GetValue(architecture)) is not { } known
+                ? Task.FromResult<Result<Done>>(Problem.Invalid($"--architecture: '{parse.GetValue(architecture)}' is not one of {KernelArchitecture.Names}"))
+                : KernelOperations.PointLinkAsync(stores.Kernels, stores.Config.Runmodes, known.LinkOf(parse.GetValue(runmode)!), parse.GetValue(kernel)!)));
 
         var deleteName = Verb.Required("--name", "the kernel to delete");
         var delete = new Command("delete", "Delete a kernel no runmode, machine or profile boots") { deleteName };

@@ -13,6 +13,9 @@ public static class KernelEndpoints
             .WithSummary("A kernel file (Range, ETag, Last-Modified; signed with the site key when one is configured)").KernelFile();
         app.MapMethods("/kernel/net/{name}", ["GET", "HEAD"], (HttpContext http, KernelStore kernels, MachineDirectory machines, string name) => Serve(http, kernels, machines, "net/" + name))
             .WithSummary("The kernel a runmode link points at (Range, ETag, Last-Modified; signed with the site key when one is configured)").KernelFile();
+        app.MapMethods("/kernel/net/{architecture}/{name}", ["GET", "HEAD"], (HttpContext http, KernelStore kernels, MachineDirectory machines, string architecture, string name) =>
+                Serve(http, kernels, machines, $"net/{architecture}/{name}"))
+            .WithSummary("The kernel a runmode link of another architecture than x86-64 points at (kernels/net/arm64/prod.efi)").KernelFile();
         app.MapGet("/secure-boot/site.der", Results<FileContentHttpResult, Text<Status.NotFound>> (BootstrapConfig config) => config.SiteKey is { } key
                 ? TypedResults.Bytes(key.CertificateDer, "application/pkix-cert", "site.der")
                 : PlainText.NotFound("no site key: set secure-boot-key and secure-boot-cert in config.json (setup/site-key.sh makes a pair)"))

@@ -1,3 +1,4 @@
+using Bootstrap.Builder.Boot;
 using Bootstrap.Builder.Kernels;
 using Bootstrap.Builder.Machines;
 using static Bootstrap.Api.Pages.PageForms;
@@ -20,7 +21,9 @@ public static class KernelPageEndpoints
         app.MapPost("/kernels/runmodes/{runmode}", (HttpContext http, KernelStore kernels, BootstrapConfig config, string runmode) =>
             Post(http, "/images", Kernels, form => !config.Runmodes.ContainsKey(runmode)
                 ? Task.FromResult<Result<Done>>(Problem.NotFound($"no network '{LogText.Escape(runmode)}' in config.json"))
-                : KernelOperations.PointLinkAsync(kernels, config.Runmodes, runmode + ".efi", form["kernel"].ToString()))).ExcludeFromDescription();
+                : KernelArchitecture.Named(form["architecture"].FirstOrDefault() ?? KernelArchitecture.X86_64.Name) is not { } architecture
+                ? Task.FromResult<Result<Done>>(Problem.Invalid($"architecture: not one of {KernelArchitecture.Names}"))
+                : KernelOperations.PointLinkAsync(kernels, config.Runmodes, architecture.LinkOf(runmode), form["kernel"].ToString()))).ExcludeFromDescription();
         app.MapPost("/kernels/{name}/delete", (HttpContext http, KernelStore kernels, MachineDirectory machines, string name) =>
             Post(http, "/images", Kernels, _ => KernelOperations.DeleteAsync(kernels, machines, name))).ExcludeFromDescription();
     }

@@ -61,9 +61,10 @@ public static class ProvisionEndpoints
         var answerUrl = job.Profile != null && machines.AnswerTemplateOf(machine) != null
             ? $"{bound!.BaseUrl}/answer/{machine.Mac}/{machine.Token}"
             : null;
-        machines.ScriptServed(machine, $"boot {bound!.Request.KernelPath}", address, now);
+        var architecture = KernelArchitecture.OfBuild(machine.Facts.Arch) ?? KernelArchitecture.X86_64;
+        machines.ScriptServed(machine, $"boot {bound!.Request.KernelPathFor(architecture)}", address, now);
         holders.HandedOut(machine.Id, machine.Token!, http.ClientAddress());
-        return PlainText.Script(scripts.AssignedUtf8(bound.Request, bound.BaseUrl, machine.Token!, answerUrl));
+        return PlainText.Script(scripts.AssignedUtf8(bound.Request, bound.BaseUrl, machine.Token!, answerUrl, bound.Architectures));
     }
 
     /// <summary>The facts iPXE's generic script sends as query parameters (their names as docs/machines.md lists them).</summary>

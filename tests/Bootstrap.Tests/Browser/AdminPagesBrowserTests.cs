@@ -35,11 +35,11 @@ public sealed class AdminPagesBrowserTests(BrowserSite browser) : IClassFixture<
         await page.ClickAsync("text=Point test at this kernel");
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserSite.Screenshots, "kernels-admin.png"), FullPage = true });
 
-        Assert.Equal("test", await page.TextContentAsync("#kernels tr:has(a:text-is('zos-page.efi')) td:nth-child(4)"));
+        Assert.Equal("test", await page.TextContentAsync("#kernels tr:has(a:text-is('zos-page.efi')) td:nth-child(5)"));
         using var machine = browser.Service.Client();
         Assert.Equal(kernel, await machine.GetByteArrayAsync("/kernel/net/test.efi"));
 
-        Assert.Equal("in use", await page.TextContentAsync("#kernels tr:has(a:text-is('zos.efi')) td:nth-child(5)"));
+        Assert.Equal("in use", await page.TextContentAsync("#kernels tr:has(a:text-is('zos.efi')) td:nth-child(6)"));
 
         await page.SelectOptionAsync("#runmode-test", "zos.efi");
         await page.ClickAsync("text=Point test at this kernel");

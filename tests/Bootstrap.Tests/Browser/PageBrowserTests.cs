@@ -32,7 +32,7 @@ public sealed class PageBrowserTests(BrowserSite browser) : IClassFixture<Browse
         Assert.Equal("ipxe-prod.iso", download.SuggestedFilename);
         Assert.Equal("CD001"u8.ToArray(), iso[0x8001..0x8006]);
         Assert.Contains("\nimgfetch --name kernel http://127.0.0.1:" + browser.Service.Port + "/kernel/net/prod.efi nomodeset version=v3 runmode=prod panic=7200 farmer_id=4242 console=ttyS0 root=/dev/ram0 && goto boot ||\n",
-            Tool.Ok("isoinfo", "-i", file, "-x", "/BOOT.IPXE;1"));
+            Scripts.AsSeenBy(Tool.Ok("isoinfo", "-i", file, "-x", "/BOOT.IPXE;1")));
     }
 
     [Fact]
@@ -119,11 +119,12 @@ public sealed class PageBrowserTests(BrowserSite browser) : IClassFixture<Browse
         Assert.True((await admin.PostAsync("/api/symlink/test.efi/zos-v3.5.efi", null)).IsSuccessStatusCode);
 
         var page = await browser.OpenAsync("/images");
-        var firstRow = await page.Locator("tbody tr").First.Locator("td").AllTextContentsAsync();
+        var firstRow = await page.Locator("#kernels tbody tr").First.Locator("td").AllTextContentsAsync();
 
         Assert.Equal("zos-v3.5.efi", firstRow[0]);
-        Assert.Equal("3.0 MiB", firstRow[1]);
-        Assert.Equal("test", firstRow[3]);
+        Assert.Equal("unknown", firstRow[1]);
+        Assert.Equal("3.0 MiB", firstRow[2]);
+        Assert.Equal("test", firstRow[4]);
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserSite.Screenshots, "images.png"), FullPage = true });
 
         var expert = await browser.OpenAsync("/expert");
@@ -134,7 +135,7 @@ public sealed class PageBrowserTests(BrowserSite browser) : IClassFixture<Browse
         await expert.ScreenshotAsync(new() { Path = Path.Combine(BrowserSite.Screenshots, "expert.png"), FullPage = true });
         using var check = browser.Service.Client();
         Assert.Contains("/kernel/zos-v3.5.efi nomodeset version=v3 runmode=prod panic=7200 farmer_id=9 && goto boot ||",
-            await check.GetStringAsync("/ipxe/prod/9/%20/zos-v3.5.efi"));
+            Scripts.AsSeenBy(await check.GetStringAsync("/ipxe/prod/9/%20/zos-v3.5.efi")));
     }
 
     [Fact]

@@ -32,7 +32,7 @@ public sealed class CatalogueCliTests : IDisposable
     public async Task A_kernel_an_image_a_menu_and_a_team_from_the_command_line()
     {
         var kernel = File("vmlinuz-6.1", [1, 2, 3, 4]);
-        Assert.Equal((0, "stored kernel zos.efi (4 bytes)\n", ""), await Run("kernels", "upload", "--file", kernel, "--name", "zos.efi"));
+        Assert.Equal((0, "stored kernel zos.efi (4 bytes, architecture unknown)\n", ""), await Run("kernels", "upload", "--file", kernel, "--name", "zos.efi"));
         Assert.Equal((0, "net/prod.efi -> zos.efi\n", ""), await Run("kernels", "link", "--runmode", "prod", "--kernel", "zos.efi"));
         Assert.StartsWith("zos.efi  4 bytes  ", (await Run("kernels", "list")).Out);
         Assert.EndsWith("  runmodes=prod\n", (await Run("kernels", "list")).Out);

@@ -57,13 +57,13 @@ public sealed class PackerTests
         Assert.Equal(RepoTemplate.File("ipxe-amd64.efi"), File.ReadAllBytes(copy));
     }
 
-    public static TheoryData<string> Packers => ["hybrid-iso", "hybrid-iso-secure-boot", "uefi-usb"];
+    public static TheoryData<string> Packers => ["hybrid-iso:x64+aa64", "hybrid-iso-secure-boot", "uefi-usb:x64+aa64"];
 
     [Theory]
     [MemberData(nameof(Packers))]
     public async Task Same_input_gives_the_same_bytes_and_another_script_other_bytes(string id)
     {
-        IImagePacker packer = id switch { "hybrid-iso" => new HybridIsoPacker(), "uefi-usb" => new UefiUsbPacker(), _ => new HybridIsoPacker(secureBoot: true) };
+        IImagePacker packer = id switch { "hybrid-iso:x64+aa64" => new HybridIsoPacker(), "uefi-usb:x64+aa64" => new UefiUsbPacker(), _ => new HybridIsoPacker(secureBoot: true) };
         var input = Input with { GrubConfig = "echo 'grub'\n" };
 
         var first = (await packer.PackAsync(input, default)).ToArray();
@@ -85,7 +85,8 @@ public sealed class PackerTests
         Assert.All(TargetTable.All.Where(t => !t.Route.StartsWith("krn")), t => Assert.Null(t.Packer.Unsupported(RepoTemplate.Template)));
         Assert.Equal(
             ["iso:ipxe-prod.iso", "usb:ipxe-prod.img", "iso-sb:boot-sb-prod.iso", "usb-sb:boot-sb-prod.img", "uefimg:uefiusb-prod.img", "debug:uefiusb-debug-prod.img", "uefi:ipxe-prod.efi",
-             "snponly:ipxe-snp-prod.efi", "uefi-generic:ipxe-generic.efi", "uefi-generic.efi:ipxe-generic.efi", "iso-generic:ipxe-generic.iso", "usb-generic:ipxe-generic.img",
+             "snponly:ipxe-snp-prod.efi", "uefi-arm64:ipxe-prod-arm64.efi", "uefi-generic:ipxe-generic.efi", "uefi-generic-arm64:ipxe-generic-arm64.efi",
+             "uefi-generic-arm64.efi:ipxe-generic-arm64.efi", "uefi-generic.efi:ipxe-generic.efi", "iso-generic:ipxe-generic.iso", "usb-generic:ipxe-generic.img",
              "uefi-provision:ipxe-provision.efi",
              "krn:ipxe-prod.lkrn", "krn-generic:ipxe-generic.lkrn", "krn-provision:ipxe-provision.lkrn"],
             TargetTable.All.Select(t => $"{t.Route}:{t.FileNameFor("prod")}"));

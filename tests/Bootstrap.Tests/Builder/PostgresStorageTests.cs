@@ -78,7 +78,7 @@ public sealed class PostgresStorageTests(PostgresServer server) : IDisposable
         var script = await b.Client().GetStringAsync("/provision/52-54-00-00-16-01");
 
         Assert.Equal((0, ""), (code, stderr.ToString()));
-        Assert.Contains("imgfetch --name kernel http://bootstrap.test/kernel/net/prod.efi nomodeset version=v3 runmode=prod panic=7200 farmer_id=1601 console=ttyS0 bootstrap_url=", script);
+        Assert.Contains("imgfetch --name kernel http://bootstrap.test/kernel/net/prod.efi nomodeset version=v3 runmode=prod panic=7200 farmer_id=1601 console=ttyS0 bootstrap_url=", Scripts.AsSeenBy(script));
         var health = await b.AdminClient().GetStringAsync("/healthz");
         var port = new NpgsqlConnectionStringBuilder(connection).Port;
         Assert.Contains($"\"database\":\"ok\",\"storage\":\"postgres 127.0.0.1:{port}/{new NpgsqlConnectionStringBuilder(connection).Database}\"", health);

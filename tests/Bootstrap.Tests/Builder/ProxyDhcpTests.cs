@@ -77,6 +77,16 @@ public sealed class ProxyDhcpTests
     }
 
     [Fact]
+    public void Arm64_uefi_firmware_is_offered_arm64_ipxe_over_tftp_and_arm64_http_boot_the_arm64_efi_file()
+    {
+        var (pxe, _) = Answer(Proxy(), ClientMessage(1, Vendor("PXEClient:Arch:00011:UNDI:003000"), Arch(11)));
+        Assert.Equal(("ipxe-arm64.efi", Server, "PXEClient"), (pxe.BootFile, pxe.ServerAddress, System.Text.Encoding.ASCII.GetString(pxe.Option(60)!)));
+
+        var (http, _) = Answer(Proxy(), ClientMessage(1, Vendor("HTTPClient:Arch:00019:UNDI:003000"), Arch(19)));
+        Assert.Equal(("http://10.77.0.1:5555/uefi-generic-arm64.efi", "HTTPClient"), (http.BootFile, System.Text.Encoding.ASCII.GetString(http.Option(60)!)));
+    }
+
+    [Fact]
     public void Uefi_http_boot_gets_the_url_of_an_efi_file_and_its_class_echoed()
     {
         var (reply, _) = Answer(Proxy(), ClientMessage(1, Vendor("HTTPClient:Arch:00016:UNDI:003000"), Arch(16)));
@@ -125,7 +135,7 @@ public sealed class ProxyDhcpTests
         Assert.Null(Proxy(PxeVerdict.LocalDisk).Handle(uefi, new IPEndPoint(IPAddress.Any, 68), false));
         Assert.Null(Proxy(PxeVerdict.Ignore).Handle(uefi, new IPEndPoint(IPAddress.Any, 68), false));
         Assert.Null(Proxy(deny: [Mac]).Handle(uefi, new IPEndPoint(IPAddress.Any, 68), false));
-        Assert.Null(Proxy().Handle(ClientMessage(1, Vendor("PXEClient:Arch:00011:UNDI:003000"), Arch(11)), new IPEndPoint(IPAddress.Any, 68), false));
+        Assert.Null(Proxy().Handle(ClientMessage(1, Vendor("PXEClient:Arch:00010:UNDI:003000"), Arch(10)), new IPEndPoint(IPAddress.Any, 68), false));
         Assert.Null(Proxy().Handle(ClientMessage(1, Vendor("android-dhcp-14")), new IPEndPoint(IPAddress.Any, 68), false));
         Assert.Null(Proxy().Handle(ClientMessage(3, Vendor("PXEClient:Arch:00007:UNDI:003000"), Arch(7)), new IPEndPoint(IPAddress.Any, 68), false));
     }

@@ -27,7 +27,7 @@ public sealed class AdminRouteTests : IDisposable
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         Assert.Equal("/kernel/zos-v3.1.efi", response.Headers.Location!.ToString());
-        Assert.Equal("""{"name":"zos-v3.1.efi","size":3000000}""", await response.Content.ReadAsStringAsync());
+        Assert.Equal("""{"name":"zos-v3.1.efi","size":3000000,"architecture":null}""", await response.Content.ReadAsStringAsync());
         Assert.Equal(bytes, _site.KernelBytes("zos-v3.1.efi"));
         Assert.Equal(["zos-v3.1.efi"], _site.KernelNames());
     }

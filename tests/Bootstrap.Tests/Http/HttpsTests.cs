@@ -65,8 +65,8 @@ public sealed class HttpsTests : IDisposable
         var kernel = await https.GetByteArrayAsync("/kernel/net/prod.efi");
 
         var fetch = $"imgfetch --name kernel https://127.0.0.1:{_httpsPort}/kernel/net/prod.efi nomodeset version=v3 runmode=prod panic=7200 farmer_id=1234 && goto boot ||\n";
-        Assert.Contains(fetch, overTls);
-        Assert.Contains(fetch, overHttp);
+        Assert.Contains(fetch, Scripts.AsSeenBy(overTls));
+        Assert.Contains(fetch, Scripts.AsSeenBy(overHttp));
         Assert.Equal(_site.KernelBytes("zos.efi"), kernel);
         // GRUB has no TLS: its grub.cfg takes the service's own http-port (5555 by default) on the same host.
         Assert.Contains("linux (http,127.0.0.1:5555)/kernel/net/prod.efi ", await https.GetStringAsync("/grub/prod/1234"));

@@ -107,20 +107,24 @@ public sealed class KernelRouteTests : IDisposable
 
     [Fact]
     [Trait("engine", "sqlite")]
-    public async Task Images_lists_kernels_newest_first_with_their_runmodes()
+    public async Task Images_lists_kernels_newest_first_with_their_runmodes_and_architectures()
     {
         _site.AddKernel("zos-old.efi", size: 10);
+        _site.PutKernel("zos-arm64.efi", KernelHeaders.Arm64Pe);
         File.SetLastWriteTimeUtc(Path.Combine(_site.Kernels, "zos-old.efi"), new DateTime(2024, 1, 2, 3, 4, 5, DateTimeKind.Utc));
+        File.SetLastWriteTimeUtc(Path.Combine(_site.Kernels, "zos-arm64.efi"), new DateTime(2025, 1, 2, 3, 4, 5, DateTimeKind.Utc));
         File.SetLastWriteTimeUtc(Path.Combine(_site.Kernels, "zos-v3.efi"), new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc));
         _site.AddLink("test.efi", "zos-v3.efi");
         _site.AddLink("qa.efi", "zos-old.efi");
+        _site.AddLink("arm64/prod.efi", "zos-arm64.efi");
 
         var response = await _site.Client().GetAsync("/images");
 
         Assert.Equal("application/json; charset=utf-8", response.Content.Headers.ContentType!.ToString());
         Assert.Equal(
-            """[{"name":"zos-v3.efi","size":100000,"updated":"2026-01-02T03:04:05+00:00","runmodes":["prod","test"]},""" +
-            """{"name":"zos-old.efi","size":10,"updated":"2024-01-02T03:04:05+00:00","runmodes":["qa"]}]""",
+            """[{"name":"zos-v3.efi","size":100000,"updated":"2026-01-02T03:04:05+00:00","runmodes":["prod","test"],"architecture":null},""" +
+            """{"name":"zos-arm64.efi","size":4096,"updated":"2025-01-02T03:04:05+00:00","runmodes":["arm64/prod"],"architecture":"arm64"},""" +
+            """{"name":"zos-old.efi","size":10,"updated":"2024-01-02T03:04:05+00:00","runmodes":["qa"],"architecture":null}]""",
             await response.Content.ReadAsStringAsync());
     }
 }

@@ -64,7 +64,7 @@ public sealed class MachineRouteTests : IDisposable
 
         Assert.Equal("assigned", assigned.GetProperty("state").GetString());
         Assert.Contains("imgfetch --name kernel http://bootstrap.test/kernel/net/prod.efi nomodeset version=v3 runmode=prod panic=7200 farmer_id=1234 " +
-                        $"console=ttyS0 bootstrap_url=http://bootstrap.test bootstrap_token={token} && goto boot ||", Scripts.Lines(script));
+                        $"console=ttyS0 bootstrap_url=http://bootstrap.test bootstrap_token={token} && goto boot ||", Scripts.Lines(Scripts.AsSeenBy(script)));
         Assert.Equal("provisioning", (await MachineApi.GetAsync(admin, $"/api/machines/{Mac}")).GetProperty("state").GetString());
 
         var progress = await _site.Client().SendAsync(Status(Mac, token, new { state = "progress", progress = 40, message = "copying" }));
@@ -282,7 +282,7 @@ public sealed class MachineRouteTests : IDisposable
 
         Assert.Contains($"imgfetch --name kernel http://bootstrap.test/kernel/net/prod.efi nomodeset version=v3 runmode=prod panic=7200 farmer_id=77 auto=true " +
                         $"bootstrap_url=http://bootstrap.test bootstrap_token={token} answer_url=http://bootstrap.test/answer/{Mac}/{token} && goto boot ||",
-            Scripts.Lines(script));
+            Scripts.Lines(Scripts.AsSeenBy(script)));
         Assert.Equal($"d-i netcfg/get_hostname string rack1-node4\nd-i mirror/suite string prod\n# nic {Mac}\n", answer);
         Assert.Equal((HttpStatusCode.Forbidden, $"wrong token for machine {Mac}'s answer file\n"), (wrong.StatusCode, await wrong.Content.ReadAsStringAsync()));
         Assert.Equal(HttpStatusCode.BadRequest, badTemplate.StatusCode);

@@ -80,6 +80,6 @@ public sealed class ProvisionRouteTests : IDisposable
         var script = await _site.Client().GetStringAsync("/provision/aa:bb:cc:00:11:22");
 
         Assert.Contains("imgfetch --name kernel http://bootstrap.test/kernel/net/test.efi nomodeset version=v3 runmode=test panic=7200 farmer_id=77 " +
-                        $"bootstrap_url=http://bootstrap.test bootstrap_token={MachineApi.TokenIn(script)} && goto boot ||", Scripts.Lines(script));
+                        $"bootstrap_url=http://bootstrap.test bootstrap_token={MachineApi.TokenIn(script)} && goto boot ||", Scripts.Lines(Scripts.AsSeenBy(script)));
     }
 }

@@ -57,7 +57,7 @@ public sealed class ServiceTests
         using var site = new TestSite(c => c["base-host"] = "http://10.0.2.100/boot/");
         site.AddProdKernel();
 
-        var lines = Scripts.Lines(await site.Client("anything.test").GetStringAsync("/ipxe/prod/1"));
+        var lines = Scripts.Lines(Scripts.AsSeenBy(await site.Client("anything.test").GetStringAsync("/ipxe/prod/1")));
 
         Assert.Contains("echo Kernel: http://10.0.2.100/boot/kernel/net/prod.efi", lines);
         // Reached by IP address: no DNS server is required of the DHCP answer.
@@ -75,7 +75,7 @@ public sealed class ServiceTests
             site.AddProdKernel();
         }
 
-        string KernelLine(string script) => Scripts.Lines(script).Single(l => l.StartsWith("echo Kernel: "));
+        string KernelLine(string script) => Scripts.Lines(Scripts.AsSeenBy(script)).Single(l => l.StartsWith("echo Kernel: "));
         async Task<string> Ask(TestSite site)
         {
             var client = site.Client("internal.test:5555");

@@ -76,7 +76,7 @@ public sealed class TrustedProxyTests
 
         var script = await client.GetStringAsync("/ipxe/prod");
 
-        Assert.Contains("echo Kernel: http://boot-unsecure.example.test/kernel/net/prod.efi", Scripts.Lines(script));
+        Assert.Contains("echo Kernel: http://boot-unsecure.example.test/kernel/net/prod.efi", Scripts.Lines(Scripts.AsSeenBy(script)));
     }
 
     [Fact]
@@ -90,6 +90,6 @@ public sealed class TrustedProxyTests
 
         var script = await client.GetStringAsync("/ipxe/prod");
 
-        Assert.Contains("echo Kernel: https://boot.example.test/kernel/net/prod.efi", Scripts.Lines(script));
+        Assert.Contains("echo Kernel: https://boot.example.test/kernel/net/prod.efi", Scripts.Lines(Scripts.AsSeenBy(script)));
     }
 }

@@ -273,7 +273,11 @@ public sealed class TestSite : IDisposable
         if (Shared)
             WithKernelStore(store => store.LinkAsync(link, target));
         else
-            File.CreateSymbolicLink(Path.Combine(NetLinks, link), target.StartsWith('/') ? target : Path.Combine("..", target));
+        {
+            var path = Path.Combine(NetLinks, link);   // arm64/prod.efi: in the architecture's folder
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.CreateSymbolicLink(path, target.StartsWith('/') ? target : Path.GetRelativePath(Path.GetDirectoryName(path)!, Path.Combine(Kernels, target)));
+        }
     }
 
     public WebApplicationFactory<Program> Factory => _factory ??= NewFactory();

@@ -3,7 +3,7 @@
 #   iPXE (Debian trixie's prebuilt ipxe.lkrn, ipxe-amd64.efi, snponly.efi, undionly.kpxe, and ipxe-arm64.efi for ARM64 UEFI),
 #   isolinux.bin, ldlinux.c32 and isohdpfx.bin (this machine's isolinux/syslinux-common),
 #   ipxe-wrapper.efi and ipxe-wrapper-arm64.efi (our setup/efi-wrapper, built here with Debian's gnu-efi;
-#   the ARM64 one cross-compiled with Debian's gcc-aarch64-linux-gnu and its arm64 gnu-efi package),
+#   the ARM64 one cross-compiled with Debian's gcc-aarch64-linux-gnu and trixie's arm64 gnu-efi package),
 #   for the Secure Boot images: Debian trixie's Microsoft-signed shim (shimx64.efi) and MokManager
 #   (mmx64.efi), and its signed GRUB netboot image (grubnetx64.efi: http, efinet, net_bootp built in),
 #   manifest.json (versions and sha256 of every file).
@@ -64,9 +64,9 @@ install -m 0644 /usr/lib/ISOLINUX/isolinux.bin "$work/isolinux.bin"
 install -m 0644 /usr/lib/ISOLINUX/isohdpfx.bin "$work/isohdpfx.bin"
 install -m 0644 /usr/lib/syslinux/modules/bios/ldlinux.c32 "$work/ldlinux.c32"
 
-echo "template: fetching gnu-efi for arm64 from Debian bookworm"
+echo "template: fetching gnu-efi for arm64 from Debian trixie"
 mkdir -p "$work/gnu-efi-arm64/cache"
-fetch_debian_package bookworm gnu-efi "$work/gnu-efi-arm64" arm64
+fetch_debian_package trixie gnu-efi "$work/gnu-efi-arm64" arm64
 echo "template: building the EFI wrapper for x86-64 and ARM64"
 make -s -C "$here/efi-wrapper" OUT="$work" >/dev/null
 # gnu-efi's aarch64 linker script makes one writable and executable segment, as its loader expects: ld says so, harmlessly.

@@ -15,8 +15,12 @@ public sealed class BootSite : IDisposable
     {
     }
 
+    /// <summary>The version of Debian's ARM64 kernel (setup/test.sh puts it in .cache/vmlinuz-arm64), as it names itself at boot.</summary>
+    public static string Arm64KernelVersion => File.ReadAllText(Path.Combine(RepoRoot.Path, ".cache", "vmlinuz-arm64.version")).Trim();
+
     /// <param name="configure">Changes to the site's config.json (e.g. a shorter discovery poll).</param>
-    internal BootSite(Action<Dictionary<string, object>>? configure)
+    /// <param name="arm64">Also link prod's ARM64 kernel: Debian's, from .cache/vmlinuz-arm64.</param>
+    internal BootSite(Action<Dictionary<string, object>>? configure, bool arm64 = false)
     {
         var kernel = Environment.GetEnvironmentVariable("BOOTSTRAP_TEST_KERNEL") is { Length: > 0 } k ? k : Path.Combine(RepoRoot.Path, ".cache", "vmlinuz");
         if (!File.Exists(kernel))
@@ -29,6 +33,11 @@ public sealed class BootSite : IDisposable
         });
         File.Copy(kernel, Path.Combine(Site.Kernels, "vmlinuz-debian.efi"));
         Site.AddLink("prod.efi", "vmlinuz-debian.efi");
+        if (arm64)
+        {
+            File.Copy(Path.Combine(RepoRoot.Path, ".cache", "vmlinuz-arm64"), Path.Combine(Site.Kernels, "vmlinuz-debian-arm64.efi"));
+            Site.AddLink("arm64/prod.efi", "vmlinuz-debian-arm64.efi");
+        }
         Service = new LiveService(Site.ConfigFile);
     }
 

@@ -3,13 +3,21 @@
 # busybox, the kernel's NIC and disk drivers, and our agent (setup/discovery/init), which posts the
 # machine's inventory to the service and waits for its assignment. Everything comes from Debian's
 # packages, fetched through this machine's own apt mirror; nothing is installed on the system.
-# Usage: setup/discovery.sh [OUT_DIR]   (default: discovery-image/, git-ignored)
-# Then set "discovery-image": "<OUT_DIR>" in config.json.
+# Usage: setup/discovery.sh [OUT_DIR] [--arch arm64]   (default: discovery-image/, git-ignored)
+# Then set "discovery-image": "<OUT_DIR>" in config.json. With --arch arm64 it builds the same OS
+# from Debian's arm64 packages into OUT_DIR/arm64/, which ARM64 machines boot.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 . "$here/lib.sh"
 out=$(realpath -m "${1:-$repo/discovery-image}")
+arch=""; flavour=amd64
+if [ "${2:-}" = --arch ] && [ "${3:-}" = arm64 ]; then
+    arch=arm64; flavour=arm64; out="$out/arm64"
+elif [ $# -gt 1 ]; then
+    echo "usage: setup/discovery.sh [OUT_DIR] [--arch arm64]" >&2
+    exit 2
+fi
 need_packages cpio gzip kmod
 
 if [ -s "$out/vmlinuz" ] && [ -s "$out/initrd.img" ] && [ "$out/initrd.img" -nt "$here/discovery/init" ]; then
@@ -18,11 +26,12 @@ if [ -s "$out/vmlinuz" ] && [ -s "$out/initrd.img" ] && [ "$out/initrd.img" -nt 
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-echo "discovery: fetching Debian's kernel and busybox"
-fetch_debian_package bookworm linux-image-amd64 "$work/meta"
-versioned=$(dpkg-deb -f "$work"/meta/linux-image-amd64_*.deb Depends | grep -o 'linux-image-[0-9][^ ,]*-amd64' | head -n 1)
-fetch_debian_package bookworm "$versioned" "$work/kernel"
-fetch_debian_package bookworm busybox-static "$work/busybox"
+echo "discovery: fetching Debian's ${arch:-amd64} kernel and busybox"
+mkdir -p "$work/meta/cache" "$work/kernel/cache" "$work/busybox/cache"
+fetch_debian_package bookworm "linux-image-$flavour" "$work/meta" $arch
+versioned=$(dpkg-deb -f "$work"/meta/linux-image-"$flavour"_*.deb Depends | grep -o "linux-image-[0-9][^ ,]*-$flavour" | head -n 1)
+fetch_debian_package bookworm "$versioned" "$work/kernel" $arch
+fetch_debian_package bookworm busybox-static "$work/busybox" $arch
 release=${versioned#linux-image-}
 modules="$work/kernel/root/lib/modules/$release"
 depmod -b "$work/kernel/root" "$release"   # the package leaves modules.dep to the installing system

@@ -3,7 +3,7 @@
 #   Debian packages (QEMU, OVMF, socat, iproute2 and dnsmasq for the boot on a real layer-2 network, PostgreSQL, haproxy and wrk for the storage and cluster tests, ipmitool and OpenIPMI's BMC simulator ipmi_sim for the BMC tests, the oracles xorriso, isoinfo, mtools, fsck.fat, fdisk, binutils,
 #   and Chromium for the browser tests),
 #   the iPXE template (setup/template.sh), the lzma-resume helper (.cache/lzma-resume), a real Debian kernel for the boot tests (.cache/vmlinuz, and .cache/vmlinuz-arm64 with QEMU's aarch64 machine and AAVMF),
-#   the discovery OS (setup/discovery.sh into .cache/discovery),
+#   the discovery OS (setup/discovery.sh into .cache/discovery, its ARM64 build into .cache/discovery/arm64),
 #   then the whole xunit suite on SQLite, and the HTTP suite again with every site on PostgreSQL (the test matrix).
 #   Extra arguments go to dotnet test (e.g. --filter Boot) and run the SQLite leg only;
 #   BOOTSTRAP_TEST_STORAGE=postgres setup/test.sh --filter X runs X on PostgreSQL only.
@@ -24,6 +24,7 @@ debian_arm64_kernel "$repo" >/dev/null
 
 # The discovery OS the machine tests boot (Debian's kernel, busybox and drivers, our agent).
 "$here/discovery.sh" "$repo/.cache/discovery"
+"$here/discovery.sh" "$repo/.cache/discovery" --arch arm64
 
 cd "$repo"
 log=$(mktemp)

@@ -58,9 +58,9 @@ public static class TargetTable
     public static IReadOnlyList<Target> All { get; } =
     [
         new("iso", RouteShape.Request, ScriptKind.Boot, HybridIso, "ipxe-{network}.iso",
-            new("ISO image", "For a CD, or a server's BMC virtual media (iDRAC, iLO, IPMI). Also boots from a USB stick.")),
+            new("ISO image", "For a CD, or a server's BMC virtual media (iDRAC, iLO, IPMI). Also boots from a USB stick. One image for x86 BIOS, x86-64 UEFI and ARM64 UEFI machines.")),
         new("usb", RouteShape.Request, ScriptKind.Boot, HybridIso, "ipxe-{network}.img",
-            new("USB image", "Write it to a USB stick (dd, Etcher, Rufus); boots BIOS and UEFI machines.")),
+            new("USB image", "Write it to a USB stick (dd, Etcher, Rufus); boots BIOS and UEFI machines, x86 and ARM64.")),
         new("iso-sb", RouteShape.Request, ScriptKind.Boot, SecureBootIso, "boot-sb-{network}.iso",
             new("ISO image for Secure Boot", "For machines with Secure Boot on (Microsoft's keys, as delivered): Debian's signed shim and GRUB boot a signed kernel.")),
         new("usb-sb", RouteShape.Request, ScriptKind.Boot, SecureBootIso, "boot-sb-{network}.img",

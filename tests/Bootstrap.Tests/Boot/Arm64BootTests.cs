@@ -92,3 +92,39 @@ public sealed partial class Arm64BootTests : IClassFixture<Arm64BootTests.Site>
         }
     }
 }
+
+/// <summary>
+/// The discovery OS's ARM64 build (setup/discovery.sh --arch arm64: Debian's arm64 kernel and
+/// busybox, the same agent) on an ARM64 guest: the generic ISO chains it by the machine's
+/// architecture, and it posts the machine's inventory.
+/// </summary>
+public sealed class Arm64DiscoveryOsBootTests : IDisposable
+{
+    private const string Mac = "52:54:00:00:a6:03";
+    private readonly BootSite _boot = new(c =>
+    {
+        c["discovery-poll-seconds"] = 2;
+        c["discovery-image"] = Path.Combine(RepoRoot.Path, ".cache", "discovery");
+    }, arm64: true);
+
+    public void Dispose() => _boot.Dispose();
+
+    [Fact]
+    public async Task An_arm64_machine_boots_the_arm64_discovery_os_which_posts_its_inventory()
+    {
+        var iso = await _boot.DownloadAsync("/iso-generic");
+        using var admin = _boot.Service.AdminClient();
+
+        await using var guest = Qemu.Guest.Start(Firmware.Arm64Uefi, new Qemu.Media(iso, AsCdrom: true), _boot.Service.Port,
+            new Qemu.Options([new Qemu.Nic("virtio-net-pci", Mac)], MemoryMiB: 1024));
+        var posted = await guest.WaitForAsync(new Regex("discovery: inventory posted[^\r\n]*"), TimeSpan.FromMinutes(6));
+
+        var machine = await MachineApi.GetAsync(admin, $"/api/machines/{Mac}");
+        var inventory = machine.GetProperty("inventory");
+        Assert.Equal(("discovered", "arm64"), (machine.GetProperty("state").GetString(), machine.GetProperty("arch").GetString()));
+        Assert.Equal((1, 1024L * 1024 * 1024), (inventory.GetProperty("cpus").GetInt32(), inventory.GetProperty("memory").GetInt64()));
+        Assert.Equal($$"""[{"name":"eth0","mac":"{{Mac}}"}]""", inventory.GetProperty("nics").GetRawText());
+        Assert.Contains("Booting the discovery OS (arm64)", guest.Serial);
+        Assert.Contains("GET /discovery/arm64/vmlinuz", _boot.Service.Log);
+    }
+}

@@ -67,6 +67,32 @@ public sealed class PxeBootTests
     }
 
     [Fact]
+    public async Task Arm64_uefi_firmware_pxe_fetches_arm64_ipxe_over_tftp_and_boots_the_runmodes_arm64_kernel()
+    {
+        using var site = PxeSite();
+        File.Copy(Path.Combine(RepoRoot.Path, ".cache", "vmlinuz-arm64"), Path.Combine(site.Kernels, "vmlinuz-debian-arm64.efi"));
+        site.AddLink("arm64/prod.efi", "vmlinuz-debian-arm64.efi");
+        using var lan = new LanNetwork();
+        using var service = new LiveService(site.ConfigFile, lan);
+        Curl(lan, service, "PUT", $"api/machines/{Mac}", """{"network": "prod", "farmer": "6411", "args": "console=ttyAMA0"}""");
+
+        await using var machine = Qemu.Guest.Start(Firmware.Arm64Uefi, Qemu.NetworkOnly, service.Port,
+            new Qemu.Options([new Qemu.Nic("virtio-net-pci", Mac)], MemoryMiB: 1024, Lan: lan));
+        var line = await WithServiceLog(service, machine.WaitForAsync(Qemu.KernelCommandLine(), TimeSpan.FromMinutes(5)));
+
+        Assert.StartsWith("Kernel command line: kernel nomodeset version=v3 runmode=prod panic=7200 farmer_id=6411 console=ttyAMA0 ", line);
+        Assert.Contains($"GET /provision/{Mac}", service.Log);
+        Assert.Contains("GET /kernel/net/arm64/prod.efi", service.Log);
+        // The boot log is written behind: its lines arrive within a second or so of the boot.
+        string[] events = [];
+        for (var i = 0; i < 50 && !events.Any(e => e.StartsWith("tftp: ipxe-arm64.efi in ")); i++, await Task.Delay(200))
+            events = JsonDocument.Parse(Curl(lan, service, "GET", $"api/machines/{Mac}/events")).RootElement.EnumerateArray()
+                .Select(e => e.GetProperty("kind").GetString() + ": " + e.GetProperty("detail").GetString()).ToArray();
+        Assert.Contains("pxe: offered ipxe-arm64.efi over TFTP", events);
+        Assert.Contains(events, e => e.StartsWith("tftp: ipxe-arm64.efi in "));
+    }
+
+    [Fact]
     public async Task Uefi_firmware_pxe_fetches_snponly_over_tftp_then_is_discovered_assigned_and_boots()
     {
         using var site = PxeSite();

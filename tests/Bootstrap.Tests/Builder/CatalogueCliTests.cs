@@ -35,8 +35,10 @@ public sealed class CatalogueCliTests : IDisposable
         Assert.Equal((0, "stored kernel zos.efi (4 bytes, architecture unknown)\n", ""), await Run("kernels", "upload", "--file", kernel, "--name", "zos.efi"));
         Assert.Equal((0, "net/prod.efi -> zos.efi\n", ""), await Run("kernels", "link", "--runmode", "prod", "--kernel", "zos.efi"));
         Assert.StartsWith("zos.efi  4 bytes  ", (await Run("kernels", "list")).Out);
-        Assert.EndsWith("  runmodes=prod\n", (await Run("kernels", "list")).Out);
-        Assert.Equal((1, "", "kernels: kernel 'zos.efi' is booted by runmode prod: point it at another kernel first\n"), await Run("kernels", "delete", "--name", "zos.efi"));
+        Assert.EndsWith("  unknown  runmodes=prod\n", (await Run("kernels", "list")).Out);
+        Assert.Equal((0, "net/arm64/prod.efi -> zos.efi\n", ""), await Run("kernels", "link", "--runmode", "prod", "--kernel", "zos.efi", "--architecture", "arm64"));
+        Assert.EndsWith("  runmodes=prod,arm64/prod\n", (await Run("kernels", "list")).Out);
+        Assert.Equal((1, "", "kernels: kernel 'zos.efi' is booted by runmode prod, arm64/prod: point it at another kernel first\n"), await Run("kernels", "delete", "--name", "zos.efi"));
 
         Assert.Equal((0, "saved image rescue\n", ""), await Run("images", "put", "--name", "rescue", "--type", "kernel-initrd", "--title", "Rescue",
             "--kernel", "vmlinuz", "--initrd", "initrd.img", "--args", "console=ttyS0"));
@@ -69,6 +71,7 @@ public sealed class CatalogueCliTests : IDisposable
     [InlineData(new[] { "organizations", "put", "--id", "acme", "--display-name", "Acme; reboot" }, "organizations: name: 1-64 of letters, digits, space and ()._,:/+-, starting with a letter, a digit or '('\n")]
     [InlineData(new[] { "images", "put", "--name", "x", "--type", "floppy" }, "images: type: 'floppy' is not one of kernel-initrd, iso, livenet, nfs\n")]
     [InlineData(new[] { "kernels", "link", "--runmode", "main", "--kernel", "zos.efi" }, "kernels: --runmode: no network 'main' in config.json\n")]
+    [InlineData(new[] { "kernels", "link", "--runmode", "prod", "--kernel", "zos.efi", "--architecture", "sparc" }, "kernels: --architecture: 'sparc' is not one of x86_64, arm64\n")]
     public async Task Bad_values_are_refused_by_name(string[] args, string message)
     {
         Assert.Equal((1, "", message), await Run(args));

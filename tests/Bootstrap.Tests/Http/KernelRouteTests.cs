@@ -127,4 +127,34 @@ public sealed class KernelRouteTests : IDisposable
             """{"name":"zos-old.efi","size":10,"updated":"2024-01-02T03:04:05+00:00","runmodes":["qa"],"architecture":null}]""",
             await response.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task An_arm64_kernel_is_uploaded_linked_for_arm64_served_and_chosen_by_arm64_ipxe()
+    {
+        var admin = _site.AdminClient();
+        var arm64 = KernelHeaders.Arm64Pe;
+        var file = new ByteArrayContent(arm64);
+        file.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+
+        var uploaded = await admin.PostAsync("/api/kernel", new MultipartFormDataContent { { file, "kernel", "zos-arm64.efi" } });
+        var wrongWay = await admin.PostAsync("/api/symlink/test.efi/zos-arm64.efi", null);
+        var unknown = await admin.PostAsync("/api/symlink/sparc/prod.efi/zos-arm64.efi", null);
+        var before = await _site.Client().GetStringAsync("/ipxe/prod/7");
+        var linked = await admin.PostAsync("/api/symlink/arm64/prod.efi/zos-arm64.efi", null);
+        var after = await _site.Client().GetStringAsync("/ipxe/prod/7");
+
+        Assert.Equal((HttpStatusCode.Created, """{"name":"zos-arm64.efi","size":4096,"architecture":"arm64"}"""), (uploaded.StatusCode, await uploaded.Content.ReadAsStringAsync()));
+        Assert.Equal((HttpStatusCode.BadRequest, "target: kernel 'zos-arm64.efi' is a arm64 kernel; link 'test.efi' is what x86_64 machines boot\n"),
+            (wrongWay.StatusCode, await wrongWay.Content.ReadAsStringAsync()));
+        Assert.Equal((HttpStatusCode.BadRequest, "architecture: 'sparc' is not one of x86_64, arm64\n"), (unknown.StatusCode, await unknown.Content.ReadAsStringAsync()));
+        Assert.Equal((HttpStatusCode.OK, "net/arm64/prod.efi -> zos-arm64.efi\n"), (linked.StatusCode, await linked.Content.ReadAsStringAsync()));
+        Assert.Equal(arm64, await _site.Client().GetByteArrayAsync("/kernel/net/arm64/prod.efi"));
+        Assert.Equal(_kernel, await _site.Client().GetByteArrayAsync("/kernel/net/prod.efi"));
+        // Before the link an ARM64 iPXE is told there is no kernel for it; after it, it fetches the ARM64 one.
+        Assert.Contains("imgfetch --name kernel ${kernel_url} ", Scripts.AsSeenBy(before, "arm64"));
+        Assert.Contains("imgfetch --name kernel http://bootstrap.test/kernel/net/arm64/prod.efi ", Scripts.AsSeenBy(after, "arm64"));
+        Assert.Contains("imgfetch --name kernel http://bootstrap.test/kernel/net/prod.efi ", Scripts.AsSeenBy(after, "i386"));
+        Assert.Contains("echo and prod boots x86_64 machines only. An operator links a kernel for this", before);
+        Assert.Contains("echo and prod boots x86_64 and arm64 machines. An operator links a kernel for this", after);
+    }
 }

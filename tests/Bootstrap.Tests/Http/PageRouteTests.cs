@@ -56,6 +56,15 @@ public sealed class PageRouteTests : IDisposable
     }
 
     [Fact]
+    public async Task Generator_offers_the_arm64_efi_file()
+    {
+        var page = await _site.Client().GetStringAsync("/generate?network=prod&farmer=12&args=console%3DttyAMA0&format=uefi-arm64");
+
+        Assert.Contains("""<input type="radio" name="format" value="uefi-arm64" data-file="ipxe-{network}-arm64.efi" checked />""", page);
+        Assert.Contains("""<a id="download" class="button" href="/uefi-arm64/prod/12/console=ttyAMA0" download="ipxe-prod-arm64.efi">""", page);
+    }
+
+    [Fact]
     public async Task Generator_writes_a_slash_after_an_underscore_so_the_service_reads_it_back()
     {
         var page = await _site.Client().GetStringAsync("/generate?network=prod&farmer=12&args=x%2F_y&format=iso");

@@ -23,10 +23,13 @@ public static class ImageState
 /// <summary>One file of an image, as stored: its size and sha256 (its ETag).</summary>
 public sealed record ImageFile(string Name, long Size, string Sha256, DateTimeOffset Updated);
 
-/// <summary>An image of the catalogue: its description (the fields of docs/menus.md), its state and its files.</summary>
+/// <summary>
+/// An image of the catalogue: its description (the fields of docs/menus.md), its state, its files
+/// and the architecture it is for (<see cref="KernelArchitecture"/>'s name; null: any).
+/// </summary>
 public sealed record CatalogueImage(
     string Name, string Type, string Title, string? Kernel, IReadOnlyList<string> Initrds, string? Iso, string? Rootfs, string Args,
-    string State, DateTimeOffset Updated, IReadOnlyList<ImageFile> Files)
+    string State, DateTimeOffset Updated, IReadOnlyList<ImageFile> Files, string? Architecture = null)
 {
     /// <summary>The files the description names, in boot order.</summary>
     public IEnumerable<string> NamedFiles =>
@@ -41,7 +44,8 @@ public sealed record ImageInput(
     [property: JsonPropertyName("initrds")] IReadOnlyList<string>? Initrds = null,
     [property: JsonPropertyName("iso")] string? Iso = null,
     [property: JsonPropertyName("rootfs")] string? Rootfs = null,
-    [property: JsonPropertyName("args")] string? Args = null);
+    [property: JsonPropertyName("args")] string? Args = null,
+    [property: JsonPropertyName("architecture")] string? Architecture = null);
 
 /// <summary>
 /// The rules an image description obeys. Its title and args end up in a menu script, so the title
@@ -79,10 +83,12 @@ public static class ImageRules
         };
         if (needs != null)
             return (null, $"{needs}: an image of type {input.Type} needs one");
+        if (input.Architecture != null && KernelArchitecture.Named(input.Architecture) == null)
+            return (null, $"architecture: '{BootRequestParser.Shown(input.Architecture)}' is not one of {KernelArchitecture.Names} (or leave it out: any)");
         var (request, argsProblem) = BootRequestParser.ParseTyped(new Dictionary<string, string> { ["image"] = "" }, "image", null, input.Args ?? "");
         if (argsProblem != null)
             return (null, argsProblem.Message);
         return (new CatalogueImage(name, input.Type, title, input.Kernel, input.Initrds ?? [], input.Iso, input.Rootfs, request!.Args,
-            ImageState.Staging, now, []), null);
+            ImageState.Staging, now, [], input.Architecture), null);
     }
 }

@@ -54,7 +54,7 @@ public sealed class ImageCatalogue
         await using var db = database.Open();
         var files = (await db.QueryAsync<FileRow>("SELECT image, file, size, sha256, updated FROM image_files ORDER BY image, file"))
             .GroupBy(f => f.image).ToDictionary(g => g.Key, g => g.Select(f => f.ToFile()).ToList());
-        return (await db.QueryAsync<ImageRow>("SELECT name, type, title, kernel, initrds, iso, rootfs, args, state, updated FROM images ORDER BY name"))
+        return (await db.QueryAsync<ImageRow>("SELECT name, type, title, kernel, initrds, iso, rootfs, args, state, updated, architecture FROM images ORDER BY name"))
             .Select(r => r.ToImage(files.GetValueOrDefault(r.name) ?? [])).ToList();
     }
 
@@ -62,7 +62,7 @@ public sealed class ImageCatalogue
     {
         await using var db = database.Open();
         var row = await db.QuerySingleOrDefaultAsync<ImageRow>(
-            "SELECT name, type, title, kernel, initrds, iso, rootfs, args, state, updated FROM images WHERE name = @name", new { name });
+            "SELECT name, type, title, kernel, initrds, iso, rootfs, args, state, updated, architecture FROM images WHERE name = @name", new { name });
         if (row == null)
             return null;
         var files = await db.QueryAsync<FileRow>("SELECT image, file, size, sha256, updated FROM image_files WHERE image = @name ORDER BY file", new { name });
@@ -77,16 +77,17 @@ public sealed class ImageCatalogue
         await using var db = database.Open();
         await db.ExecuteAsync(
             """
-            INSERT INTO images (name, type, title, kernel, initrds, iso, rootfs, args, state, updated)
-            VALUES (@Name, @Type, @Title, @Kernel, @Initrds, @Iso, @Rootfs, @Args, @State, @Updated)
+            INSERT INTO images (name, type, title, kernel, initrds, iso, rootfs, args, state, updated, architecture)
+            VALUES (@Name, @Type, @Title, @Kernel, @Initrds, @Iso, @Rootfs, @Args, @State, @Updated, @Architecture)
             ON CONFLICT (name) DO UPDATE SET type = excluded.type, title = excluded.title, kernel = excluded.kernel,
-                initrds = excluded.initrds, iso = excluded.iso, rootfs = excluded.rootfs, args = excluded.args, updated = excluded.updated
+                initrds = excluded.initrds, iso = excluded.iso, rootfs = excluded.rootfs, args = excluded.args, updated = excluded.updated,
+                architecture = excluded.architecture
             WHERE images.state = 'staging'
             """,
             new
             {
                 image.Name, image.Type, image.Title, image.Kernel, Initrds = string.Join(' ', image.Initrds), image.Iso, image.Rootfs,
-                image.Args, image.State, Updated = image.Updated.ToUniversalTime().ToString("O"),
+                image.Args, image.State, Updated = image.Updated.ToUniversalTime().ToString("O"), image.Architecture,
             });
         return (await GetAsync(image.Name))!;
     }
@@ -243,10 +244,10 @@ public sealed class ImageCatalogue
         new(CatalogueException.Kind.Frozen, $"image '{name}' is golden (frozen): create a new image to change it");
 
     private sealed record ImageRow(string name, string type, string title, string? kernel, string initrds, string? iso, string? rootfs,
-        string args, string state, string updated)
+        string args, string state, string updated, string? architecture)
     {
         public CatalogueImage ToImage(IReadOnlyList<ImageFile> files) => new(name, type, title, kernel,
-            initrds.Split(' ', StringSplitOptions.RemoveEmptyEntries), iso, rootfs, args, state, DateTimeOffset.Parse(updated), files);
+            initrds.Split(' ', StringSplitOptions.RemoveEmptyEntries), iso, rootfs, args, state, DateTimeOffset.Parse(updated), files, architecture);
     }
 
     private sealed record FileRow(string image, string file, long size, string sha256, string updated)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Bootstrap.Builder.Boot;
 
 namespace Bootstrap.Builder.Catalogue;
 
@@ -21,7 +22,13 @@ public static class MenuScript
         for (var i = 0; i < menu.Entries.Count; i++)
         {
             var e = menu.Entries[i];
-            s.Append(e.Separator != null ? $"item --gap {e.Separator}\n" : $"item e{i} {Label(e, images, runmodes)}\n");
+            var item = e.Separator != null ? $"item --gap {e.Separator}" : $"item e{i} {Label(e, images, runmodes)}";
+            // An image for one architecture is offered only to the iPXE builds of that architecture.
+            if (e.Image != null && KernelArchitecture.Named(images[e.Image].Architecture) is { } only)
+                foreach (var build in only.BuildArchs)
+                    s.Append(CultureInfo.InvariantCulture, $"iseq ${{buildarch}} {build} && {item} ||\n");
+            else
+                s.Append(item).Append('\n');
         }
         var first = menu.Default ?? menu.Entries.Select((e, i) => (e, i)).First(p => p.e.Bootable).i;
         s.Append(CultureInfo.InvariantCulture, $"choose --default e{first}{(menu.Timeout > 0 ? $" --timeout {menu.Timeout * 1000}" : "")} target || goto left\n");

@@ -25,10 +25,11 @@ public static class CatalogueCli
         var iso = new Option<string?>("--iso") { Description = "the ISO's file name" };
         var rootfs = new Option<string?>("--rootfs") { Description = "the root file system's file name (livenet)" };
         var args = new Option<string?>("--args") { Description = "kernel arguments" };
-        var put = new Command("put", "Create or replace a staging image's description") { name, type, title, kernel, initrds, iso, rootfs, args };
+        var architecture = new Option<string?>("--architecture") { Description = "the one architecture it is for (x86_64, arm64; default: any): a menu offers it only to those machines" };
+        var put = new Command("put", "Create or replace a staging image's description") { name, type, title, kernel, initrds, iso, rootfs, args, architecture };
         put.SetAction((parse, _) => CliStores.Run(parse, stores => CatalogueOperations.DescribeAsync(stores.Images, parse.GetValue(name)!,
             new ImageInput(parse.GetValue(type), parse.GetValue(title), parse.GetValue(kernel), parse.GetValue(initrds) ?? [],
-                parse.GetValue(iso), parse.GetValue(rootfs), parse.GetValue(args)), TimeProvider.System.GetUtcNow())));
+                parse.GetValue(iso), parse.GetValue(rootfs), parse.GetValue(args), parse.GetValue(architecture)), TimeProvider.System.GetUtcNow())));
 
         var uploadName = Verb.Required("--name", "the image");
         var file = new Option<FileInfo>("--file") { Description = "the file to store (streamed and hashed)", Required = true };

@@ -19,7 +19,7 @@ public static class CatalogueEndpoints
         admin.MapGet("", async (ImageCatalogue images) => TypedResults.Ok(await images.ListAsync())).WithSummary("Images of the catalogue").Admin();
         admin.MapGet("/{name}", async Task<Results<Ok<CatalogueImage>, ProblemText>> (ImageCatalogue images, string name) => await images.GetAsync(name) is { } image
             ? TypedResults.Ok(image) : Problems.NotFound($"no image named '{LogText.Escape(name)}'")).WithSummary("One image").Admin();
-        admin.MapPut("/{name}", Describe).WithSummary("Create or replace a staging image's description: type, title, kernel, initrds, iso, rootfs, args").Admin();
+        admin.MapPut("/{name}", Describe).WithSummary("Create or replace a staging image's description: type, title, kernel, initrds, iso, rootfs, args, architecture").Admin();
         admin.MapPut("/{name}/{file}", Upload).DisableAntiforgery()
             .WithSummary("Upload one file of a staging image: the raw bytes as the body, streamed (any size up to max-image-bytes)").Admin();
         admin.MapPost("/{name}/promote", async (ImageCatalogue images, string name) => (await CatalogueOperations.PromoteAsync(images, name)).ToOk())

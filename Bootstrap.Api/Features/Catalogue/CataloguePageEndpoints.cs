@@ -25,7 +25,7 @@ public static class CataloguePageEndpoints
         }).ExcludeFromDescription();
         app.MapPost("/catalogue/images", (HttpContext http, ImageCatalogue images, TimeProvider clock) => Post(http, "/catalogue", Catalogue, form =>
             CatalogueOperations.DescribeAsync(images, form["name"].ToString(), new ImageInput(Field(form, "type"), Field(form, "title"), Field(form, "kernel"),
-                Words(form["initrds"]), Field(form, "iso"), Field(form, "rootfs"), Field(form, "args")), clock.GetUtcNow()))).ExcludeFromDescription();
+                Words(form["initrds"]), Field(form, "iso"), Field(form, "rootfs"), Field(form, "args"), Field(form, "architecture")), clock.GetUtcNow()))).ExcludeFromDescription();
         app.MapPost("/catalogue/images/{name}/upload", UploadImageFile).ExcludeFromDescription();
         app.MapPost("/catalogue/images/{name}/promote", (HttpContext http, ImageCatalogue images, string name) =>
             Post(http, "/catalogue", Catalogue, _ => CatalogueOperations.PromoteAsync(images, name))).ExcludeFromDescription();

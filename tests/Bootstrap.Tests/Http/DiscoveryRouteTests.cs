@@ -52,13 +52,26 @@ public sealed class DiscoveryRouteTests : IDisposable
         var script = await site.Client().GetStringAsync("/discovery");
         var initrd = await site.Client().GetByteArrayAsync("/discovery/initrd.img");
         var other = await site.Client().GetAsync("/discovery/config.json");
+        var noArm64Build = await site.Client().GetAsync("/discovery/arm64/vmlinuz");
+        var lines = Scripts.Lines(script);
 
         Assert.Contains("chain http://bootstrap.test/discovery || echo The discovery OS is not available", Scripts.Lines(generic));
-        Assert.Contains("kernel http://bootstrap.test/discovery/vmlinuz bootstrap_url=http://bootstrap.test console=tty0 console=ttyS0 panic=30 || goto failed",
-            Scripts.Lines(script));
-        Assert.Contains("initrd http://bootstrap.test/discovery/initrd.img || goto failed", Scripts.Lines(script));
+        Assert.Equal(
+            [
+                "set discovery_os http://bootstrap.test/discovery",
+                "set discovery_console ttyS0",
+                "iseq ${buildarch} arm64 && set discovery_os http://bootstrap.test/discovery/arm64 ||",
+                "iseq ${buildarch} arm64 && set discovery_console ttyAMA0 ||",
+                "echo Booting the discovery OS (${buildarch}): it reports this machine's hardware to http://bootstrap.test",
+                "kernel ${discovery_os}/vmlinuz bootstrap_url=http://bootstrap.test console=tty0 console=${discovery_console} panic=30 || goto failed",
+                "initrd ${discovery_os}/initrd.img || goto failed",
+            ],
+            lines[(Array.IndexOf(lines, "set discovery_os http://bootstrap.test/discovery"))..^4]);
         Assert.Equal([5, 6, 7], initrd);
         Assert.Equal((HttpStatusCode.NotFound, "the discovery OS has only vmlinuz and initrd.img\n"), (other.StatusCode, await other.Content.ReadAsStringAsync()));
+        var folder = Path.Combine(site.Root, "discovery");
+        Assert.Equal((HttpStatusCode.NotFound, $"the discovery OS has no vmlinuz in {folder}/arm64: build it with setup/discovery.sh {folder} --arch arm64\n"),
+            (noArm64Build.StatusCode, await noArm64Build.Content.ReadAsStringAsync()));
     }
 
     [Fact]

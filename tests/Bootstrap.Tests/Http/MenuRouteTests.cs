@@ -25,6 +25,30 @@ public sealed class MenuRouteTests : IDisposable
         await _site.AdminClient().PutAsync($"/api/menus/{name}", new StringContent(json, Encoding.UTF8, "application/json"));
 
     [Fact]
+    public async Task An_image_for_one_architecture_is_offered_only_to_that_architectures_ipxe()
+    {
+        await GoldenImage("rescue-arm", new { type = "iso", title = "ARM64 rescue", iso = "rescue.iso", architecture = "arm64" }, "rescue.iso");
+        await GoldenImage("rescue-pc", new { type = "iso", title = "PC rescue", iso = "rescue.iso", architecture = "x86_64" }, "rescue.iso");
+        var sparc = await _site.AdminClient().PutAsJsonAsync("/api/images/rescue-sparc", new { type = "iso", iso = "rescue.iso", architecture = "sparc" });
+        Assert.Equal(HttpStatusCode.OK, (await PutMenu("rescue", """{"title":"Rescue","public":true,"entries":[{"image":"rescue-arm"},{"image":"rescue-pc"},{"shell":true}]}""")).StatusCode);
+
+        var lines = Scripts.Lines(await _site.Client().GetStringAsync("/menu/rescue"));
+
+        Assert.Equal(
+            [
+                "menu Rescue",
+                "iseq ${buildarch} arm64 && item e0 ARM64 rescue ||",
+                "iseq ${buildarch} i386 && item e1 PC rescue ||",
+                "iseq ${buildarch} x86_64 && item e1 PC rescue ||",
+                "item e2 iPXE shell",
+            ],
+            lines[3..8]);
+        Assert.Equal((HttpStatusCode.BadRequest, "architecture: 'sparc' is not one of x86_64, arm64 (or leave it out: any)\n"),
+            (sparc.StatusCode, await sparc.Content.ReadAsStringAsync()));
+        Assert.Equal("arm64", (await _site.AdminClient().GetFromJsonAsync<System.Text.Json.JsonElement>("/api/images/rescue-arm")).GetProperty("architecture").GetString());
+    }
+
+    [Fact]
     public async Task A_menu_becomes_an_ipxe_menu_whose_entries_boot_what_they_name()
     {
         await GoldenImage("debian", new { type = "kernel-initrd", title = "Debian 12 installer", kernel = "linux", initrds = new[] { "initrd.gz" }, args = "auto=true" }, "linux", "initrd.gz");

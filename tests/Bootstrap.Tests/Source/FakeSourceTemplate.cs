@@ -27,6 +27,8 @@ public static class FakeSourceTemplate
         var site = new TestSite(c => c["ipxe-template"] = "source-template");
         Create(Path.Combine(site.Root, "source-template"), workers, patchableSnponly, patchableLkrn);
         site.AddProdKernel();
+        // An image's script tries every architecture's link; /ipxe answers the same script when the runmode has a kernel for each.
+        site.AddLink("arm64/prod.efi", "zos.efi");
         return site;
     }
 

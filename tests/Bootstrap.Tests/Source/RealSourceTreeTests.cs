@@ -78,6 +78,9 @@ public sealed class RealSourceSite : IDisposable
     {
         File.Copy(Path.Combine(RepoRoot.Path, ".cache", "vmlinuz"), Path.Combine(site.Kernels, "vmlinuz-debian.efi"));
         site.AddLink("prod.efi", "vmlinuz-debian.efi");
+        // With a kernel for every architecture, /ipxe answers the script the images carry (they try every architecture's link).
+        File.Copy(Path.Combine(RepoRoot.Path, ".cache", "vmlinuz-arm64"), Path.Combine(site.Kernels, "vmlinuz-debian-arm64.efi"));
+        site.AddLink("arm64/prod.efi", "vmlinuz-debian-arm64.efi");
     }
 
     /// <summary>

@@ -13,8 +13,6 @@ public sealed class SourceTemplateServiceTests : IDisposable
     public SourceTemplateServiceTests()
     {
         _site = FakeSourceTemplate.Site(workers: 2);
-        // An image's script tries every architecture's link; /ipxe answers the same with a kernel for each.
-        _site.AddLink("arm64/prod.efi", "zos.efi");
     }
 
     public void Dispose() => _site.Dispose();

@@ -80,7 +80,8 @@ public sealed class ObservabilityTests : IDisposable
         var lines = _logs.Lines("Bootstrap.Requests");
 
         Assert.Equal(2, lines.Count);
-        Assert.Matches(@"^iso GET /iso/prod/4242 200 network=prod farm=4242 target=iso cache=miss build_ms=\d+(\.\d)? bytes=1576960 ms=\d+\.\d$", lines[0]);
-        Assert.Matches(@"^iso GET /iso/prod/4242 200 network=prod farm=4242 target=iso cache=hit build_ms=- bytes=1576960 ms=\d+\.\d$", lines[1]);
+        // 2596864 bytes: the ISO's EFI volume carries BOOTAA64.EFI (ipxe-arm64.efi, 1011712 bytes) beside BOOTX64.EFI.
+        Assert.Matches(@"^iso GET /iso/prod/4242 200 network=prod farm=4242 target=iso cache=miss build_ms=\d+(\.\d)? bytes=2596864 ms=\d+\.\d$", lines[0]);
+        Assert.Matches(@"^iso GET /iso/prod/4242 200 network=prod farm=4242 target=iso cache=hit build_ms=- bytes=2596864 ms=\d+\.\d$", lines[1]);
     }
 }

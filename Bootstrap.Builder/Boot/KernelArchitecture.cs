@@ -29,6 +29,10 @@ public sealed record KernelArchitecture(string Name, string LinkFolder, IReadOnl
     /// <summary>The names operators may write, for error messages.</summary>
     public static string Names => string.Join(", ", All.Select(a => a.Name));
 
+    /// <summary>The architecture an operator named in <paramref name="field"/>, or why <paramref name="name"/> is none (the API, CLI, pages and catalogue word it alike).</summary>
+    public static (KernelArchitecture? Architecture, string? Problem) Parse(string? name, string field) =>
+        Named(name) is { } known ? (known, null) : (null, $"{field}: '{LogText.Escape(name ?? "")}' is not one of {Names}");
+
     /// <summary>The runmode link of <paramref name="runmode"/> for this architecture: <c>prod.efi</c>, <c>arm64/prod.efi</c>.</summary>
     public string LinkOf(string runmode) => $"{LinkFolder}{runmode}.efi";
 

@@ -83,8 +83,8 @@ public static class ImageRules
         };
         if (needs != null)
             return (null, $"{needs}: an image of type {input.Type} needs one");
-        if (input.Architecture != null && KernelArchitecture.Named(input.Architecture) == null)
-            return (null, $"architecture: '{BootRequestParser.Shown(input.Architecture)}' is not one of {KernelArchitecture.Names} (or leave it out: any)");
+        if (input.Architecture != null && KernelArchitecture.Parse(input.Architecture, "architecture") is (null, { } unknown))
+            return (null, $"{unknown} (or leave it out: any)");
         var (request, argsProblem) = BootRequestParser.ParseTyped(new Dictionary<string, string> { ["image"] = "" }, "image", null, input.Args ?? "");
         if (argsProblem != null)
             return (null, argsProblem.Message);

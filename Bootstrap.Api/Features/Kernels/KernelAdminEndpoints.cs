@@ -74,10 +74,11 @@ public static class KernelAdminEndpoints
     }
 
     private static async Task<Results<Text<Status.Ok>, ProblemText>> SwitchArchitectureLink(KernelStore kernels, BootstrapConfig config, ILoggerFactory logs,
-        string architecture, string link, string target) =>
-        KernelArchitecture.Named(architecture) is { } known
-            ? await SwitchLink(kernels, config, logs, known.LinkFolder + link, target)
-            : Problems.Invalid($"architecture: '{LogText.Escape(architecture)}' is not one of {KernelArchitecture.Names}");
+        string architecture, string link, string target)
+    {
+        var (known, problem) = KernelArchitecture.Parse(architecture, "architecture");
+        return known != null ? await SwitchLink(kernels, config, logs, known.LinkFolder + link, target) : Problems.Invalid(problem!);
+    }
 
     /// <summary>An admin change in the service's log, as the kernels page logs its own.</summary>
     private static Result<T> Logged<T>(ILoggerFactory logs, Result<T> result)

@@ -31,11 +31,14 @@ public static class KernelCli
         var architecture = new Option<string>("--architecture") { Description = $"which machines boot it: {KernelArchitecture.Names}", DefaultValueFactory = _ => KernelArchitecture.X86_64.Name };
         var link = new Command("link", "Point a runmode at a kernel for one architecture, atomically") { runmode, kernel, architecture };
         link.SetAction((parse, _) => CliStores.Run(parse, stores =>
-            !stores.Config.Runmodes.ContainsKey(parse.GetValue(runmode)!)
+        {
+            var (known, problem) = KernelArchitecture.Parse(parse.GetValue(architecture), "--architecture");
+            return !stores.Config.Runmodes.ContainsKey(parse.GetValue(runmode)!)
                 ? Task.FromResult<Result<Done>>(Problem.NotFound($"--runmode: no network '{parse.GetValue(runmode)}' in config.json"))
-                : KernelArchitecture.Named(parse.GetValue(architecture)) is not { } known
-                ? Task.FromResult<Result<Done>>(Problem.Invalid($"--architecture: '{parse.GetValue(architecture)}' is not one of {KernelArchitecture.Names}"))
-                : KernelOperations.PointLinkAsync(stores.Kernels, stores.Config.Runmodes, known.LinkOf(parse.GetValue(runmode)!), parse.GetValue(kernel)!)));
+                : known == null
+                ? Task.FromResult<Result<Done>>(Problem.Invalid(problem!))
+                : KernelOperations.PointLinkAsync(stores.Kernels, stores.Config.Runmodes, known.LinkOf(parse.GetValue(runmode)!), parse.GetValue(kernel)!);
+        }));
 
         var deleteName = Verb.Required("--name", "the kernel to delete");
         var delete = new Command("delete", "Delete a kernel no runmode, machine or profile boots") { deleteName };

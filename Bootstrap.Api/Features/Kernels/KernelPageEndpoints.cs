@@ -19,11 +19,15 @@ public static class KernelPageEndpoints
             .Produces<IReadOnlyList<KernelInfo>>(200, "application/json", "text/html");
         app.MapPost("/kernels/upload", UploadKernel).ExcludeFromDescription();
         app.MapPost("/kernels/runmodes/{runmode}", (HttpContext http, KernelStore kernels, BootstrapConfig config, string runmode) =>
-            Post(http, "/images", Kernels, form => !config.Runmodes.ContainsKey(runmode)
-                ? Task.FromResult<Result<Done>>(Problem.NotFound($"no network '{LogText.Escape(runmode)}' in config.json"))
-                : KernelArchitecture.Named(form["architecture"].FirstOrDefault() ?? KernelArchitecture.X86_64.Name) is not { } architecture
-                ? Task.FromResult<Result<Done>>(Problem.Invalid($"architecture: not one of {KernelArchitecture.Names}"))
-                : KernelOperations.PointLinkAsync(kernels, config.Runmodes, architecture.LinkOf(runmode), form["kernel"].ToString()))).ExcludeFromDescription();
+            Post(http, "/images", Kernels, form =>
+            {
+                var (known, problem) = KernelArchitecture.Parse(form["architecture"].FirstOrDefault() ?? KernelArchitecture.X86_64.Name, "architecture");
+                return !config.Runmodes.ContainsKey(runmode)
+                    ? Task.FromResult<Result<Done>>(Problem.NotFound($"no network '{LogText.Escape(runmode)}' in config.json"))
+                    : known == null
+                    ? Task.FromResult<Result<Done>>(Problem.Invalid(problem!))
+                    : KernelOperations.PointLinkAsync(kernels, config.Runmodes, known.LinkOf(runmode), form["kernel"].ToString());
+            })).ExcludeFromDescription();
         app.MapPost("/kernels/{name}/delete", (HttpContext http, KernelStore kernels, MachineDirectory machines, string name) =>
             Post(http, "/images", Kernels, _ => KernelOperations.DeleteAsync(kernels, machines, name))).ExcludeFromDescription();
     }
